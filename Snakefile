@@ -1,0 +1,21 @@
+# spectrocam: what a ResNet learns from speech spectrograms, against the formants.
+# This file is a table of contents; the rules live in workflow/rules/<stage>.smk.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/corpus.smk"
+include: "workflow/rules/alignment.smk"
+include: "workflow/rules/segments.smk"
+include: "workflow/rules/splits.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        get_final_outputs(),

@@ -1,0 +1,16 @@
+"""Rule align_pocketsphinx: align one shard of the clips with pocketsphinx."""
+
+import pandas as pd
+
+from spectrocam.jobs import job, write_json, write_table
+from spectrocam.pocketsphinx_align import align_clips
+
+smk = snakemake  # noqa: F821
+with job(smk) as log:
+    clips = pd.read_csv(smk.input.clips, sep="\t", keep_default_na=False)
+    shard, n_shards = int(smk.wildcards.shard), smk.params.n_shards
+    mine = clips.iloc[shard::n_shards]
+    log.info("shard %d of %d: %d clips", shard, n_shards, len(mine))
+    phones, counts = align_clips(mine, threads=smk.threads)
+    write_json(counts.as_dict(), smk.output.counts)
+    write_table(phones, smk.output.phones)

@@ -1,0 +1,18 @@
+"""Rule merge_pocketsphinx: one phone table and one summary from the shards."""
+
+import json
+
+import pandas as pd
+
+from spectrocam.alignment import merge_counts
+from spectrocam.jobs import job, write_json, write_table
+
+smk = snakemake  # noqa: F821
+with job(smk) as log:
+    tables = [pd.read_csv(p, sep="\t", keep_default_na=False) for p in smk.input.phones]
+    phones = pd.concat(tables, ignore_index=True).sort_values(["utt_id", "start_s"])
+    summary = merge_counts([json.loads(open(p).read()) for p in smk.input.counts])
+    summary["backend"] = "pocketsphinx"
+    log.info("%d phones from %d clips", len(phones), summary["aligned_utterances"])
+    write_json(summary, smk.output.summary)
+    write_table(phones, smk.output.phones)

@@ -1,0 +1,16 @@
+"""Rule mfa_cmudict_dictionary: an MFA dictionary from CMUdict for the corpus's words."""
+
+import pandas as pd
+
+from spectrocam.jobs import job
+from spectrocam.mfa import corpus_words
+from spectrocam.lexicon import write_mfa_dictionary
+
+smk = snakemake  # noqa: F821
+with job(smk) as log:
+    clips = pd.read_csv(smk.input.clips, sep="\t", keep_default_na=False)
+    words = corpus_words(clips)
+    oov = write_mfa_dictionary(words, smk.output.dictionary)
+    with open(smk.output.oov, "w", encoding="utf-8") as fh:
+        fh.writelines(f"{w}\n" for w in oov)
+    log.info("%d words, %d not in CMUdict (MFA aligns them as <unk>)", len(words), len(oov))

@@ -1,0 +1,3 @@
+"""spectrocam: what neural networks learn from speech spectrograms."""
+
+__version__ = "0.1.0"

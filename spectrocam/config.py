@@ -1,0 +1,179 @@
+"""Configuration: JSON-Schema validation with defaults, and checks the schema cannot express.
+
+The schema (``workflow/schemas/config.schema.yaml``) gives every key a description and a default.
+:func:`validate_config` fills the defaults in place and raises :class:`ConfigError` with a message
+that names the offending key (``experiments.vowels_4k.fmax_hz``) before any job starts.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from spectrocam.alignment import strip_stress
+
+__all__ = ["ConfigError", "SCHEMA_PATH", "load_schema", "validate_config", "enabled_experiments"]
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the key."""
+
+
+def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _with_defaults(validator_class: type) -> type:
+    """A validator class that also fills in each property's ``default``."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+    validate_additional = validator_class.VALIDATORS["additionalProperties"]
+
+    def set_defaults(validator, properties, instance, schema) -> Iterator:
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    def additional_defaults(validator, additional, instance, schema) -> Iterator:
+        # Schemas of mapping values (e.g. each experiment) get their defaults too.
+        if isinstance(instance, dict) and isinstance(additional, dict):
+            known = schema.get("properties", {})
+            for name, value in instance.items():
+                if name not in known and isinstance(value, dict):
+                    for key, sub in additional.get("properties", {}).items():
+                        if "default" in sub and key not in value:
+                            value[key] = copy.deepcopy(sub["default"])
+        yield from validate_additional(validator, additional, instance, schema)
+
+    return jsonschema.validators.extend(
+        validator_class,
+        {"properties": set_defaults, "additionalProperties": additional_defaults},
+    )
+
+
+def _key(path: Any) -> str:
+    parts = [str(p) for p in path]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    key = _key(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        where = "" if key == "(top level)" else f" under '{key}'"
+        return (
+            f"unknown key {', '.join(repr(e) for e in extra)}{where}; allowed keys: "
+            f"{', '.join(allowed)}"
+        )
+    if error.validator == "enum":
+        return f"'{key}': {error.instance!r} is not one of {error.validator_value}"
+    if error.validator == "required":
+        return f"'{key}': {error.message}"
+    return f"'{key}': {error.message}"
+
+
+def validate_config(config: dict, schema: Mapping | None = None) -> dict:
+    """Validate ``config`` in place, filling defaults; return it.
+
+    Raises :class:`ConfigError` listing every problem found, each naming its key.
+    """
+    if not isinstance(config, dict):
+        raise ConfigError("the configuration must be a mapping of keys to values")
+    schema = load_schema() if schema is None else schema
+    _coerce_strings(config, schema)
+    cls = _with_defaults(jsonschema.validators.validator_for(schema))
+    validator = cls(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [_message(e) for e in errors]
+    if not problems:
+        problems = list(_semantic_problems(config))
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    return config
+
+
+def _coerce_strings(instance: Any, schema: Mapping) -> None:
+    """Give typed values to strings where the schema wants no string.
+
+    Snakemake parses nested ``--config`` values (``alignment={shards: 8}``) with YAML's base
+    loader, which leaves every scalar a string; this turns ``"8"`` into 8 and ``"null"`` into None
+    where the schema does not allow a string, so command-line overrides work as they read.
+    """
+    if not isinstance(instance, dict):
+        return
+    props = schema.get("properties", {})
+    extra = schema.get("additionalProperties")
+    for key, value in list(instance.items()):
+        sub = props.get(key, extra if isinstance(extra, dict) else None)
+        if sub is None:
+            continue
+        types = sub.get("type", [])
+        types = [types] if isinstance(types, str) else types
+        if isinstance(value, str) and "string" not in types and "enum" not in sub:
+            try:
+                instance[key] = yaml.safe_load(value)
+            except yaml.YAMLError:
+                pass
+        elif isinstance(value, str) and "null" in types and value in ("null", "~", "None"):
+            instance[key] = None
+        elif isinstance(value, dict):
+            _coerce_strings(value, sub)
+        elif isinstance(value, list) and isinstance(sub.get("items"), dict):
+            for item in value:
+                _coerce_strings(item, sub["items"])
+
+
+def _semantic_problems(config: dict) -> Iterator[str]:
+    fractions = config["splits"]["fractions"]
+    total = sum(fractions.values())
+    if abs(total - 1.0) > 1e-6:
+        yield f"'splits.fractions': train + validation + test must be 1, not {total:g}"
+    nyquist = config["corpus"]["sample_rate_hz"] / 2
+    spec = config["spectrogram"]
+    win_samples = round(spec["win_s"] * config["corpus"]["sample_rate_hz"])
+    if spec["n_fft"] < win_samples:
+        yield (
+            f"'spectrogram.n_fft': {spec['n_fft']} is shorter than the window "
+            f"({win_samples} samples = win_s x corpus.sample_rate_hz)"
+        )
+    if round(spec["hop_s"] * config["corpus"]["sample_rate_hz"]) < 1:
+        yield "'spectrogram.hop_s': shorter than one sample"
+    alignment = config["alignment"]
+    if alignment["backend"] == "textgrids" and not alignment["textgrids_dir"]:
+        yield "'alignment.textgrids_dir': must be set when alignment.backend is 'textgrids'"
+    if not enabled_experiments(config):
+        yield "'experiments': no enabled experiment"
+    for name, exp in config["experiments"].items():
+        where = f"experiments.{name}"
+        if exp["fmax_hz"] > nyquist:
+            yield (
+                f"'{where}.fmax_hz': {exp['fmax_hz']:g} Hz is above the Nyquist frequency "
+                f"({nyquist:g} Hz at corpus.sample_rate_hz)"
+            )
+        if exp["fmin_hz"] >= exp["fmax_hz"]:
+            yield f"'{where}.fmin_hz': {exp['fmin_hz']:g} must be below fmax_hz"
+        owner: dict[str, str] = {}
+        for cls_name, phones in exp["classes"].items():
+            for phone in phones:
+                base = strip_stress(phone)
+                if base in owner:
+                    yield (
+                        f"'{where}.classes.{cls_name}': phone {phone} is also in class "
+                        f"{owner[base]}; classes must not share phones"
+                    )
+                owner[base] = cls_name
+
+
+def enabled_experiments(config: Mapping) -> list[str]:
+    """Names of the experiments the run builds, in config order."""
+    return [name for name, exp in config["experiments"].items() if exp.get("enabled", True)]

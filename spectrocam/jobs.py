@@ -1,0 +1,75 @@
+"""Glue for the workflow's scripts: logging into the rule's log file and clear failures.
+
+A rule's script does ``with job(snakemake) as log: ...``. Messages go to the rule's log file and
+to stderr; an expected error (bad input, a corpus that cannot be used, ...) ends the job with a
+one-line message instead of a traceback. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = ["setup_logging", "job", "write_table", "write_json"]
+
+
+def setup_logging(log_path: str | Path | None, level: int = logging.INFO) -> logging.Logger:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        handlers=handlers,
+        force=True,
+    )
+    return logging.getLogger("spectrocam")
+
+
+@contextmanager
+def job(smk: Any) -> Iterator[logging.Logger]:
+    """Run a rule's body with logging set up; expected errors end it with a clear message."""
+    from spectrocam.config import ConfigError
+    from spectrocam.corpus import CorpusError
+    from spectrocam.download import DownloadError, UnsafeArchiveError
+    from spectrocam.textgrid import TextGridError
+
+    log = setup_logging(smk.log[0] if len(smk.log) else None)
+    try:
+        yield log
+    except (
+        ConfigError,
+        CorpusError,
+        DownloadError,
+        UnsafeArchiveError,
+        TextGridError,
+        FileNotFoundError,
+    ) as exc:
+        log.error("%s", exc)
+        logging.shutdown()
+        sys.exit(1)
+
+
+def write_table(table, path: str | Path) -> None:
+    """Write a pandas table as TSV through a temporary file (never half-written)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    table.to_csv(tmp, sep="\t", index=False)
+    tmp.replace(path)
+
+
+def write_json(data: Any, path: str | Path) -> None:
+    import json
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,185 @@
+"""Cutting an experiment's phone segments out of the clips into its HDF5 store.
+
+Every phone interval whose phone (stress ignored) belongs to one of the experiment's classes
+becomes one segment. Each clip's spectrogram is computed once and every segment of the clip is
+sliced from it: a window of ``context_frames`` frames centred on the phone's midpoint, rows cut to
+the experiment's band.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spectrocam import __version__
+from spectrocam.alignment import strip_stress
+from spectrocam.corpus import load_audio
+from spectrocam.spectrogram import (
+    StftParams,
+    band_rows,
+    context_frames,
+    cut_windows,
+    log_power_spectrogram,
+)
+from spectrocam.store import SegmentStoreWriter
+
+__all__ = ["Experiment", "select_segments", "build_store"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """An experiment: classes (name -> ARPAbet phones, no stress) and a band in Hz."""
+
+    name: str
+    classes: Mapping[str, list[str]]
+    fmin_hz: float
+    fmax_hz: float
+
+    @classmethod
+    def from_config(cls, name: str, entry: Mapping) -> Experiment:
+        return cls(name, dict(entry["classes"]), float(entry["fmin_hz"]), float(entry["fmax_hz"]))
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.classes)
+
+
+def select_segments(phones: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
+    """Rows of the phone table that are segments of ``experiment``, with a ``label`` column
+    (index into ``experiment.class_names``), ordered by clip and time."""
+    phone_to_label = {
+        strip_stress(p): i for i, phones_ in enumerate(experiment.classes.values()) for p in phones_
+    }
+    labels = phones["phone"].map(lambda p: phone_to_label.get(strip_stress(str(p)), -1))
+    chosen = phones.loc[labels >= 0].copy()
+    chosen["label"] = labels[labels >= 0].astype(int)
+    return chosen.sort_values(["utt_id", "start_s"], kind="stable").reset_index(drop=True)
+
+
+def _clip_windows(args: tuple) -> tuple[np.ndarray, np.ndarray]:
+    audio_path, centres_s, params, rows, n_frames, dtype = args
+    audio, sr = load_audio(audio_path)
+    if audio.ndim != 1 or sr != params.sample_rate_hz:
+        raise ValueError(
+            f"{audio_path}: expected mono audio at {params.sample_rate_hz} Hz (use the clip "
+            f"table's audio_path), got {sr} Hz with shape {audio.shape}"
+        )
+    spec = log_power_spectrogram(audio, params)[rows]
+    windows, window_centre_s = cut_windows(
+        spec, np.asarray(centres_s), params.hop_s_exact, n_frames, params.floor_db
+    )
+    return windows.astype(dtype), window_centre_s
+
+
+def build_store(
+    phones: pd.DataFrame,
+    clips: pd.DataFrame,
+    experiment: Experiment,
+    params: StftParams,
+    context_s: float,
+    out_path: str | Path,
+    dtype: str = "float32",
+    threads: int = 1,
+    extra_attrs: Mapping | None = None,
+    progress_every_s: float = 10.0,
+) -> pd.DataFrame:
+    """Write the experiment's segment store to ``out_path``; return its segment table.
+
+    ``clips`` (the clip table) gives each clip's audio path; segments of clips missing from it
+    are an error, since the phone table should only hold validated clips.
+    """
+    segments = select_segments(phones, experiment)
+    audio_paths = dict(zip(clips["utt_id"], clips["audio_path"], strict=True))
+    missing = sorted(set(segments["utt_id"]) - set(audio_paths))
+    if missing:
+        raise ValueError(
+            f"{len(missing)} aligned clips are not in the clip table (first: {missing[:3]})"
+        )
+    freqs = params.freqs_hz()
+    rows = band_rows(freqs, experiment.fmin_hz, experiment.fmax_hz)
+    n_frames = context_frames(context_s, params.hop_s_exact)
+    times_s = (np.arange(n_frames) - n_frames // 2) * params.hop_s_exact
+    attrs = {
+        "experiment": experiment.name,
+        "classes": {k: list(v) for k, v in experiment.classes.items()},
+        "fmin_hz": experiment.fmin_hz,
+        "fmax_hz": experiment.fmax_hz,
+        **{k: v for k, v in asdict(params).items()},
+        "win_samples": params.win_samples,
+        "hop_samples": params.hop_samples,
+        "hop_s_exact": params.hop_s_exact,
+        "hz_per_row": params.sample_rate_hz / params.n_fft,
+        "context_s": context_s,
+        "n_frames": n_frames,
+        "values": "10*log10(|STFT|^2 / sum(window^2)) dB, floored at floor_db",
+        "time_axis": "frame j of segment i lies at window_centre_s[i] + times_s[j] in its clip",
+        "spectrocam_version": __version__,
+        **dict(extra_attrs or {}),
+    }
+    groups = [(utt, g) for utt, g in segments.groupby("utt_id", sort=True)]
+    jobs = [
+        (
+            audio_paths[utt],
+            ((g["start_s"] + g["end_s"]) / 2).to_numpy(),
+            params,
+            rows,
+            n_frames,
+            dtype,
+        )
+        for utt, g in groups
+    ]
+    log.info(
+        "%s: %d segments from %d clips, %d rows (%g-%g Hz) x %d frames",
+        experiment.name,
+        len(segments),
+        len(groups),
+        rows.stop - rows.start,
+        freqs[rows][0],
+        freqs[rows][-1],
+        n_frames,
+    )
+    window_centres = np.zeros(len(segments))
+    started = last = time.monotonic()
+    with SegmentStoreWriter(
+        out_path, len(segments), freqs[rows], times_s, experiment.class_names, dtype, attrs
+    ) as writer:
+        executor = ProcessPoolExecutor(threads) if threads > 1 else None
+        try:
+            results = (
+                executor.map(_clip_windows, jobs, chunksize=8)
+                if executor
+                else map(_clip_windows, jobs)
+            )
+            for k, ((_, g), (windows, centres)) in enumerate(zip(groups, results, strict=True)):
+                lo = writer.filled
+                writer.write(
+                    windows,
+                    g["label"].to_numpy(),
+                    {
+                        "utt_id": g["utt_id"].to_numpy(),
+                        "word": g["word"].fillna("").astype(str).to_numpy(),
+                        "phone": g["phone"].to_numpy(),
+                        "start_s": g["start_s"].to_numpy(),
+                        "end_s": g["end_s"].to_numpy(),
+                        "window_centre_s": centres,
+                    },
+                )
+                window_centres[lo : writer.filled] = centres
+                if time.monotonic() - last >= progress_every_s:
+                    last = time.monotonic()
+                    log.info("%s: %d/%d clips", experiment.name, k + 1, len(groups))
+        finally:
+            if executor:
+                executor.shutdown(cancel_futures=True)
+    log.info("%s: wrote %s in %.1f s", experiment.name, out_path, time.monotonic() - started)
+    segments["window_centre_s"] = window_centres
+    return segments

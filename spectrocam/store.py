@@ -1,0 +1,153 @@
+"""The per-experiment HDF5 segment store.
+
+Layout of ``segments/<experiment>.h5`` (N segments, F frequency rows, T frames):
+
+=================  ===========  ==========================================================
+dataset            shape        meaning
+=================  ===========  ==========================================================
+spectrograms       (N, F, T)    log power, dB (float32 or float16), one chunk per segment
+labels             (N,)         class index into ``class_names`` (int16)
+class_names        (C,)         class names, in label order
+utt_id             (N,)         clip id
+word               (N,)         word the phone belongs to (may be empty)
+phone              (N,)         aligned phone label (ARPAbet, stress as the aligner gave it)
+start_s, end_s     (N,)         the phone's interval in the clip, seconds
+window_centre_s    (N,)         time in the clip of the window's middle frame, seconds
+freqs_hz           (F,)         exact frequency of each row, Hz
+times_s            (T,)         time of each frame relative to ``window_centre_s``, seconds
+=================  ===========  ==========================================================
+
+Attributes on the file record every parameter (sample rate, window, hop, n_fft, band, floor,
+the class -> phones mapping as JSON, ...). The file is written under a temporary name and
+renamed when complete, so a file with the final name is always whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "STRING_FIELDS",
+    "FLOAT_FIELDS",
+    "SegmentStoreWriter",
+    "read_segment_table",
+    "read_store",
+]
+
+STRING_FIELDS = ("utt_id", "word", "phone")
+FLOAT_FIELDS = ("start_s", "end_s", "window_centre_s")
+_STR = h5py.string_dtype(encoding="utf-8")
+
+
+class SegmentStoreWriter:
+    """Write a segment store in one pass: create with the final N, ``write`` row blocks, ``close``.
+
+    Use as a context manager; leaving the block with an exception deletes the temporary file.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        n_segments: int,
+        freqs_hz: np.ndarray,
+        times_s: np.ndarray,
+        class_names: list[str],
+        dtype: str = "float32",
+        attrs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.tmp_path = self.path.with_name(self.path.name + ".tmp")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.n = n_segments
+        self.filled = 0
+        self.h5 = h5py.File(self.tmp_path, "w")
+        shape = (n_segments, len(freqs_hz), len(times_s))
+        self.h5.create_dataset(
+            "spectrograms",
+            shape=shape,
+            dtype=np.dtype(dtype),
+            chunks=(1, shape[1], shape[2]) if n_segments else None,
+        )
+        self.h5.create_dataset("labels", shape=(n_segments,), dtype=np.int16)
+        for name in STRING_FIELDS:
+            self.h5.create_dataset(name, shape=(n_segments,), dtype=_STR)
+        for name in FLOAT_FIELDS:
+            self.h5.create_dataset(name, shape=(n_segments,), dtype=np.float64)
+        self.h5.create_dataset("class_names", data=np.array(class_names, dtype=object), dtype=_STR)
+        self.h5.create_dataset("freqs_hz", data=np.asarray(freqs_hz, dtype=np.float64))
+        self.h5.create_dataset("times_s", data=np.asarray(times_s, dtype=np.float64))
+        for key, value in (attrs or {}).items():
+            self.h5.attrs[key] = json.dumps(value) if isinstance(value, dict | list) else value
+
+    def write(self, spectrograms: np.ndarray, labels: np.ndarray, fields: Mapping) -> None:
+        """Append a block of segments; ``fields`` holds the STRING_FIELDS and FLOAT_FIELDS."""
+        k = len(labels)
+        lo, hi = self.filled, self.filled + k
+        if hi > self.n:
+            raise ValueError(f"more segments than announced ({hi} > {self.n})")
+        self.h5["spectrograms"][lo:hi] = spectrograms
+        self.h5["labels"][lo:hi] = labels
+        for name in STRING_FIELDS:
+            self.h5[name][lo:hi] = np.asarray(fields[name], dtype=object)
+        for name in FLOAT_FIELDS:
+            self.h5[name][lo:hi] = np.asarray(fields[name], dtype=np.float64)
+        self.filled = hi
+
+    def close(self) -> None:
+        if self.filled != self.n:
+            raise ValueError(f"store incomplete: {self.filled} of {self.n} segments written")
+        self.h5.close()
+        os.replace(self.tmp_path, self.path)
+
+    def abort(self) -> None:
+        self.h5.close()
+        self.tmp_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> SegmentStoreWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def read_segment_table(path: str | Path) -> pd.DataFrame:
+    """The per-segment fields of a store (no spectrograms) as a table, with ``label`` and
+    ``class_name`` columns."""
+    with h5py.File(path, "r") as h5:
+        names = [s.decode() if isinstance(s, bytes) else s for s in h5["class_names"][:]]
+        table = pd.DataFrame(
+            {name: h5[name].asstr()[:] for name in STRING_FIELDS}
+            | {name: h5[name][:] for name in FLOAT_FIELDS}
+        )
+        table["label"] = h5["labels"][:].astype(int)
+    table["class_name"] = [names[i] for i in table["label"]]
+    return table
+
+
+def read_store(path: str | Path) -> dict[str, Any]:
+    """Everything in a store, loaded into memory (for tests and small stores)."""
+    with h5py.File(path, "r") as h5:
+        out: dict[str, Any] = {
+            "spectrograms": h5["spectrograms"][:],
+            "labels": h5["labels"][:],
+            "class_names": list(h5["class_names"].asstr()[:]),
+            "freqs_hz": h5["freqs_hz"][:],
+            "times_s": h5["times_s"][:],
+            "attrs": {k: h5.attrs[k] for k in h5.attrs},
+        }
+        for name in STRING_FIELDS:
+            out[name] = h5[name].asstr()[:]
+        for name in FLOAT_FIELDS:
+            out[name] = h5[name][:]
+    return out

@@ -1,0 +1,70 @@
+# Helpers shared by the stage files: configuration validation, paths and input functions.
+import os
+import sys
+
+# The Snakefile imports the package from the repository. Jobs import it through the link
+# scripts/spectrocam -> ../spectrocam, since Snakemake puts a script's folder on its sys.path
+# (which keeps conda environments and cluster nodes working without installing the package).
+sys.path.insert(0, workflow.basedir)
+
+from spectrocam.config import ConfigError, enabled_experiments, validate_config
+
+try:
+    validate_config(config)
+except ConfigError as exc:
+    raise WorkflowError(str(exc)) from None
+
+
+RESULTS = f"results/{config['run']}"
+LOGS = f"{RESULTS}/logs"
+BENCH = f"{RESULTS}/benchmarks"
+ENV = "../../envs/spectrocam.yaml"
+MFA_ENV = "../../envs/mfa.yaml"
+EXPERIMENTS = enabled_experiments(config)
+BACKEND = config["alignment"]["backend"]
+DOWNLOADED_CORPUS = f"resources/{config['corpus']['download']['subdir']}"
+CLIPS = f"{RESULTS}/corpus/clips.tsv"
+PHONES = f"{RESULTS}/alignment/{BACKEND}/phones.tsv"
+ALIGNMENT_SUMMARY = f"{RESULTS}/alignment/{BACKEND}/summary.json"
+
+
+wildcard_constraints:
+    experiment="|".join(EXPERIMENTS) or "no-experiment",
+    shard=r"\d+",
+
+
+def corpus_dir():
+    """The corpus directory: the configured one, or the downloaded full corpus."""
+    return config["corpus"]["dir"] or DOWNLOADED_CORPUS
+
+
+def get_corpus_input(wildcards):
+    inputs = {}
+    if config["corpus"]["dir"]:
+        inputs["metadata"] = os.path.join(config["corpus"]["dir"], "metadata.csv")
+    else:
+        inputs["corpus"] = DOWNLOADED_CORPUS
+    if config["corpus"]["clips"]:
+        inputs["clip_list"] = config["corpus"]["clips"]
+    return inputs
+
+
+def get_shards():
+    return [f"{i:03d}" for i in range(config["alignment"]["shards"])]
+
+
+def get_final_outputs():
+    outputs = [
+        CLIPS,
+        f"{RESULTS}/corpus/rejects.tsv",
+        PHONES,
+        ALIGNMENT_SUMMARY,
+        f"{RESULTS}/splits/splits.tsv",
+    ]
+    if config["alignment"]["reference_dir"]:
+        outputs.append(f"{RESULTS}/alignment/{BACKEND}/agreement.json")
+    outputs += expand(f"{RESULTS}/segments/{{experiment}}.h5", experiment=EXPERIMENTS)
+    outputs += expand(
+        f"{RESULTS}/splits/{{experiment}}_balance.tsv", experiment=EXPERIMENTS
+    )
+    return outputs

@@ -1,0 +1,25 @@
+# Stage 3: one HDF5 store of fixed-size log-power spectrogram windows per experiment.
+
+
+rule segments:
+    input:
+        phones=PHONES,
+        clips=CLIPS,
+    output:
+        f"{RESULTS}/segments/{{experiment}}.h5",
+    log:
+        f"{LOGS}/segments/{{experiment}}.log",
+    benchmark:
+        f"{BENCH}/segments/{{experiment}}.tsv"
+    conda:
+        ENV
+    threads: 2
+    resources:
+        mem_mb=4000,
+    params:
+        experiment=lambda wildcards: config["experiments"][wildcards.experiment],
+        spectrogram=config["spectrogram"],
+        sample_rate_hz=config["corpus"]["sample_rate_hz"],
+        backend=BACKEND,
+    script:
+        "../../scripts/build_segments.py"

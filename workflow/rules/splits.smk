@@ -1,0 +1,32 @@
+# Stage 4: train/validation/test by utterance (by chapter where the corpus has enough), the
+# same for every experiment, and each experiment's class balance per split.
+
+
+rule splits:
+    input:
+        clips=CLIPS,
+    output:
+        table=f"{RESULTS}/splits/splits.tsv",
+        summary=f"{RESULTS}/splits/summary.json",
+    log:
+        f"{LOGS}/splits/splits.log",
+    conda:
+        ENV
+    params:
+        splits=config["splits"],
+    script:
+        "../../scripts/make_splits.py"
+
+
+rule split_balance:
+    input:
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        splits=f"{RESULTS}/splits/splits.tsv",
+    output:
+        f"{RESULTS}/splits/{{experiment}}_balance.tsv",
+    log:
+        f"{LOGS}/splits/{{experiment}}_balance.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/split_balance.py"

@@ -8,6 +8,7 @@ that names the offending key (``experiments.vowels_4k.fmax_hz``) before any job 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,15 @@ import yaml
 
 from spectrocam.alignment import strip_stress
 
-__all__ = ["ConfigError", "SCHEMA_PATH", "load_schema", "validate_config", "enabled_experiments"]
+__all__ = [
+    "ConfigError",
+    "SCHEMA_PATH",
+    "load_schema",
+    "validate_config",
+    "enabled_experiments",
+    "schema_keys",
+    "markdown_table",
+]
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -177,3 +186,37 @@ def _semantic_problems(config: dict) -> Iterator[str]:
 def enabled_experiments(config: Mapping) -> list[str]:
     """Names of the experiments the run builds, in config order."""
     return [name for name, exp in config["experiments"].items() if exp.get("enabled", True)]
+
+
+def schema_keys(schema: Mapping | None = None) -> list[tuple[str, dict]]:
+    """Every key of the schema as ``(dotted path, sub-schema)``, ``<name>`` for mapping keys."""
+    schema = load_schema() if schema is None else schema
+    out: list[tuple[str, dict]] = []
+
+    def walk(node: Mapping, prefix: str) -> None:
+        for key, sub in node.get("properties", {}).items():
+            out.append((prefix + key, sub))
+            walk(sub, f"{prefix}{key}.")
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict):
+            walk(extra, f"{prefix}<name>.")
+
+    walk(schema, "")
+    return out
+
+
+def markdown_table(schema: Mapping | None = None) -> str:
+    """The configuration keys as a Markdown table (for README.md)."""
+    rows = ["| key | default | description |", "| --- | --- | --- |"]
+    for key, sub in schema_keys(schema):
+        if sub.get("type") == "object" and "properties" in sub:
+            default = ""
+        else:
+            default = "(required)" if "default" not in sub else f"`{json.dumps(sub['default'])}`"
+        text = " ".join(str(sub.get("description", "")).split()).replace("|", "\\|")
+        rows.append(f"| `{key}` | {default} | {text} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

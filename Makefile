@@ -1,0 +1,58 @@
+# The README's commands. `make demo` and `make test` each create or update the environment first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+VENV := .venv
+BIN := $(VENV)/bin
+CORES ?= all
+
+# uv from PATH when it is there, else a pinned copy in .tools/ (installed with pip).
+UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
+
+# The demo's corpus: $SPECTROCAM_CORPUS, else ../shared/data/ljspeech_mini when it exists,
+# else none, and the demo downloads the full corpus and keeps the demo's clip ids.
+DEMO_CORPUS := $(or $(SPECTROCAM_CORPUS),$(wildcard ../shared/data/ljspeech_mini))
+DEMO_REFERENCE := $(or $(SPECTROCAM_REFERENCE),$(wildcard ../shared/data/ljspeech_mini_mfa))
+DEMO_OVERRIDES := results/demo-overrides.yaml
+
+.PHONY: help env demo test lint format dry-run clean-demo
+
+help:
+	@echo "make demo   - set up the environment and run the pipeline on the demo configuration"
+	@echo "make test   - set up the environment and run linters, workflow checks and the tests"
+	@echo "make format - format the Python and Snakemake files"
+
+$(TOOLS)/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+env: $(if $(findstring $(TOOLS)/bin/uv,$(UV)),$(TOOLS)/bin/uv)
+	$(UV) sync --frozen --extra dev --python 3.11
+
+demo: env
+	@mkdir -p results
+	@printf 'corpus:\n  dir: %s\nalignment:\n  reference_dir: %s\n' \
+		"$(or $(DEMO_CORPUS),null)" "$(or $(DEMO_REFERENCE),null)" > $(DEMO_OVERRIDES)
+	@echo "demo corpus: $(or $(DEMO_CORPUS),download the full corpus, keep config/demo_clips.txt)"
+	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml $(DEMO_OVERRIDES)
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/
+	$(BIN)/snakemake --lint
+	$(BIN)/snakemake --lint --configfile config/demo.yaml
+
+dry-run:
+	$(BIN)/snakemake -n --quiet rules --configfile config/config.yaml
+
+test: env lint dry-run
+	$(BIN)/pytest
+
+format: env
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/snakefmt Snakefile workflow/

@@ -1,0 +1,101 @@
+import copy
+
+import pytest
+import yaml
+
+from spectrocam.config import (
+    ConfigError,
+    enabled_experiments,
+    load_schema,
+    markdown_table,
+    validate_config,
+)
+
+from .conftest import REPO
+
+
+def load(name: str) -> dict:
+    with open(REPO / "config" / name, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def test_shipped_configs_are_valid():
+    full = validate_config(load("config.yaml"))
+    assert full["alignment"]["backend"] == "mfa"
+    assert enabled_experiments(full) == ["vowels_full", "vowels_4k", "voicing_4k"]
+    assert full["experiments"]["consonant_voicing_4k"]["enabled"] is False
+    demo = validate_config(load("demo.yaml"))
+    assert demo["alignment"]["backend"] == "pocketsphinx"
+    assert demo["experiments"]["voicing_4k"]["classes"]["unvoiced"] == [
+        "P", "T", "K", "F", "TH", "S", "SH", "HH", "CH"
+    ]  # fmt: skip
+
+
+def test_defaults_are_filled_in():
+    config = validate_config({"experiments": {"e": {"classes": {"a": ["IY"], "b": ["UW"]}}}})
+    assert config["spectrogram"]["n_fft"] == 1024
+    assert config["splits"]["fractions"] == {"train": 0.7, "validation": 0.15, "test": 0.15}
+    assert config["experiments"]["e"]["fmin_hz"] == 0
+    assert config["experiments"]["e"]["enabled"] is True
+
+
+def _walk(schema: dict, path: str = ""):
+    for key, sub in schema.get("properties", {}).items():
+        yield f"{path}{key}", sub
+        yield from _walk(sub, f"{path}{key}.")
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        yield from _walk(extra, f"{path}<name>.")
+
+
+def test_every_schema_key_has_description_and_default():
+    keys = list(_walk(load_schema()))
+    assert len(keys) > 30
+    for key, sub in keys:
+        assert sub.get("description"), f"{key} has no description"
+        if key != "experiments.<name>.classes":
+            assert "default" in sub, f"{key} has no default"
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda c: c["spectrogram"].update(hop=0.01), "'hop' under 'spectrogram'"),
+        (lambda c: c["alignment"].update(backend="kaldi"), "'alignment.backend'"),
+        (lambda c: c["experiments"]["vowels_4k"].update(fmax_hz=-1), "vowels_4k.fmax_hz"),
+        (lambda c: c["experiments"]["vowels_4k"].update(fmax_hz=20000), "Nyquist"),
+        (lambda c: c["experiments"]["vowels_4k"]["classes"].update(AE=["XX"]), "classes.AE"),
+        (lambda c: c["experiments"]["vowels_4k"]["classes"].update(AE=["IY"]), "also in class"),
+        (lambda c: c["splits"]["fractions"].update(test=0.3), "'splits.fractions'"),
+        (lambda c: c["spectrogram"].update(n_fft=256), "'spectrogram.n_fft'"),
+        (lambda c: c["corpus"].update(sample_rate_hz="fast"), "'corpus.sample_rate_hz'"),
+        (lambda c: c.update(run="a b"), "'run'"),
+        (lambda c: c["alignment"].update(backend="textgrids"), "alignment.textgrids_dir"),
+    ],
+)
+def test_bad_values_name_their_key(change, named):
+    config = copy.deepcopy(load("config.yaml"))
+    change(config)
+    with pytest.raises(ConfigError) as err:
+        validate_config(config)
+    assert named in str(err.value)
+
+
+def test_command_line_strings_are_typed():
+    # Snakemake hands nested --config values over as strings.
+    config = load("demo.yaml")
+    config["alignment"]["shards"] = "8"
+    config["corpus"]["dir"] = "null"
+    config["spectrogram"]["win_s"] = "0.02"
+    validate_config(config)
+    assert config["alignment"]["shards"] == 8
+    assert config["corpus"]["dir"] is None
+    assert config["spectrogram"]["win_s"] == 0.02
+
+
+def test_readme_documents_every_key():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- config-table:start -->\n", 1)[1].split(
+        "\n<!-- config-table:end -->"
+    )[0]
+    assert table == markdown_table(), "README's configuration table is stale: regenerate it"

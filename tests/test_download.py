@@ -1,0 +1,122 @@
+import hashlib
+import io
+import tarfile
+import threading
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from spectrocam.download import DownloadError, UnsafeArchiveError, download, safe_extract
+
+PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
+
+
+class RangeHandler(BaseHTTPRequestHandler):
+    """Serves PAYLOAD with HTTP Range support and records the ranges asked for."""
+
+    def __init__(self, *args, ranges, **kwargs):
+        self.ranges = ranges
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self):  # noqa: N802
+        header = self.headers.get("Range")
+        self.ranges.append(header)
+        start = int(header.split("=")[1].rstrip("-")) if header else 0
+        body = PAYLOAD[start:]
+        self.send_response(206 if header else 200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    ranges: list = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(RangeHandler, ranges=ranges))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/LJSpeech-1.1.tar.bz2", ranges
+    httpd.shutdown()
+
+
+def test_download_resumes_and_verifies(tmp_path, server):
+    url, ranges = server
+    dest = tmp_path / "archive.tar.bz2"
+    (tmp_path / "archive.tar.bz2.part").write_bytes(PAYLOAD[:300_000])  # an interrupted run
+    sha = hashlib.sha256(PAYLOAD).hexdigest()
+    download(url, dest, sha256=sha, size_bytes=len(PAYLOAD))
+    assert ranges == ["bytes=300000-"]
+    assert dest.read_bytes() == PAYLOAD
+    assert not (tmp_path / "archive.tar.bz2.part").exists()
+
+
+def test_wrong_checksum_is_refused_and_not_kept(tmp_path, server):
+    url, _ = server
+    dest = tmp_path / "archive.tar.bz2"
+    with pytest.raises(DownloadError, match="sha256"):
+        download(url, dest, sha256="0" * 64, size_bytes=len(PAYLOAD))
+    assert not dest.exists() and not (tmp_path / "archive.tar.bz2.part").exists()
+    with pytest.raises(DownloadError, match="bytes, expected"):
+        download(url, dest, size_bytes=len(PAYLOAD) + 1, retries=0)
+
+
+def test_unreachable_server_keeps_partial_file(tmp_path):
+    dest = tmp_path / "a.tar"
+    (tmp_path / "a.tar.part").write_bytes(b"12345")
+    with pytest.raises(DownloadError, match="run again to resume"):
+        download("http://127.0.0.1:9/none", dest, retries=0, timeout_s=2)
+    assert (tmp_path / "a.tar.part").read_bytes() == b"12345"
+
+
+def make_tar(path, members):
+    with tarfile.open(path, "w:bz2") as tar:
+        for name, kind, data in members:
+            info = tarfile.TarInfo(name)
+            if kind == "file":
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            elif kind == "dir":
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            else:
+                info.type = tarfile.SYMTYPE
+                info.linkname = data
+                tar.addfile(info)
+
+
+def test_safe_extract_takes_the_subdir(tmp_path):
+    archive = tmp_path / "ok.tar.bz2"
+    make_tar(
+        archive,
+        [
+            ("LJSpeech-1.1", "dir", b""),
+            ("LJSpeech-1.1/metadata.csv", "file", b"LJ001-0001|a|a\n"),
+            ("LJSpeech-1.1/wavs/LJ001-0001.wav", "file", b"RIFF"),
+        ],
+    )
+    target = safe_extract(archive, tmp_path / "corpus", subdir="LJSpeech-1.1")
+    assert (target / "metadata.csv").read_text() == "LJ001-0001|a|a\n"
+    assert (target / "wavs" / "LJ001-0001.wav").exists()
+    assert not (tmp_path / "corpus.extracting").exists()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ("../evil.txt", "file", b"x"),
+        ("/tmp/evil.txt", "file", b"x"),
+        ("LJSpeech-1.1/link", "sym", "../../outside"),
+        ("LJSpeech-1.1/abs", "sym", "/etc/passwd"),
+    ],
+)
+def test_safe_extract_refuses_escaping_members(tmp_path, bad):
+    archive = tmp_path / "bad.tar.bz2"
+    make_tar(archive, [("LJSpeech-1.1/metadata.csv", "file", b"a"), bad])
+    with pytest.raises(UnsafeArchiveError, match="archive member"):
+        safe_extract(archive, tmp_path / "out" / "corpus", subdir="LJSpeech-1.1")
+    assert not (tmp_path / "out" / "corpus").exists()
+    assert not (tmp_path / "evil.txt").exists()

@@ -1,0 +1,45 @@
+import pandas as pd
+import pytest
+
+from spectrocam.splits import assign_splits, class_balance
+
+FRACTIONS = {"train": 0.7, "validation": 0.15, "test": 0.15}
+FULL = [f"LJ{c:03d}-{i:04d}" for c in range(1, 51) for i in range(1, 100 + 7 * c)]
+
+
+def test_full_corpus_keeps_chapters_whole():
+    table, unit = assign_splits(FULL, FRACTIONS, seed=3)
+    assert unit == "chapter"
+    assert table.groupby("chapter")["split"].nunique().max() == 1
+    shares = table["split"].value_counts(normalize=True)
+    for split, target in FRACTIONS.items():
+        assert abs(shares[split] - target) < 0.05
+    again, _ = assign_splits(list(reversed(FULL)), FRACTIONS, seed=3)
+    pd.testing.assert_frame_equal(table, again)  # deterministic, order-free
+    other, _ = assign_splits(FULL, FRACTIONS, seed=4)
+    assert not table["split"].equals(other["split"])
+
+
+def test_few_chapters_split_by_utterance():
+    ids = [f"LJ001-{i:04d}" for i in range(186)] + [f"LJ002-{i:04d}" for i in range(199)]
+    table, unit = assign_splits(ids, FRACTIONS)
+    assert unit == "utterance"
+    assert table["utt_id"].is_unique
+    counts = table["split"].value_counts()
+    assert counts["train"] == pytest.approx(0.7 * len(ids), abs=2)
+    with pytest.raises(ValueError, match="too few"):
+        assign_splits(["LJ001-0001", "LJ002-0001"], FRACTIONS, group_by="chapter")
+
+
+def test_class_balance_counts_every_segment():
+    splits = pd.DataFrame(
+        {"utt_id": ["a", "b", "c"], "chapter": ["x"] * 3, "split": ["train", "train", "test"]}
+    )
+    segments = pd.DataFrame(
+        {"utt_id": ["a", "a", "b", "c", "d"], "class_name": ["IY", "UW", "IY", "UW", "IY"]}
+    )
+    balance = class_balance(segments, splits, ["IY", "UW", "AE"])
+    got = balance.set_index(["split", "class_name"])["n_segments"]
+    assert got["train", "IY"] == 2 and got["train", "UW"] == 1 and got["train", "AE"] == 0
+    assert got["test", "UW"] == 1 and got["unassigned", "IY"] == 1
+    assert balance["n_segments"].sum() == len(segments)

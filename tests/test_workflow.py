@@ -1,0 +1,204 @@
+"""The workflow end to end on real clips: what it writes, what it skips, how it resumes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import pandas as pd
+import yaml
+
+from spectrocam.alignment import strip_stress
+
+from .conftest import MINI, MINI_MFA, REPO, make_corpus, require_shared
+
+# A slice of the demo corpus: both big chapters and the small one, short and long clips.
+SLICE = [
+    "LJ001-0002",
+    "LJ001-0007",
+    "LJ001-0015",
+    "LJ001-0030",
+    "LJ002-0010",
+    "LJ002-0021",
+    "LJ002-0100",
+    "LJ050-0029",
+    "LJ050-0131",
+]
+VOWELS = {"IY", "AE", "AA", "AO", "UW"}
+UNVOICED = {"P", "T", "K", "F", "TH", "S", "SH", "HH", "CH"}
+
+
+def write_config(workdir: Path, **changes) -> Path:
+    """The demo configuration, with the clip slice and ``changes`` (section -> dict) applied."""
+    with open(REPO / "config" / "demo.yaml", encoding="utf-8") as fh:
+        config = yaml.safe_load(fh)
+    (workdir / "clips.txt").write_text("\n".join(SLICE) + "\n", encoding="utf-8")
+    config["run"] = "test"
+    config["corpus"].update(dir=str(MINI), clips=str(workdir / "clips.txt"))
+    config["alignment"].update(shards=2, reference_dir=str(MINI_MFA))
+    config["spectrogram"].update(context_s=0.1, dtype="float16")
+    for section, values in changes.items():
+        if isinstance(values, dict):
+            config[section].update(values)
+        else:
+            config[section] = values
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def snakemake(workdir: Path, configfile: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(configfile),
+        "--cores",
+        "2",
+        "--rerun-incomplete",
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+
+
+def check_ok(proc: subprocess.CompletedProcess) -> None:
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+
+
+def nothing_to_do(workdir: Path, configfile: Path) -> bool:
+    proc = snakemake(workdir, configfile, "-n")
+    check_ok(proc)
+    return "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_pocketsphinx_pipeline_on_real_clips(tmp_path):
+    require_shared()
+    config = write_config(tmp_path)
+    check_ok(snakemake(tmp_path, config))
+    out = tmp_path / "results" / "test"
+
+    clips = pd.read_csv(out / "corpus/clips.tsv", sep="\t", keep_default_na=False)
+    assert list(clips.utt_id) == SLICE
+    phones = pd.read_csv(out / "alignment/pocketsphinx/phones.tsv", sep="\t")
+    assert set(phones.utt_id) == set(SLICE)
+    assert (phones.end_s > phones.start_s).all()
+    summary = json.loads((out / "alignment/pocketsphinx/summary.json").read_text())
+    assert summary["utterances"] == len(SLICE) and summary["phones"] == len(phones)
+    agreement = json.loads((out / "alignment/pocketsphinx/agreement.json").read_text())
+    assert agreement["boundaries"]["0.02"]["share"] > 0.6  # a real alignment, not noise
+
+    base = phones.phone.map(strip_stress)
+    for name, classes in (("vowels_full", VOWELS), ("voicing_4k", VOWELS | UNVOICED)):
+        with h5py.File(out / f"segments/{name}.h5", "r") as h5:
+            n = h5["spectrograms"].shape[0]
+            assert n == int(base.isin(classes).sum())
+            assert h5["spectrograms"].shape[1:] == (len(h5["freqs_hz"]), len(h5["times_s"]))
+            assert h5["freqs_hz"][-1] <= h5.attrs["fmax_hz"]
+            assert h5["spectrograms"].dtype == "float16"
+            assert set(h5["utt_id"].asstr()[:]) <= set(SLICE)
+    with h5py.File(out / "segments/vowels_4k.h5", "r") as h5:
+        assert 3990 < h5["freqs_hz"][-1] <= 4000
+        labels = h5["labels"][:]
+        names = list(h5["class_names"].asstr()[:])
+        phone = h5["phone"].asstr()[:]
+        assert all(names[k] == strip_stress(p) for k, p in zip(labels, phone, strict=True))
+
+    splits = pd.read_csv(out / "splits/splits.tsv", sep="\t")
+    assert sorted(splits.utt_id) == sorted(SLICE) and splits.utt_id.is_unique
+    balance = pd.read_csv(out / "splits/voicing_4k_balance.tsv", sep="\t")
+    with h5py.File(out / "segments/voicing_4k.h5", "r") as h5:
+        assert balance.n_segments.sum() == h5["labels"].shape[0]
+
+    assert nothing_to_do(tmp_path, config)
+    # A late-stage change redoes the late stage only.
+    changed = write_config(tmp_path, spectrogram={"n_fft": 2048})
+    proc = snakemake(tmp_path, changed, "-n")
+    check_ok(proc)
+    planned = proc.stdout
+    assert "rule segments:" in planned and "rule align_pocketsphinx:" not in planned
+    assert "rule validate_corpus:" not in planned
+
+
+def test_bad_clips_are_rejected_and_the_rest_go_on(tmp_path):
+    require_shared()
+    corpus = make_corpus(tmp_path / "corpus", SLICE[:5])
+    (corpus / "wavs" / "LJ001-0007.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEbroken")
+    (corpus / "wavs" / "LJ001-0015.wav").unlink()
+    with open(corpus / "metadata.csv", "a", encoding="utf-8") as fh:
+        fh.write("LJ003-0001|   |   \n")
+    config = write_config(
+        tmp_path,
+        corpus={"dir": str(corpus), "clips": None},
+        alignment={"backend": "textgrids", "textgrids_dir": str(MINI_MFA)},
+    )
+    check_ok(snakemake(tmp_path, config))
+    out = tmp_path / "results" / "test"
+    rejects = pd.read_csv(out / "corpus/rejects.tsv", sep="\t").set_index("utt_id")["reason"]
+    assert rejects["LJ001-0007"].startswith("unreadable wav")
+    assert rejects["LJ001-0015"].startswith("no wav file")
+    assert rejects["LJ003-0001"] == "empty transcript"
+    clips = pd.read_csv(out / "corpus/clips.tsv", sep="\t")
+    assert list(clips.utt_id) == ["LJ001-0002", "LJ001-0030", "LJ002-0010"]
+    phones = pd.read_csv(out / "alignment/textgrids/phones.tsv", sep="\t")
+    with h5py.File(out / "segments/vowels_full.h5", "r") as h5:
+        assert h5["labels"].shape[0] == int(phones.phone.map(strip_stress).isin(VOWELS).sum())
+
+
+def test_bad_config_stops_before_any_job(tmp_path):
+    config = write_config(tmp_path, spectrogram={"hop_s": -0.01})
+    proc = snakemake(tmp_path, config)
+    assert proc.returncode != 0
+    assert "'spectrogram.hop_s'" in proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_interrupted_run_resumes(tmp_path):
+    require_shared()
+    config = write_config(tmp_path, alignment={"shards": 4})
+    out = tmp_path / "results" / "test"
+    first_shard = out / "alignment/pocketsphinx/shards/000.tsv"
+    cmd_args = ["--cores", "1", "--", "all"]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "--configfile",
+            str(config),
+            "--rerun-incomplete",
+            *cmd_args,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while not first_shard.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert first_shard.exists(), "the run never finished its first shard"
+    os.killpg(proc.pid, signal.SIGKILL)  # as a lost node or an expired allocation would
+    proc.wait()
+    assert not (out / "segments/vowels_full.h5").exists()
+    done_at = first_shard.stat().st_mtime_ns
+
+    check_ok(snakemake(tmp_path, config, "--unlock"))
+    check_ok(snakemake(tmp_path, config))
+    assert first_shard.stat().st_mtime_ns == done_at  # finished work is kept
+    assert (out / "segments/vowels_full.h5").exists()
+    assert nothing_to_do(tmp_path, config)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import h5py
 import pandas as pd
+import pytest
 import yaml
 
 from spectrocam.alignment import strip_stress
@@ -202,3 +203,52 @@ def test_interrupted_run_resumes(tmp_path):
     assert first_shard.stat().st_mtime_ns == done_at  # finished work is kept
     assert (out / "segments/vowels_full.h5").exists()
     assert nothing_to_do(tmp_path, config)
+
+
+@pytest.mark.parametrize("mode", ["pretrained", "train"])
+def test_full_reproduction_plans_download_and_mfa(tmp_path, mode):
+    """The study's configuration plans download, extraction and MFA 3.x's command line."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-n",
+            "--printshellcmds",
+            "--cores",
+            "8",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "--configfile",
+            str(REPO / "config" / "config.yaml"),
+            "--config",
+            f"alignment={{mfa: {{mode: {mode}}}}}",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    check_ok(proc)
+    plan = proc.stdout
+    for rule in ("download_corpus", "extract_corpus", "validate_corpus", "mfa_corpus", "segments"):
+        assert f"rule {rule}:" in plan
+    corpus, tmp = "results/full/alignment/mfa/corpus", "results/full/alignment/mfa/tmp"
+    if mode == "pretrained":
+        assert "mfa model download acoustic english_us_arpa" in plan
+        assert "mfa model download dictionary english_us_arpa" in plan
+        assert (
+            "mfa align --clean --single_speaker --output_format long_textgrid --beam 10 "
+            f"--retry_beam 40 -j 8 -t {tmp} {corpus} "
+            "resources/mfa/pretrained_models/dictionary/english_us_arpa.dict "
+            "resources/mfa/pretrained_models/acoustic/english_us_arpa.zip "
+            "results/full/alignment/mfa/textgrids" in plan
+        )
+    else:
+        assert "mfa model download" not in plan and "rule mfa_cmudict_dictionary:" in plan
+        assert (
+            "mfa train --clean --single_speaker --output_format long_textgrid -j 8 "
+            f"-t {tmp} --output_directory results/full/alignment/mfa/textgrids "
+            f"{corpus} results/full/alignment/mfa/cmudict.dict "
+            "results/full/alignment/mfa/acoustic_model.zip" in plan
+        )

@@ -15,6 +15,30 @@ except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
 
+def check_paths():
+    """Paths the configuration names must exist before any job starts."""
+    wanted = [
+        ("corpus.dir", config["corpus"]["dir"], "metadata.csv"),
+        ("corpus.clips", config["corpus"]["clips"], None),
+        ("alignment.reference_dir", config["alignment"]["reference_dir"], None),
+    ]
+    if config["alignment"]["backend"] == "textgrids":
+        wanted.append(
+            ("alignment.textgrids_dir", config["alignment"]["textgrids_dir"], None)
+        )
+    for key, path, inside in wanted:
+        if path and not os.path.exists(os.path.join(path, inside or "")):
+            what = (
+                f"{path} has no {inside}"
+                if os.path.isdir(path)
+                else f"{path} does not exist"
+            )
+            raise WorkflowError(f"invalid configuration:\n  - '{key}': {what}")
+
+
+check_paths()
+
+
 RESULTS = f"results/{config['run']}"
 LOGS = f"{RESULTS}/logs"
 BENCH = f"{RESULTS}/benchmarks"

@@ -1,0 +1,203 @@
+#!/usr/bin/env python
+"""Benchmark a phone alignment against reference TextGrids (e.g. the MFA alignments).
+
+Either compare an existing phone table (TSV with columns utt_id, word, phone, start_s, end_s, as
+the pipeline writes it)::
+
+    python scripts/benchmark_alignment.py --reference-dir REF --phones phones.tsv
+
+or align a corpus now with pocketsphinx and compare::
+
+    python scripts/benchmark_alignment.py --reference-dir /work/shared/data/ljspeech_mini_mfa \\
+        --aligner pocketsphinx --corpus /work/shared/data/ljspeech_mini --threads 2 --json b.json
+
+Prints the share of reference phone boundaries matched within 10/20/50 ms, per-vowel found share
+and IoU, the median signed offset (hypothesis - reference) and clip counts; see
+:mod:`spectrocam.alignment_eval` for the definitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import soundfile as sf
+
+from spectrocam.alignment import PHONE_COLUMNS, phones_from_textgrids
+from spectrocam.alignment_eval import compare_alignments, format_report
+from spectrocam.corpus import read_metadata
+
+log = logging.getLogger("benchmark_alignment")
+
+TOLERANCES_S = (0.01, 0.02, 0.05)
+
+
+def corpus_clips(corpus_dir: Path, limit: int | None) -> pd.DataFrame:
+    """Clip table (utt_id, audio_path, text, duration_s in seconds) of an LJSpeech-layout corpus,
+    in metadata order; clips without a readable wav are skipped with a warning."""
+    lines, bad = read_metadata(corpus_dir / "metadata.csv")
+    for utt_id, reason in bad:
+        log.warning("metadata: %s: %s", utt_id, reason)
+    rows = []
+    for line in lines:
+        if limit is not None and len(rows) >= limit:
+            break
+        wav = corpus_dir / "wavs" / f"{line.utt_id}.wav"
+        try:
+            info = sf.info(str(wav))
+        except Exception as exc:  # soundfile raises several types
+            log.warning("skipping %s: %s", line.utt_id, exc)
+            continue
+        rows.append(
+            {
+                "utt_id": line.utt_id,
+                "audio_path": str(wav),
+                "text": line.normalized,
+                "duration_s": info.frames / info.samplerate,
+            }
+        )
+    return pd.DataFrame(rows, columns=["utt_id", "audio_path", "text", "duration_s"])
+
+
+def read_phone_table(path: Path) -> pd.DataFrame:
+    """A phone table TSV (times in seconds); labels are kept as strings (no NaN for "")."""
+    table = pd.read_csv(
+        path, sep="\t", dtype={"utt_id": str, "word": str, "phone": str}, keep_default_na=False
+    )
+    missing = [c for c in PHONE_COLUMNS if c not in table.columns]
+    if missing:
+        raise SystemExit(f"{path}: not a phone table, missing columns {', '.join(missing)}")
+    return table
+
+
+def _json_safe(obj):
+    if isinstance(obj, float) and math.isnan(obj):
+        return None
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Compare a phone alignment with reference TextGrids.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--reference-dir",
+        type=Path,
+        required=True,
+        help="directory of <utt_id>.TextGrid with 'words' and 'phones' tiers",
+    )
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--phones", type=Path, help="phone table TSV to evaluate")
+    src.add_argument("--aligner", choices=["pocketsphinx"], help="align the corpus now")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        help="LJSpeech-layout corpus (metadata.csv, wavs/); needed with --aligner; "
+        "with --phones it sets the clips that are evaluated",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="worker processes for aligning")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N corpus clips")
+    parser.add_argument(
+        "--shift-ms",
+        type=float,
+        default=None,
+        help="boundary correction for pocketsphinx in ms (default: the module's BOUNDARY_SHIFT_S)",
+    )
+    parser.add_argument(
+        "--restrict-to-hypothesis",
+        action="store_true",
+        help="with --phones: evaluate only utterances the phone table has",
+    )
+    parser.add_argument("--save-phones", type=Path, help="write the aligned phone table (TSV)")
+    parser.add_argument("--json", type=Path, help="also write all figures to this JSON file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
+
+    if args.aligner and args.corpus is None:
+        parser.error("--aligner needs --corpus")
+    if not args.reference_dir.is_dir():
+        parser.error(f"--reference-dir {args.reference_dir} is not a directory")
+
+    t0 = time.monotonic()
+    counts = None
+    align_s = None
+    if args.corpus is not None:
+        clips = corpus_clips(args.corpus, args.limit)
+    else:
+        ids = sorted(p.stem for p in args.reference_dir.glob("*.TextGrid"))
+        if args.limit is not None:
+            ids = ids[: args.limit]
+        clips = pd.DataFrame({"utt_id": ids, "duration_s": math.inf})
+
+    if args.aligner == "pocketsphinx":
+        from spectrocam import pocketsphinx_align as psa
+
+        shift_s = psa.BOUNDARY_SHIFT_S if args.shift_ms is None else args.shift_ms / 1000
+        t1 = time.monotonic()
+        hyp, counts = psa.align_clips(clips, threads=args.threads, progress=True, shift_s=shift_s)
+        align_s = time.monotonic() - t1
+        source = f"pocketsphinx (shift {1000 * shift_s:.1f} ms, {args.threads} worker(s))"
+        if args.save_phones:
+            hyp.to_csv(args.save_phones, sep="\t", index=False)
+    else:
+        hyp = read_phone_table(args.phones)
+        source = str(args.phones)
+        if args.restrict_to_hypothesis:
+            clips = clips[clips["utt_id"].isin(set(hyp["utt_id"]))]
+
+    hyp = hyp[hyp["utt_id"].isin(set(clips["utt_id"]))]
+    ref, ref_counts = phones_from_textgrids(args.reference_dir, clips)
+    if ref_counts.unaligned:
+        log.warning(
+            "%d clips have no usable reference TextGrid (left out): %s",
+            len(ref_counts.unaligned),
+            ", ".join(sorted(ref_counts.unaligned)[:5]),
+        )
+    result = compare_alignments(ref, hyp, tolerances_s=TOLERANCES_S)
+    total_s = time.monotonic() - t0
+
+    header = f"alignment benchmark: {source} vs {args.reference_dir} ({len(clips)} clips)"
+    print(format_report(result, header))
+    if counts is not None:
+        c = counts.as_dict()
+        print(
+            f"\naligner: {c['aligned_utterances']}/{c['utterances']} clips aligned, "
+            f"{c['unaligned_utterances']} unaligned, {c['phones']} phones, "
+            f"{c['silences']} silences, {c['oov_words']} OOV words (guessed pronunciations)"
+        )
+        for utt_id, reason in list(c["unaligned"].items())[:10]:
+            print(f"  unaligned {utt_id}: {reason}")
+    timing = f"time: {total_s:.1f} s in all"
+    if align_s is not None:
+        timing += f", aligning {align_s:.1f} s ({align_s / max(len(clips), 1):.2f} s per clip)"
+    print(timing)
+
+    if args.json:
+        payload = {
+            "source": source,
+            "reference_dir": str(args.reference_dir),
+            "clips": len(clips),
+            "time_s": {"total": total_s, "align": align_s},
+            "figures": result,
+            "aligner_counts": counts.as_dict() if counts is not None else None,
+            "reference_unaligned": ref_counts.as_dict()["unaligned"],
+        }
+        args.json.write_text(json.dumps(_json_safe(payload), indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

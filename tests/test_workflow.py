@@ -97,7 +97,9 @@ def test_pocketsphinx_pipeline_on_real_clips(tmp_path):
     summary = json.loads((out / "alignment/pocketsphinx/summary.json").read_text())
     assert summary["utterances"] == len(SLICE) and summary["phones"] == len(phones)
     agreement = json.loads((out / "alignment/pocketsphinx/agreement.json").read_text())
-    assert agreement["boundaries"]["0.02"]["share"] > 0.6  # a real alignment, not noise
+    within = {w["tol_s"]: w["share"] for w in agreement["boundaries"]["within"]}
+    assert within[0.02] > 0.6  # a real alignment, not noise
+    assert within[0.01] <= within[0.02] <= within[0.05]
 
     base = phones.phone.map(strip_stress)
     for name, classes in (("vowels_full", VOWELS), ("voicing_4k", VOWELS | UNVOICED)):
@@ -109,7 +111,7 @@ def test_pocketsphinx_pipeline_on_real_clips(tmp_path):
             assert h5["spectrograms"].dtype == "float16"
             assert set(h5["utt_id"].asstr()[:]) <= set(SLICE)
     with h5py.File(out / "segments/vowels_4k.h5", "r") as h5:
-        assert 3990 < h5["freqs_hz"][-1] <= 4000
+        assert 4000 - 22050 / 1024 < h5["freqs_hz"][-1] <= 4000
         labels = h5["labels"][:]
         names = list(h5["class_names"].asstr()[:])
         phone = h5["phone"].asstr()[:]
@@ -169,7 +171,8 @@ def test_interrupted_run_resumes(tmp_path):
     require_shared()
     config = write_config(tmp_path, alignment={"shards": 4})
     out = tmp_path / "results" / "test"
-    first_shard = out / "alignment/pocketsphinx/shards/000.tsv"
+    shards = out / "alignment/pocketsphinx/shards"
+    shard_logs = out / "logs/alignment/pocketsphinx"
     cmd_args = ["--cores", "1", "--", "all"]
     proc = subprocess.Popen(
         [
@@ -190,17 +193,25 @@ def test_interrupted_run_resumes(tmp_path):
         start_new_session=True,
     )
     deadline = time.monotonic() + 300
-    while not first_shard.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert first_shard.exists(), "the run never finished its first shard"
+    # With one core the shards run one after the other: once a second one has started, the
+    # first is finished and recorded as such.
+    started: list[Path] = []
+    while len(started) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        started = list(shard_logs.glob("*.log")) if shard_logs.exists() else []
+        time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)  # as a lost node or an expired allocation would
     proc.wait()
+    assert len(started) >= 2, "the run never reached its second shard"
+    running = max(started, key=lambda p: p.stat().st_mtime_ns)
+    finished = [shards / f"{p.stem}.tsv" for p in started if p != running]
+    assert finished and all(f.exists() for f in finished)
     assert not (out / "segments/vowels_full.h5").exists()
-    done_at = first_shard.stat().st_mtime_ns
+    done_at = {f: f.stat().st_mtime_ns for f in finished}
 
     check_ok(snakemake(tmp_path, config, "--unlock"))
     check_ok(snakemake(tmp_path, config))
-    assert first_shard.stat().st_mtime_ns == done_at  # finished work is kept
+    assert {f: f.stat().st_mtime_ns for f in finished} == done_at  # finished work is kept
+    assert len(list(shards.glob("*.tsv"))) == 4
     assert (out / "segments/vowels_full.h5").exists()
     assert nothing_to_do(tmp_path, config)
 

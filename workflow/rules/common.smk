@@ -27,7 +27,7 @@ def check_paths():
             ("alignment.textgrids_dir", config["alignment"]["textgrids_dir"], None)
         )
     for key, path, inside in wanted:
-        if path and not os.path.exists(os.path.join(path, inside or "")):
+        if path and not os.path.exists(os.path.join(path, inside) if inside else path):
             what = (
                 f"{path} has no {inside}"
                 if os.path.isdir(path)

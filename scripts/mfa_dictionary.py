@@ -3,8 +3,8 @@
 import pandas as pd
 
 from spectrocam.jobs import job
-from spectrocam.mfa import corpus_words
 from spectrocam.lexicon import write_mfa_dictionary
+from spectrocam.mfa import corpus_words
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

@@ -54,8 +54,8 @@ def write_config(workdir: Path, **changes) -> Path:
     return path
 
 
-def snakemake(workdir: Path, configfile: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    cmd = [
+def snakemake_cmd(workdir: Path, configfile: Path, *args: str, cores: int = 2) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "snakemake",
@@ -66,11 +66,14 @@ def snakemake(workdir: Path, configfile: Path, *args: str, **kwargs) -> subproce
         "--configfile",
         str(configfile),
         "--cores",
-        "2",
+        str(cores),
         "--rerun-incomplete",
         *args,
     ]
-    return subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+
+
+def snakemake(workdir: Path, configfile: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(snakemake_cmd(workdir, configfile, *args), capture_output=True, text=True)
 
 
 def check_ok(proc: subprocess.CompletedProcess) -> None:
@@ -173,21 +176,8 @@ def test_interrupted_run_resumes(tmp_path):
     out = tmp_path / "results" / "test"
     shards = out / "alignment/pocketsphinx/shards"
     shard_logs = out / "logs/alignment/pocketsphinx"
-    cmd_args = ["--cores", "1", "--", "all"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(tmp_path),
-            "--configfile",
-            str(config),
-            "--rerun-incomplete",
-            *cmd_args,
-        ],
+        snakemake_cmd(tmp_path, config, cores=1),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -219,27 +209,16 @@ def test_interrupted_run_resumes(tmp_path):
 @pytest.mark.parametrize("mode", ["pretrained", "train"])
 def test_full_reproduction_plans_download_and_mfa(tmp_path, mode):
     """The study's configuration plans download, extraction and MFA 3.x's command line."""
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "-n",
-            "--printshellcmds",
-            "--cores",
-            "8",
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(tmp_path),
-            "--configfile",
-            str(REPO / "config" / "config.yaml"),
-            "--config",
-            f"alignment={{mfa: {{mode: {mode}}}}}",
-        ],
-        capture_output=True,
-        text=True,
+    cmd = snakemake_cmd(
+        tmp_path,
+        REPO / "config" / "config.yaml",
+        "-n",
+        "--printshellcmds",
+        "--config",
+        f"alignment={{mfa: {{mode: {mode}}}}}",
+        cores=8,
     )
+    proc = subprocess.run(cmd, capture_output=True, text=True)
     check_ok(proc)
     plan = proc.stdout
     for rule in ("download_corpus", "extract_corpus", "validate_corpus", "mfa_corpus", "segments"):

@@ -99,9 +99,13 @@ def download(
                 break  # Range beyond the end: the .part is already complete
             attempt += 1
             if attempt > retries:
+                kept = (
+                    f" The partial file {part} is kept; run again to resume."
+                    if part.exists() and part.stat().st_size
+                    else ""
+                )
                 raise DownloadError(
-                    f"could not download {url} after {retries} retries: {exc}. "
-                    f"The partial file {part} is kept; run again to resume."
+                    f"could not download {url} after {retries} retries: {exc}.{kept}"
                 ) from exc
             wait = min(60, 2**attempt)
             log.warning("download interrupted (%s); resuming in %d s", exc, wait)

@@ -90,3 +90,27 @@ def test_failed_write_leaves_no_file(tmp_path):
     with h5py.File(tmp_path / "x.h5.tmp", "r") as h5:
         assert h5["labels"].shape == (2,)
     assert not out.exists()
+
+
+def test_tone_lands_in_its_freqs_hz_row_of_the_store(tmp_path):
+    """A synthetic 1,500 Hz 'vowel' in a clip comes out in the store's 1,500 Hz row."""
+    import soundfile as sf
+
+    sr, freq_hz = 22050, 1500.0
+    t = np.arange(sr) / sr
+    audio = np.where((t > 0.4) & (t < 0.6), 0.5 * np.sin(2 * np.pi * freq_hz * t), 0.0)
+    wav = tmp_path / "T-1.wav"
+    sf.write(wav, audio, sr)
+    clips = pd.DataFrame({"utt_id": ["T-1"], "audio_path": [str(wav)]})
+    phones = pd.DataFrame(
+        {"utt_id": ["T-1"], "word": ["tone"], "phone": ["IY1"], "start_s": [0.4], "end_s": [0.6]}
+    )
+    params = StftParams(sr, n_fft=2048)
+    exp = Experiment("tone", {"IY": ["IY"], "UW": ["UW"]}, 500, 4000)
+    build_store(phones, clips, exp, params, context_s=0.1, out_path=tmp_path / "t.h5")
+    store = read_store(tmp_path / "t.h5")
+    spec = store["spectrograms"][0]
+    peak = store["freqs_hz"][spec.argmax(axis=0)]
+    assert np.all(np.abs(peak - freq_hz) <= sr / 2048 / 2)
+    assert store["freqs_hz"][0] >= 500 and store["freqs_hz"][-1] <= 4000
+    assert store["window_centre_s"][0] == pytest.approx(0.5, abs=params.hop_s_exact / 2)

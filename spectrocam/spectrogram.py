@@ -104,14 +104,9 @@ def cut_windows(
     """
     half = n_frames // 2
     centre_idx = np.rint(np.asarray(centres_s, dtype=np.float64) / hop_s_exact).astype(np.int64)
-    padded = np.pad(spec, ((0, 0), (half, half)), constant_values=floor_db)
-    cols = centre_idx[:, None] + np.arange(n_frames)[None, :]  # index into padded
-    cols = np.clip(cols, 0, padded.shape[1] - 1)
-    outside = (centre_idx[:, None] + np.arange(-half, half + 1)[None, :] < 0) | (
-        centre_idx[:, None] + np.arange(-half, half + 1)[None, :] >= spec.shape[1]
-    )
-    windows = padded[:, cols]  # (F, N, T)
-    windows = np.transpose(windows, (1, 0, 2)).copy()
-    if outside.any():
-        windows[np.broadcast_to(outside[:, None, :], windows.shape)] = floor_db
+    frame_idx = centre_idx[:, None] + np.arange(-half, half + 1)[None, :]  # (N, T)
+    outside = (frame_idx < 0) | (frame_idx >= spec.shape[1])
+    windows = spec[:, np.clip(frame_idx, 0, spec.shape[1] - 1)]  # (F, N, T)
+    windows = np.ascontiguousarray(np.transpose(windows, (1, 0, 2)))
+    windows[np.broadcast_to(outside[:, None, :], windows.shape)] = floor_db
     return windows, centre_idx * hop_s_exact

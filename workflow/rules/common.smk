@@ -7,10 +7,20 @@ import sys
 # (which keeps conda environments and cluster nodes working without installing the package).
 sys.path.insert(0, workflow.basedir)
 
-from spectrocam.config import ConfigError, enabled_experiments, validate_config
+from spectrocam.config import (
+    ConfigError,
+    enabled_experiments,
+    load_schema,
+    validate_config,
+)
 
 try:
-    validate_config(config)
+    validate_config(
+        config,
+        load_schema(
+            os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml")
+        ),
+    )
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 

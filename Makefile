@@ -35,7 +35,8 @@ env: $(if $(findstring $(TOOLS)/bin/uv,$(UV)),$(TOOLS)/bin/uv)
 demo: env
 	@mkdir -p results
 	@printf 'corpus:\n  dir: %s\nalignment:\n  reference_dir: %s\n' \
-		"$(or $(DEMO_CORPUS),null)" "$(or $(DEMO_REFERENCE),null)" > $(DEMO_OVERRIDES)
+		"$(if $(DEMO_CORPUS),'$(DEMO_CORPUS)',null)" \
+		"$(if $(DEMO_REFERENCE),'$(DEMO_REFERENCE)',null)" > $(DEMO_OVERRIDES)
 	@echo "demo corpus: $(or $(DEMO_CORPUS),download the full corpus, keep config/demo_clips.txt)"
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml $(DEMO_OVERRIDES)
 

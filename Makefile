@@ -18,7 +18,7 @@ DEMO_CORPUS := $(or $(SPECTROCAM_CORPUS),$(wildcard ../shared/data/ljspeech_mini
 DEMO_REFERENCE := $(or $(SPECTROCAM_REFERENCE),$(wildcard ../shared/data/ljspeech_mini_mfa))
 DEMO_OVERRIDES := results/demo-overrides.yaml
 
-.PHONY: help env demo test lint format dry-run clean-demo
+.PHONY: help env demo test lint format dry-run
 
 help:
 	@echo "make demo   - set up the environment and run the pipeline on the demo configuration"

@@ -19,50 +19,34 @@ and IoU, the median signed offset (hypothesis - reference) and clip counts; see
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
-import soundfile as sf
 
 from spectrocam.alignment import PHONE_COLUMNS, phones_from_textgrids
 from spectrocam.alignment_eval import compare_alignments, format_report
-from spectrocam.corpus import read_metadata
+from spectrocam.corpus import read_metadata, validate_corpus
+from spectrocam.jobs import write_json
 
 log = logging.getLogger("benchmark_alignment")
 
 TOLERANCES_S = (0.01, 0.02, 0.05)
 
 
-def corpus_clips(corpus_dir: Path, limit: int | None) -> pd.DataFrame:
-    """Clip table (utt_id, audio_path, text, duration_s in seconds) of an LJSpeech-layout corpus,
-    in metadata order; clips without a readable wav are skipped with a warning."""
-    lines, bad = read_metadata(corpus_dir / "metadata.csv")
-    for utt_id, reason in bad:
-        log.warning("metadata: %s: %s", utt_id, reason)
-    rows = []
-    for line in lines:
-        if limit is not None and len(rows) >= limit:
-            break
-        wav = corpus_dir / "wavs" / f"{line.utt_id}.wav"
-        try:
-            info = sf.info(str(wav))
-        except Exception as exc:  # soundfile raises several types
-            log.warning("skipping %s: %s", line.utt_id, exc)
-            continue
-        rows.append(
-            {
-                "utt_id": line.utt_id,
-                "audio_path": str(wav),
-                "text": line.normalized,
-                "duration_s": info.frames / info.samplerate,
-            }
-        )
-    return pd.DataFrame(rows, columns=["utt_id", "audio_path", "text", "duration_s"])
+def corpus_clips(corpus_dir: Path, limit: int | None, converted_dir: Path) -> pd.DataFrame:
+    """The clip table of an LJSpeech-layout corpus (its first ``limit`` metadata lines), checked
+    by the pipeline's own rules; rejected clips are left out with a warning."""
+    lines, _ = read_metadata(corpus_dir / "metadata.csv")
+    ids = [line.utt_id for line in lines][:limit] if limit is not None else None
+    clips, rejects = validate_corpus(corpus_dir, converted_dir, clip_ids=ids)
+    for utt_id, reason in zip(rejects["utt_id"], rejects["reason"], strict=True):
+        log.warning("skipping %s: %s", utt_id, reason)
+    return clips
 
 
 def read_phone_table(path: Path) -> pd.DataFrame:
@@ -74,16 +58,6 @@ def read_phone_table(path: Path) -> pd.DataFrame:
     if missing:
         raise SystemExit(f"{path}: not a phone table, missing columns {', '.join(missing)}")
     return table
-
-
-def _json_safe(obj):
-    if isinstance(obj, float) and math.isnan(obj):
-        return None
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
-    return obj
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,10 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--reference-dir {args.reference_dir} is not a directory")
 
     t0 = time.monotonic()
+    scratch = tempfile.TemporaryDirectory(prefix="benchmark_alignment_")  # converted clips
     counts = None
     align_s = None
     if args.corpus is not None:
-        clips = corpus_clips(args.corpus, args.limit)
+        clips = corpus_clips(args.corpus, args.limit, Path(scratch.name))
     else:
         ids = sorted(p.stem for p in args.reference_dir.glob("*.TextGrid"))
         if args.limit is not None:
@@ -195,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             "aligner_counts": counts.as_dict() if counts is not None else None,
             "reference_unaligned": ref_counts.as_dict()["unaligned"],
         }
-        args.json.write_text(json.dumps(_json_safe(payload), indent=2) + "\n", encoding="utf-8")
+        write_json(payload, args.json)
     return 0
 
 

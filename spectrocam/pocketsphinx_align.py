@@ -84,6 +84,7 @@ from spectrocam.alignment import (
     empty_phone_table,
     strip_stress,
 )
+from spectrocam.corpus import load_audio
 from spectrocam.lexicon import guess_pronunciation, load_cmudict
 from spectrocam.text import words_from_transcript
 
@@ -297,13 +298,6 @@ def align_clip(
 # --- many clips ---------------------------------------------------------------------------------
 
 
-def _load(path: str) -> tuple[np.ndarray, int]:
-    import soundfile as sf
-
-    data, sr = sf.read(str(path), dtype="float32", always_2d=False)
-    return data, int(sr)
-
-
 def _worker_init() -> None:
     try:
         import torch
@@ -318,7 +312,7 @@ def _align_task(
 ) -> tuple[str, ClipAlignment | None, str | None]:
     utt_id, audio_path, text, shift_s, options, min_score = task
     try:
-        audio, sr = _load(audio_path)
+        audio, sr = load_audio(audio_path)
         res = align_clip(
             audio,
             sr,

@@ -1,0 +1,137 @@
+"""Training: class-balanced epochs, outputs, checkpoints and resuming."""
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from spectrocam.model import load_model
+from spectrocam.store import SegmentStoreWriter
+from spectrocam.training import TrainConfig, balanced_epoch, predict, split_indices, train
+
+N_ROWS, N_FRAMES = 64, 21
+
+
+def write_store(path, n_per_class=(24, 12), seed=0):
+    """Two classes told apart by where their band of energy lies; one utterance per segment."""
+    rng = np.random.default_rng(seed)
+    labels = np.concatenate([np.full(n, c) for c, n in enumerate(n_per_class)])
+    spectra = rng.normal(-60, 3, size=(len(labels), N_ROWS, N_FRAMES)).astype(np.float32)
+    for i, c in enumerate(labels):
+        lo = 8 if c == 0 else 40
+        spectra[i, lo : lo + 8] += 30
+    n = len(labels)
+    ids = [f"LJ001-{i:04d}" for i in range(n)]
+    with SegmentStoreWriter(
+        path,
+        n,
+        np.arange(N_ROWS) * 20.0,
+        np.arange(N_FRAMES) * 0.005,
+        ["low", "high"],
+        attrs={"experiment": "toy"},
+    ) as writer:
+        writer.write(
+            spectra,
+            labels,
+            {
+                "utt_id": ids,
+                "word": ["w"] * n,
+                "phone": ["AA"] * n,
+                "start_s": np.zeros(n),
+                "end_s": np.full(n, 0.1),
+                "window_centre_s": np.full(n, 0.05),
+            },
+        )
+    split = np.array(["train", "validation", "test"])[np.arange(n) % 3]
+    return pd.DataFrame({"utt_id": ids, "chapter": "LJ001", "split": split}), labels
+
+
+def config(**changes):
+    base = dict(
+        arch="resnet18",
+        weights="scratch",
+        epochs=2,
+        batch_size=8,
+        lr=1e-3,
+        samples_per_class=None,
+        eval_batch_size=16,
+    )
+    return TrainConfig(**(base | changes))
+
+
+def run(tmp_path, cfg, splits, name="run"):
+    return train(
+        cfg,
+        tmp_path / "toy.h5",
+        splits,
+        tmp_path / name / "checkpoint",
+        tmp_path / name / "best.pt",
+        tmp_path / name / "history.tsv",
+    )
+
+
+def test_balanced_epoch_draws_the_same_number_per_class():
+    labels = np.array([0] * 10 + [1] * 3 + [2] * 5)
+    rng = np.random.default_rng(0)
+    epoch = balanced_epoch(labels, 3, rng)
+    assert np.bincount(labels[epoch]).tolist() == [3, 3, 3]
+    assert len(set(epoch)) == 9  # without replacement at the smallest class's size
+    epoch = balanced_epoch(labels, 3, rng, per_class=4)
+    assert np.bincount(labels[epoch]).tolist() == [4, 4, 4]
+    # a new generator state draws another subset of the big class
+    assert set(balanced_epoch(labels, 3, np.random.default_rng(1))) != set(
+        balanced_epoch(labels, 3, np.random.default_rng(2))
+    )
+
+
+def test_train_writes_model_history_and_uses_validation_only(tmp_path):
+    splits, labels = write_store(tmp_path / "toy.h5")
+    idx = split_indices(tmp_path / "toy.h5", splits)
+    assert {k: len(v) for k, v in idx.items()} == {"train": 12, "validation": 12, "test": 12}
+    result = run(tmp_path, config(epochs=3), splits)
+    history = pd.read_csv(tmp_path / "run/history.tsv", sep="\t")
+    assert list(history.epoch) == [1, 2, 3]
+    # balanced: 4 segments of each class per epoch (the smaller class has 4 training segments)
+    assert (history.train_segments == 8).all()
+    best_epoch = result["best"]["epoch"]
+    assert history.set_index("epoch").loc[best_epoch, "val_macro_f1"] == history.val_macro_f1.max()
+    model, meta = load_model(tmp_path / "run/best.pt")
+    assert meta["class_names"] == ["low", "high"] and meta["epoch"] == best_epoch
+    assert float(model.input_mean) < -40  # standardised with the training data's mean
+    from spectrocam.training import SegmentReader
+
+    with SegmentReader(tmp_path / "toy.h5") as reader:
+        logits = predict(model, reader, idx["validation"], 16, torch.device("cpu"))
+    assert logits.shape == (12, 2)
+
+
+def test_resume_continues_after_the_last_epoch(tmp_path, caplog):
+    splits, _ = write_store(tmp_path / "toy.h5")
+    run(tmp_path, config(epochs=1), splits)
+    first = pd.read_csv(tmp_path / "run/history.tsv", sep="\t")
+    with caplog.at_level(logging.INFO, logger="spectrocam.training"):
+        run(tmp_path, config(epochs=3), splits)
+    assert "resuming from the checkpoint of epoch 1/3" in caplog.text
+    history = pd.read_csv(tmp_path / "run/history.tsv", sep="\t")
+    assert list(history.epoch) == [1, 2, 3]
+    pd.testing.assert_series_equal(history.iloc[0], first.iloc[0], check_names=False)
+    saved = torch.load(tmp_path / "run/checkpoint/last.pt", weights_only=False)
+    assert saved["epoch"] == 3 and set(saved["rng"]) >= {"python", "numpy", "torch"}
+    assert "optimizer" in saved
+
+
+def test_other_settings_start_over(tmp_path, caplog):
+    splits, _ = write_store(tmp_path / "toy.h5")
+    run(tmp_path, config(epochs=1), splits)
+    with caplog.at_level(logging.INFO, logger="spectrocam.training"):
+        run(tmp_path, config(epochs=1, lr=5e-4), splits)
+    assert "made with other settings: starting over" in caplog.text
+
+
+def test_a_class_missing_from_training_is_an_error(tmp_path):
+    splits, labels = write_store(tmp_path / "toy.h5")
+    splits.loc[labels == 1, "split"] = "test"
+    with pytest.raises(ValueError, match="no training segments of class"):
+        run(tmp_path, config(), splits)

@@ -1,0 +1,131 @@
+"""Misclassified vowels: are their measured formants nearer the predicted class than the true one?
+
+Each class's F1 and F2 distribution is summarised by the mean and standard deviation of its
+training-split vowels. A test vowel's distance to a class is the Euclidean distance of its
+(F1, F2), z-scored with that class's own mean and sd. A misclassification is *explained by
+acoustics* when the vowel lies nearer (in these units) to the predicted class than to its true
+class. The rest are listed with what a listener needs: clip id and times, duration, the
+neighbouring phones and the probability the model gave.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from spectrocam.alignment import strip_stress
+
+__all__ = ["class_formant_stats", "formant_distances", "neighbours", "explain_errors"]
+
+
+def class_formant_stats(formants: pd.DataFrame, classes: dict[str, list[str]]) -> pd.DataFrame:
+    """Per class (of single- or multi-vowel classes): n, mean and sd of F1 and F2."""
+    vowel = formants["phone"].astype(str).map(strip_stress)
+    rows = []
+    for name, phones in classes.items():
+        g = formants[vowel.isin(phones)].dropna(subset=["f1_hz", "f2_hz"])
+        if len(g) < 2:
+            continue
+        rows.append(
+            {
+                "class_name": name,
+                "n": len(g),
+                "f1_mean": g.f1_hz.mean(),
+                "f1_sd": g.f1_hz.std(),
+                "f2_mean": g.f2_hz.mean(),
+                "f2_sd": g.f2_hz.std(),
+            }
+        )
+    return pd.DataFrame(rows).set_index("class_name")
+
+
+def formant_distances(f1: np.ndarray, f2: np.ndarray, stats: pd.DataFrame, cls) -> np.ndarray:
+    """z-scored (F1, F2) distance of each token to the class ``cls[i]``; NaN when unknown."""
+    out = np.full(len(f1), np.nan)
+    for i, c in enumerate(cls):
+        if c in stats.index:
+            s = stats.loc[c]
+            out[i] = np.hypot((f1[i] - s.f1_mean) / s.f1_sd, (f2[i] - s.f2_mean) / s.f2_sd)
+    return out
+
+
+def neighbours(phones: pd.DataFrame) -> pd.DataFrame:
+    """The phone table with the previous and next phone of each phone in its clip."""
+    table = phones.sort_values(["utt_id", "start_s"], kind="stable").copy()
+    by_clip = table.groupby("utt_id")["phone"]
+    table["previous"] = by_clip.shift(1).fillna("")
+    table["next"] = by_clip.shift(-1).fillna("")
+    return table
+
+
+def _rounded(table: pd.DataFrame) -> pd.DataFrame:
+    """Times rounded to 0.1 ms, so that tables written and read back join on them."""
+    return table.assign(start_s=table.start_s.round(4), end_s=table.end_s.round(4))
+
+
+def explain_errors(
+    predictions: pd.DataFrame,
+    formants: pd.DataFrame,
+    phones: pd.DataFrame,
+    train_formants: pd.DataFrame,
+    classes: dict[str, list[str]],
+) -> tuple[pd.DataFrame, dict]:
+    """The misclassified test vowels with their formant distances, and a summary.
+
+    ``predictions`` has ``utt_id, start_s, end_s, phone, true, predicted, correct`` and
+    ``p_<class>``; ``train_formants`` are the formants of the training split's vowels.
+    """
+    stats = class_formant_stats(train_formants, classes)
+    key = ["utt_id", "start_s", "end_s"]
+    table = _rounded(predictions).merge(
+        _rounded(formants)[[*key, "f1_hz", "f2_hz", "f3_hz", "duration_s"]], on=key, how="inner"
+    )
+    table = table.merge(
+        _rounded(neighbours(phones))[[*key, "previous", "next"]], on=key, how="left"
+    )
+    errors = table[~table["correct"].astype(bool)].copy()
+    f1, f2 = errors.f1_hz.to_numpy(float), errors.f2_hz.to_numpy(float)
+    errors["z_distance_true"] = formant_distances(f1, f2, stats, errors["true"].to_numpy())
+    errors["z_distance_predicted"] = formant_distances(
+        f1, f2, stats, errors["predicted"].to_numpy()
+    )
+    known = errors.z_distance_true.notna() & errors.z_distance_predicted.notna()
+    errors["explained_by_formants"] = np.where(
+        known, errors.z_distance_predicted < errors.z_distance_true, np.nan
+    )
+    errors["p_predicted"] = [row[f"p_{row['predicted']}"] for _, row in errors.iterrows()]
+    errors["p_true"] = [row[f"p_{row['true']}"] for _, row in errors.iterrows()]
+    columns = [
+        "utt_id",
+        "start_s",
+        "end_s",
+        "duration_s",
+        "phone",
+        "previous",
+        "next",
+        "word",
+        "true",
+        "predicted",
+        "p_true",
+        "p_predicted",
+        "f1_hz",
+        "f2_hz",
+        "f3_hz",
+        "z_distance_true",
+        "z_distance_predicted",
+        "explained_by_formants",
+    ]
+    errors = errors[[c for c in columns if c in errors.columns]].sort_values(
+        ["explained_by_formants", "utt_id", "start_s"], na_position="last"
+    )
+    n_known = int(known.sum())
+    explained = int((errors.explained_by_formants == 1).sum())
+    summary = {
+        "test_vowels_with_formants": len(table),
+        "misclassified": len(errors),
+        "with_distances": n_known,
+        "explained_by_formants": explained,
+        "share_explained": explained / n_known if n_known else None,
+        "class_stats": stats.reset_index().to_dict(orient="records"),
+    }
+    return errors.reset_index(drop=True), summary

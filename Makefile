@@ -16,6 +16,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 # else none, and the demo downloads the full corpus and keeps the demo's clip ids.
 DEMO_CORPUS := $(or $(SPECTROCAM_CORPUS),$(wildcard ../shared/data/ljspeech_mini))
 DEMO_REFERENCE := $(or $(SPECTROCAM_REFERENCE),$(wildcard ../shared/data/ljspeech_mini_mfa))
+DEMO_HILLENBRAND := $(or $(SPECTROCAM_HILLENBRAND),$(wildcard ../shared/data/hillenbrand1995/all_talkers.csv))
 DEMO_OVERRIDES := results/demo-overrides.yaml
 
 .PHONY: help env demo test lint format dry-run
@@ -34,9 +35,10 @@ env: $(if $(findstring $(TOOLS)/bin/uv,$(UV)),$(TOOLS)/bin/uv)
 
 demo: env
 	@mkdir -p results
-	@printf 'corpus:\n  dir: %s\nalignment:\n  reference_dir: %s\n' \
+	@printf 'corpus:\n  dir: %s\nalignment:\n  reference_dir: %s\nreport:\n  hillenbrand: %s\n' \
 		"$(if $(DEMO_CORPUS),'$(DEMO_CORPUS)',null)" \
-		"$(if $(DEMO_REFERENCE),'$(DEMO_REFERENCE)',null)" > $(DEMO_OVERRIDES)
+		"$(if $(DEMO_REFERENCE),'$(DEMO_REFERENCE)',null)" \
+		"$(if $(DEMO_HILLENBRAND),'$(DEMO_HILLENBRAND)',null)" > $(DEMO_OVERRIDES)
 	@echo "demo corpus: $(or $(DEMO_CORPUS),download the full corpus, keep config/demo_clips.txt)"
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml $(DEMO_OVERRIDES)
 

@@ -13,6 +13,9 @@ include: "workflow/rules/corpus.smk"
 include: "workflow/rules/alignment.smk"
 include: "workflow/rules/segments.smk"
 include: "workflow/rules/splits.smk"
+include: "workflow/rules/model.smk"
+include: "workflow/rules/explain.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

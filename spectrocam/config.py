@@ -24,6 +24,7 @@ __all__ = [
     "load_schema",
     "validate_config",
     "enabled_experiments",
+    "experiment_vowels",
     "schema_keys",
     "markdown_table",
 ]
@@ -160,6 +161,20 @@ def _semantic_problems(config: dict) -> Iterator[str]:
     alignment = config["alignment"]
     if alignment["backend"] == "textgrids" and not alignment["textgrids_dir"]:
         yield "'alignment.textgrids_dir': must be set when alignment.backend is 'textgrids'"
+    model = config["model"]
+    if (model["freq_stride"], model["time_stride"]) != (32, 32) and model["arch"] in (
+        "resnet18",
+        "resnet34",
+    ):
+        yield (
+            f"'model.freq_stride': {model['arch']} cannot dilate its stages; use strides of 32 "
+            "or a resnet50 or larger"
+        )
+    if config["formants"]["max_formant_hz"] > nyquist:
+        yield (
+            f"'formants.max_formant_hz': {config['formants']['max_formant_hz']:g} Hz is above "
+            f"the Nyquist frequency ({nyquist:g} Hz)"
+        )
     if not enabled_experiments(config):
         yield "'experiments': no enabled experiment"
     for name, exp in config["experiments"].items():
@@ -186,6 +201,19 @@ def _semantic_problems(config: dict) -> Iterator[str]:
 def enabled_experiments(config: Mapping) -> list[str]:
     """Names of the experiments the run builds, in config order."""
     return [name for name, exp in config["experiments"].items() if exp.get("enabled", True)]
+
+
+def experiment_vowels(config: Mapping) -> set[str]:
+    """The vowel phones (no stress) in the classes of the enabled experiments."""
+    from spectrocam.formants import VOWELS
+
+    phones = {
+        strip_stress(p)
+        for name in enabled_experiments(config)
+        for members in config["experiments"][name]["classes"].values()
+        for p in members
+    }
+    return phones & VOWELS
 
 
 def schema_keys(schema: Mapping | None = None) -> list[tuple[str, dict]]:

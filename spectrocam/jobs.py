@@ -50,6 +50,7 @@ def job(smk: Any) -> Iterator[logging.Logger]:
         UnsafeArchiveError,
         TextGridError,
         FileNotFoundError,
+        FloatingPointError,
     ) as exc:
         log.error("%s", exc)
         logging.shutdown()

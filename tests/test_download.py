@@ -120,3 +120,14 @@ def test_safe_extract_refuses_escaping_members(tmp_path, bad):
         safe_extract(archive, tmp_path / "out" / "corpus", subdir="LJSpeech-1.1")
     assert not (tmp_path / "out" / "corpus").exists()
     assert not (tmp_path / "evil.txt").exists()
+
+
+def test_a_hash_prefix_verifies_like_torchvision_weight_names(tmp_path, server):
+    url, _ = server
+    prefix = hashlib.sha256(PAYLOAD).hexdigest()[:8]  # as in resnet101-cd907fc2.pth
+    download(url, tmp_path / "weights.pth", sha256=prefix)
+    assert (tmp_path / "weights.pth").read_bytes() == PAYLOAD
+    wrong = "0" * 8 if prefix != "0" * 8 else "1" * 8
+    with pytest.raises(DownloadError, match="sha256"):
+        download(url, tmp_path / "other.pth", sha256=wrong)
+    assert not (tmp_path / "other.pth").exists()

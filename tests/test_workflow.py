@@ -17,7 +17,9 @@ import yaml
 
 from spectrocam.alignment import strip_stress
 
-from .conftest import MINI, MINI_MFA, REPO, make_corpus, require_shared
+from .conftest import MINI, MINI_MFA, REPO, SHARED_DATA, make_corpus, require_shared
+
+HILLENBRAND = SHARED_DATA / "hillenbrand1995" / "all_talkers.csv"
 
 # A slice of the demo corpus: both big chapters and the small one, short and long clips.
 SLICE = [
@@ -31,19 +33,34 @@ SLICE = [
     "LJ050-0029",
     "LJ050-0131",
 ]
+# Every tenth clip of the demo: enough utterances that each class is in the training split.
+WIDE_SLICE = (REPO / "config" / "demo_clips.txt").read_text().split()[::10]
+EXPERIMENTS = ("vowels_full", "vowels_4k", "voicing_4k")
+# The outputs of stages 1-4 (corpus, alignment, segments, splits), without training.
+DATA_TARGETS = [
+    "results/test/splits/splits.tsv",
+    *(f"results/test/splits/{e}_balance.tsv" for e in EXPERIMENTS),
+]
 VOWELS = {"IY", "AE", "AA", "AO", "UW"}
 UNVOICED = {"P", "T", "K", "F", "TH", "S", "SH", "HH", "CH"}
 
 
-def write_config(workdir: Path, **changes) -> Path:
-    """The demo configuration, with the clip slice and ``changes`` (section -> dict) applied."""
+def write_config(workdir: Path, clips: list[str] = SLICE, **changes) -> Path:
+    """The demo configuration with the clip slice, a small model trained for one short epoch,
+    and ``changes`` (section -> dict) applied."""
     with open(REPO / "config" / "demo.yaml", encoding="utf-8") as fh:
         config = yaml.safe_load(fh)
-    (workdir / "clips.txt").write_text("\n".join(SLICE) + "\n", encoding="utf-8")
+    (workdir / "clips.txt").write_text("\n".join(clips) + "\n", encoding="utf-8")
     config["run"] = "test"
     config["corpus"].update(dir=str(MINI), clips=str(workdir / "clips.txt"))
     config["alignment"].update(shards=2, reference_dir=str(MINI_MFA))
     config["spectrogram"].update(context_s=0.1, dtype="float16")
+    config["model"].update(arch="resnet18", weights="scratch")
+    config["training"].update(epochs=1, samples_per_class=16, batch_size=8)
+    config["agreement"].update(bootstrap=200, permutations=100)
+    config["explain"].update(max_per_class=10, score_cam_channels=4)
+    config["causal"].update(max_segments=8, bootstrap=200, deletion_steps=4)
+    config["report"].update(examples=3, hillenbrand=str(HILLENBRAND))
     for section, values in changes.items():
         if isinstance(values, dict):
             config[section].update(values)
@@ -80,8 +97,8 @@ def check_ok(proc: subprocess.CompletedProcess) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
 
 
-def nothing_to_do(workdir: Path, configfile: Path) -> bool:
-    proc = snakemake(workdir, configfile, "-n")
+def nothing_to_do(workdir: Path, configfile: Path, *targets: str) -> bool:
+    proc = snakemake(workdir, configfile, "-n", *targets)
     check_ok(proc)
     return "Nothing to be done" in proc.stdout + proc.stderr
 
@@ -89,7 +106,8 @@ def nothing_to_do(workdir: Path, configfile: Path) -> bool:
 def test_pocketsphinx_pipeline_on_real_clips(tmp_path):
     require_shared()
     config = write_config(tmp_path)
-    check_ok(snakemake(tmp_path, config))
+    targets = [*DATA_TARGETS, "results/test/alignment/pocketsphinx/agreement.json"]
+    check_ok(snakemake(tmp_path, config, *targets))
     out = tmp_path / "results" / "test"
 
     clips = pd.read_csv(out / "corpus/clips.tsv", sep="\t", keep_default_na=False)
@@ -126,10 +144,10 @@ def test_pocketsphinx_pipeline_on_real_clips(tmp_path):
     with h5py.File(out / "segments/voicing_4k.h5", "r") as h5:
         assert balance.n_segments.sum() == h5["labels"].shape[0]
 
-    assert nothing_to_do(tmp_path, config)
+    assert nothing_to_do(tmp_path, config, *targets)
     # A late-stage change redoes the late stage only.
     changed = write_config(tmp_path, spectrogram={"n_fft": 2048})
-    proc = snakemake(tmp_path, changed, "-n")
+    proc = snakemake(tmp_path, changed, "-n", *targets)
     check_ok(proc)
     planned = proc.stdout
     assert "rule segments:" in planned and "rule align_pocketsphinx:" not in planned
@@ -148,7 +166,7 @@ def test_bad_clips_are_rejected_and_the_rest_go_on(tmp_path):
         corpus={"dir": str(corpus), "clips": None},
         alignment={"backend": "textgrids", "textgrids_dir": str(MINI_MFA)},
     )
-    check_ok(snakemake(tmp_path, config))
+    check_ok(snakemake(tmp_path, config, *DATA_TARGETS))
     out = tmp_path / "results" / "test"
     rejects = pd.read_csv(out / "corpus/rejects.tsv", sep="\t").set_index("utt_id")["reason"]
     assert rejects["LJ001-0007"].startswith("unreadable wav")
@@ -177,7 +195,7 @@ def test_interrupted_run_resumes(tmp_path):
     shards = out / "alignment/pocketsphinx/shards"
     shard_logs = out / "logs/alignment/pocketsphinx"
     proc = subprocess.Popen(
-        snakemake_cmd(tmp_path, config, cores=1),
+        snakemake_cmd(tmp_path, config, *DATA_TARGETS, cores=1),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -199,11 +217,11 @@ def test_interrupted_run_resumes(tmp_path):
     done_at = {f: f.stat().st_mtime_ns for f in finished}
 
     check_ok(snakemake(tmp_path, config, "--unlock"))
-    check_ok(snakemake(tmp_path, config))
+    check_ok(snakemake(tmp_path, config, *DATA_TARGETS))
     assert {f: f.stat().st_mtime_ns for f in finished} == done_at  # finished work is kept
     assert len(list(shards.glob("*.tsv"))) == 4
     assert (out / "segments/vowels_full.h5").exists()
-    assert nothing_to_do(tmp_path, config)
+    assert nothing_to_do(tmp_path, config, *DATA_TARGETS)
 
 
 @pytest.mark.parametrize("mode", ["pretrained", "train"])

@@ -10,9 +10,11 @@ sys.path.insert(0, workflow.basedir)
 from spectrocam.config import (
     ConfigError,
     enabled_experiments,
+    experiment_vowels,
     load_schema,
     validate_config,
 )
+from spectrocam.model import weights_url
 
 try:
     validate_config(
@@ -31,6 +33,7 @@ def check_paths():
         ("corpus.dir", config["corpus"]["dir"], "metadata.csv"),
         ("corpus.clips", config["corpus"]["clips"], None),
         ("alignment.reference_dir", config["alignment"]["reference_dir"], None),
+        ("report.hillenbrand", config["report"]["hillenbrand"], None),
     ]
     if config["alignment"]["backend"] == "textgrids":
         wanted.append(
@@ -87,6 +90,16 @@ def get_shards():
     return [f"{i:03d}" for i in range(config["alignment"]["shards"])]
 
 
+def get_train_input(wildcards):
+    inputs = {
+        "segments": f"{RESULTS}/segments/{wildcards.experiment}.h5",
+        "splits": f"{RESULTS}/splits/splits.tsv",
+    }
+    if config["model"]["weights"] == "imagenet":
+        inputs["weights"] = f"resources/weights/{config['model']['arch']}-imagenet.pth"
+    return inputs
+
+
 def get_final_outputs():
     outputs = [
         CLIPS,
@@ -101,4 +114,5 @@ def get_final_outputs():
     outputs += expand(
         f"{RESULTS}/splits/{{experiment}}_balance.tsv", experiment=EXPERIMENTS
     )
+    outputs.append(f"{RESULTS}/report/index.html")
     return outputs

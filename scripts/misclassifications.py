@@ -1,0 +1,30 @@
+"""Rule errors: misclassified test vowels, nearer the predicted class's formants or not."""
+
+import json
+
+import h5py
+import pandas as pd
+
+from spectrocam.errors import explain_errors
+from spectrocam.jobs import job, write_json, write_table
+
+smk = snakemake  # noqa: F821
+with job(smk) as log:
+    read = dict(sep="\t", keep_default_na=False, na_values=["", "nan", "NaN"])
+    predictions = pd.read_csv(smk.input.predictions, **read)
+    formants = pd.read_csv(smk.input.formants, **read)
+    phones = pd.read_csv(smk.input.phones, sep="\t", keep_default_na=False)
+    splits = pd.read_csv(smk.input.splits, sep="\t", keep_default_na=False)
+    train_utts = set(splits.loc[splits.split == "train", "utt_id"])
+    with h5py.File(smk.input.segments, "r") as h5:
+        classes = json.loads(h5.attrs["classes"])
+    errors, summary = explain_errors(
+        predictions, formants, phones, formants[formants.utt_id.isin(train_utts)], classes
+    )
+    log.info(
+        "%d misclassified test vowels; %s nearer the predicted class's formants",
+        summary["misclassified"],
+        summary["explained_by_formants"],
+    )
+    write_table(errors, smk.output.table)
+    write_json(summary, smk.output.summary)

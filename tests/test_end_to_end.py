@@ -1,0 +1,176 @@
+"""The whole study on a slice of the real clips: training, CAMs, formants, agreement, report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pandas as pd
+import torch
+
+from spectrocam.alignment import strip_stress
+from spectrocam.methods import METHODS
+
+from .conftest import MINI_MFA, require_shared
+from .test_workflow import (
+    EXPERIMENTS,
+    VOWELS,
+    WIDE_SLICE,
+    check_ok,
+    nothing_to_do,
+    snakemake,
+    snakemake_cmd,
+    write_config,
+)
+
+TEXTGRIDS = {"backend": "textgrids", "textgrids_dir": str(MINI_MFA)}
+
+
+def h5_labels(out, name, test_idx):
+    with h5py.File(out / f"maps/{name}.h5") as h5:
+        return h5["labels"][:].astype(int)
+
+
+def test_the_study_end_to_end(tmp_path):
+    require_shared()
+    config = write_config(tmp_path, clips=WIDE_SLICE, alignment=TEXTGRIDS)
+    check_ok(snakemake(tmp_path, config))
+    out = tmp_path / "results" / "test"
+    splits = pd.read_csv(out / "splits/splits.tsv", sep="\t").set_index("utt_id")["split"]
+    formants = pd.read_csv(out / "formants/formants.tsv", sep="\t")
+    phones = pd.read_csv(out / "alignment/textgrids/phones.tsv", sep="\t")
+    assert len(formants) == int(phones.phone.map(strip_stress).isin(VOWELS).sum())
+    defined = formants.dropna(subset=["f1_hz", "f2_hz"])
+    assert len(defined) > 0.95 * len(formants)
+    assert (defined.f1_hz < defined.f2_hz).mean() > 0.95
+    summary = json.loads((out / "report/summary.json").read_text())
+    page = (out / "report/index.html").read_text()
+
+    for name in EXPERIMENTS:
+        history = pd.read_csv(out / f"models/{name}/history.tsv", sep="\t")
+        assert list(history.epoch) == [1]
+        with h5py.File(out / f"segments/{name}.h5") as h5:
+            store_utts = h5["utt_id"].asstr()[:]
+            grid = (len(h5["freqs_hz"]), len(h5["times_s"]))
+            freqs = h5["freqs_hz"][:]
+        test_idx = np.flatnonzero(pd.Series(store_utts).map(splits).to_numpy() == "test")
+
+        metrics = json.loads((out / f"evaluation/{name}/metrics.json").read_text())
+        predictions = pd.read_csv(out / f"evaluation/{name}/predictions.tsv", sep="\t")
+        assert metrics["n"] == len(test_idx) == len(predictions)
+        assert metrics["accuracy"] == predictions.correct.mean()
+        assert np.asarray(metrics["confusion"]).sum() == len(test_idx)
+        confusion = pd.read_csv(out / f"evaluation/{name}/confusion.csv", index_col=0)
+        assert confusion.to_numpy().tolist() == metrics["confusion"]
+        assert set(predictions.utt_id) <= set(splits[splits == "test"].index)
+
+        with h5py.File(out / f"cams/{name}.h5") as h5:
+            assert h5["cam_true"].shape == (len(test_idx), *grid)
+            assert np.array_equal(h5["freqs_hz"][:], freqs)
+            assert list(h5["segment_index"][:]) == list(test_idx)
+            assert h5.attrs["hz_per_cell"] == (freqs[1] - freqs[0]) * 32
+            assert (
+                h5["predicted"][:]
+                == (
+                    predictions.predicted.map({c: i for i, c in enumerate(metrics["class_names"])})
+                ).to_numpy()
+            ).all()
+
+        every = pd.read_csv(out / f"agreement/{name}_segments.tsv", sep="\t")
+        agreement = every[every.method == "cam"]
+        vowel_tests = predictions[predictions.phone.map(strip_stress).isin(VOWELS)]
+        assert len(agreement) == 2 * len(vowel_tests)  # the true and the predicted class's CAM
+        # every other method: the true class's map of the subset of explain.max_per_class
+        with h5py.File(out / f"maps/{name}.h5") as h5:
+            assert set(h5.attrs["methods"]) == set(METHODS)
+            assert set(h5["segment_index"][:]) <= set(test_idx)
+            assert h5["gradcam"].attrs["hz_per_cell"] == (freqs[1] - freqs[0]) * 4  # layer1
+            n_maps = len(h5["segment_index"])
+        assert np.bincount(h5_labels(out, name, test_idx)).max() <= 10
+        for method in METHODS[1:]:
+            rows = every[every.method == method]
+            assert 0 < len(rows) <= n_maps and (rows.cam == "true").all()
+        null = pd.read_csv(out / f"agreement/{name}_null.tsv", sep="\t")
+        assert set(null.method) == set(METHODS) and null.p.between(0, 1).all()
+        deletion = pd.read_csv(out / f"causal/{name}_deletion_summary.tsv", sep="\t")
+        assert set(deletion.method) == {*METHODS, "random"}
+        occlusion = pd.read_csv(out / f"causal/{name}_occlusion_summary.tsv", sep="\t")
+        assert list(occlusion.formant) == ["F1", "F2", "F3"]
+        assert (occlusion.n_segments <= 8).all()
+        comparison = pd.read_csv(out / f"report/{name}/comparison.tsv", sep="\t")
+        assert list(comparison.method) == list(METHODS)
+        # NaN only where a CAM is nowhere positive inside the vowel (counted, not dropped)
+        assert agreement.ratio_any.notna().mean() > 0.8
+        assert agreement.share_any.dropna().between(0, 1).all()
+        table = pd.read_csv(out / f"agreement/{name}_summary.tsv", sep="\t")
+        whole = table[
+            (table.cam == "true") & (table.class_name == "(all)") & (table.outcome == "all")
+        ].iloc[0]
+        assert whole.n_segments == len(vowel_tests)
+        assert whole.ratio_any_low <= whole.ratio_any <= whole.ratio_any_high
+
+        for figure in ("confusion", "history", "profiles", "examples", "methods", "vowel_chart"):
+            assert (out / f"report/{name}/{figure}.png").read_bytes()[:4] == b"\x89PNG"
+        assert summary["experiments"][name]["accuracy"] == metrics["accuracy"]
+        assert f"{metrics['accuracy']:.3f}" in page and name in page
+
+    comparison = pd.read_csv(out / "report/formants.tsv", sep="\t").set_index("vowel")
+    assert abs(comparison.loc["IY", "hillenbrand_f2_hz"] - 2761) < 30  # the women's mean
+    assert comparison.loc["IY", "f2_mean_hz"] > comparison.loc["AA", "f2_mean_hz"]
+
+    assert nothing_to_do(tmp_path, config)
+    report = tmp_path / "report.zip"
+    check_ok(snakemake(tmp_path, config, "--report", str(report)))
+    assert report.stat().st_size > 10_000
+    # A late change (the agreement band) leaves training, CAMs and formants alone.
+    changed = write_config(
+        tmp_path, clips=WIDE_SLICE, alignment=TEXTGRIDS, agreement={"window_hz": 100}
+    )
+    proc = snakemake(tmp_path, changed, "-n")
+    check_ok(proc)
+    assert "rule agreement:" in proc.stdout and "rule summary:" in proc.stdout
+    for rule in ("train", "test_model", "maps", "formants", "segments"):
+        assert f"rule {rule}:" not in proc.stdout
+
+
+def test_killed_training_resumes_from_its_checkpoint(tmp_path):
+    require_shared()
+    config = write_config(
+        tmp_path,
+        clips=WIDE_SLICE,
+        alignment=TEXTGRIDS,
+        training={"epochs": 5, "samples_per_class": 48},
+    )
+    out = tmp_path / "results" / "test"
+    target = "results/test/models/vowels_4k/best.pt"
+    checkpoint = out / "models/vowels_4k/checkpoint/last.pt"
+    proc = subprocess.Popen(
+        snakemake_cmd(tmp_path, config, target),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 400
+    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert checkpoint.exists(), "training never finished its first epoch"
+    saved = torch.load(checkpoint, weights_only=False)
+    assert saved["epoch"] < 5 and not (out / "models/vowels_4k/best.pt").exists()
+
+    check_ok(snakemake(tmp_path, config, "--unlock"))
+    check_ok(snakemake(tmp_path, config, target))
+    log = (out / "logs/models/vowels_4k_train.log").read_text()
+    assert f"resuming from the checkpoint of epoch {saved['epoch']}/5" in log
+    history = pd.read_csv(out / "models/vowels_4k/history.tsv", sep="\t")
+    assert list(history.epoch) == [1, 2, 3, 4, 5]
+    before = pd.DataFrame(saved["history"])
+    pd.testing.assert_frame_equal(
+        history.iloc[: len(before)].reset_index(drop=True), before, check_dtype=False
+    )

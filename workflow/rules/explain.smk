@@ -1,0 +1,92 @@
+# Stage 6: formants of the vowels (once for all experiments) and their agreement with the CAMs.
+
+
+rule formants:
+    input:
+        phones=PHONES,
+        clips=CLIPS,
+    output:
+        table=f"{RESULTS}/formants/formants.tsv",
+        summary=f"{RESULTS}/formants/summary.json",
+    log:
+        f"{LOGS}/formants/formants.log",
+    benchmark:
+        f"{BENCH}/formants/formants.tsv"
+    conda:
+        ENV
+    threads: 8
+    resources:
+        mem_mb=4000,
+    params:
+        formants=config["formants"],
+        vowels=sorted(experiment_vowels(config)),
+    script:
+        "../../scripts/measure_formants.py"
+
+
+rule agreement:
+    input:
+        cams=f"{RESULTS}/cams/{{experiment}}.h5",
+        maps=f"{RESULTS}/maps/{{experiment}}.h5",
+        formants=f"{RESULTS}/formants/formants.tsv",
+    output:
+        segments=f"{RESULTS}/agreement/{{experiment}}_segments.tsv",
+        summary=f"{RESULTS}/agreement/{{experiment}}_summary.tsv",
+        null=f"{RESULTS}/agreement/{{experiment}}_null.tsv",
+    log:
+        f"{LOGS}/agreement/{{experiment}}.log",
+    conda:
+        ENV
+    params:
+        agreement=config["agreement"],
+    script:
+        "../../scripts/cam_agreement.py"
+
+
+rule causal:
+    input:
+        model=f"{RESULTS}/models/{{experiment}}/best.pt",
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        splits=f"{RESULTS}/splits/splits.tsv",
+        maps=f"{RESULTS}/maps/{{experiment}}.h5",
+        formants=f"{RESULTS}/formants/formants.tsv",
+    output:
+        occlusion=f"{RESULTS}/causal/{{experiment}}_occlusion.tsv",
+        occlusion_summary=f"{RESULTS}/causal/{{experiment}}_occlusion_summary.tsv",
+        deletion=f"{RESULTS}/causal/{{experiment}}_deletion.tsv",
+        deletion_summary=f"{RESULTS}/causal/{{experiment}}_deletion_summary.tsv",
+    log:
+        f"{LOGS}/causal/{{experiment}}.log",
+    benchmark:
+        f"{BENCH}/causal/{{experiment}}.tsv"
+    conda:
+        ENV
+    threads: 8
+    resources:
+        gpu=config["training"]["gpus"],
+        mem_mb=8000,
+    params:
+        causal=config["causal"],
+        training=config["training"],
+        window_hz=config["agreement"]["window_hz"],
+        batch_size=config["training"]["eval_batch_size"],
+    script:
+        "../../scripts/causal_tests.py"
+
+
+rule errors:
+    input:
+        predictions=f"{RESULTS}/evaluation/{{experiment}}/predictions.tsv",
+        formants=f"{RESULTS}/formants/formants.tsv",
+        phones=PHONES,
+        splits=f"{RESULTS}/splits/splits.tsv",
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+    output:
+        table=f"{RESULTS}/errors/{{experiment}}.tsv",
+        summary=f"{RESULTS}/errors/{{experiment}}_summary.json",
+    log:
+        f"{LOGS}/errors/{{experiment}}.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/misclassifications.py"

@@ -1,0 +1,90 @@
+# Stage 5: one classifier per experiment (checkpointed every epoch, selected on validation),
+# then its test-set figures and class activation maps from the same forward passes.
+
+
+rule download_weights:
+    output:
+        protected("resources/weights/{arch}-imagenet.pth"),
+    log:
+        "resources/logs/download_weights_{arch}.log",
+    conda:
+        ENV
+    params:
+        url=lambda wildcards: weights_url(wildcards.arch),
+    script:
+        "../../scripts/download_weights.py"
+
+
+rule train:
+    input:
+        unpack(get_train_input),
+    output:
+        model=f"{RESULTS}/models/{{experiment}}/best.pt",
+        history=f"{RESULTS}/models/{{experiment}}/history.tsv",
+    log:
+        f"{LOGS}/models/{{experiment}}_train.log",
+    benchmark:
+        f"{BENCH}/models/{{experiment}}_train.tsv"
+    conda:
+        ENV
+    threads: 8
+    resources:
+        gpu=config["training"]["gpus"],
+        mem_mb=8000,
+    params:
+        model=config["model"],
+        training=config["training"],
+        checkpoint_dir=lambda wildcards: f"{RESULTS}/models/{wildcards.experiment}/checkpoint",
+    script:
+        "../../scripts/train_model.py"
+
+
+rule test_model:
+    input:
+        model=f"{RESULTS}/models/{{experiment}}/best.pt",
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        splits=f"{RESULTS}/splits/splits.tsv",
+    output:
+        metrics=f"{RESULTS}/evaluation/{{experiment}}/metrics.json",
+        confusion=f"{RESULTS}/evaluation/{{experiment}}/confusion.csv",
+        per_class=f"{RESULTS}/evaluation/{{experiment}}/per_class.csv",
+        predictions=f"{RESULTS}/evaluation/{{experiment}}/predictions.tsv",
+        cams=f"{RESULTS}/cams/{{experiment}}.h5",
+    log:
+        f"{LOGS}/evaluation/{{experiment}}.log",
+    benchmark:
+        f"{BENCH}/evaluation/{{experiment}}.tsv"
+    conda:
+        ENV
+    threads: 8
+    resources:
+        gpu=config["training"]["gpus"],
+        mem_mb=8000,
+    params:
+        training=config["training"],
+    script:
+        "../../scripts/test_model.py"
+
+
+rule maps:
+    input:
+        model=f"{RESULTS}/models/{{experiment}}/best.pt",
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        splits=f"{RESULTS}/splits/splits.tsv",
+    output:
+        f"{RESULTS}/maps/{{experiment}}.h5",
+    log:
+        f"{LOGS}/maps/{{experiment}}.log",
+    benchmark:
+        f"{BENCH}/maps/{{experiment}}.tsv"
+    conda:
+        ENV
+    threads: 8
+    resources:
+        gpu=config["training"]["gpus"],
+        mem_mb=8000,
+    params:
+        explain=config["explain"],
+        training=config["training"],
+    script:
+        "../../scripts/method_maps.py"

@@ -1,0 +1,148 @@
+# Stage 7: figures per experiment, the formant table, and the summary page. The figures are
+# also in `snakemake --report` (captions in workflow/report/).
+
+REPORT = f"{RESULTS}/report"
+
+
+rule report_experiment:
+    input:
+        metrics=f"{RESULTS}/evaluation/{{experiment}}/metrics.json",
+        history=f"{RESULTS}/models/{{experiment}}/history.tsv",
+        cams=f"{RESULTS}/cams/{{experiment}}.h5",
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        formants=f"{RESULTS}/formants/formants.tsv",
+        agreement=f"{RESULTS}/agreement/{{experiment}}_summary.tsv",
+    output:
+        confusion=report(
+            f"{REPORT}/{{experiment}}/confusion.png",
+            caption="../report/confusion.rst",
+            category="{experiment}",
+        ),
+        history=report(
+            f"{REPORT}/{{experiment}}/history.png",
+            caption="../report/history.rst",
+            category="{experiment}",
+        ),
+        profiles=report(
+            f"{REPORT}/{{experiment}}/profiles.png",
+            caption="../report/profiles.rst",
+            category="{experiment}",
+        ),
+        examples=report(
+            f"{REPORT}/{{experiment}}/examples.png",
+            caption="../report/examples.rst",
+            category="{experiment}",
+        ),
+        agreement=report(
+            f"{REPORT}/{{experiment}}/agreement.tsv",
+            caption="../report/agreement.rst",
+            category="{experiment}",
+        ),
+    log:
+        f"{LOGS}/report/{{experiment}}.log",
+    conda:
+        ENV
+    params:
+        examples=config["report"]["examples"],
+        hillenbrand=config["report"]["hillenbrand"],
+        description=lambda wildcards: config["experiments"][wildcards.experiment][
+            "description"
+        ],
+    script:
+        "../../scripts/report_experiment.py"
+
+
+rule report_methods:
+    input:
+        cams=f"{RESULTS}/cams/{{experiment}}.h5",
+        maps=f"{RESULTS}/maps/{{experiment}}.h5",
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        formants=f"{RESULTS}/formants/formants.tsv",
+        agreement=f"{RESULTS}/agreement/{{experiment}}_summary.tsv",
+        null=f"{RESULTS}/agreement/{{experiment}}_null.tsv",
+        deletion=f"{RESULTS}/causal/{{experiment}}_deletion_summary.tsv",
+        occlusion=f"{RESULTS}/causal/{{experiment}}_occlusion_summary.tsv",
+        errors=f"{RESULTS}/errors/{{experiment}}.tsv",
+    output:
+        profiles=report(
+            f"{REPORT}/{{experiment}}/methods.png",
+            caption="../report/methods.rst",
+            category="{experiment}",
+        ),
+        chart=report(
+            f"{REPORT}/{{experiment}}/vowel_chart.png",
+            caption="../report/vowel_chart.rst",
+            category="{experiment}",
+        ),
+        comparison=report(
+            f"{REPORT}/{{experiment}}/comparison.tsv",
+            caption="../report/comparison.rst",
+            category="{experiment}",
+        ),
+    log:
+        f"{LOGS}/report/{{experiment}}_methods.log",
+    conda:
+        ENV
+    params:
+        hillenbrand=config["report"]["hillenbrand"],
+    script:
+        "../../scripts/report_methods.py"
+
+
+rule report_formants:
+    input:
+        formants=f"{RESULTS}/formants/formants.tsv",
+    output:
+        report(
+            f"{REPORT}/formants.tsv",
+            caption="../report/formants.rst",
+            category="formants",
+        ),
+    log:
+        f"{LOGS}/report/formants.log",
+    conda:
+        ENV
+    params:
+        hillenbrand=config["report"]["hillenbrand"],
+    script:
+        "../../scripts/report_formants.py"
+
+
+rule summary:
+    input:
+        metrics=expand(
+            f"{RESULTS}/evaluation/{{experiment}}/metrics.json", experiment=EXPERIMENTS
+        ),
+        agreement=expand(
+            f"{RESULTS}/agreement/{{experiment}}_summary.tsv", experiment=EXPERIMENTS
+        ),
+        figures=expand(f"{REPORT}/{{experiment}}/confusion.png", experiment=EXPERIMENTS),
+        comparison=expand(
+            f"{REPORT}/{{experiment}}/comparison.tsv", experiment=EXPERIMENTS
+        ),
+        errors=expand(f"{RESULTS}/errors/{{experiment}}.tsv", experiment=EXPERIMENTS),
+        error_summaries=expand(
+            f"{RESULTS}/errors/{{experiment}}_summary.json", experiment=EXPERIMENTS
+        ),
+        formants=f"{REPORT}/formants.tsv",
+        formant_summary=f"{RESULTS}/formants/summary.json",
+        alignment=ALIGNMENT_SUMMARY,
+        splits=f"{RESULTS}/splits/summary.json",
+        cams=expand(f"{RESULTS}/cams/{{experiment}}.h5", experiment=EXPERIMENTS),
+    output:
+        page=f"{REPORT}/index.html",
+        summary=f"{REPORT}/summary.json",
+    log:
+        f"{LOGS}/report/summary.log",
+    conda:
+        ENV
+    params:
+        experiments=EXPERIMENTS,
+        config=config,
+        agreement_file=(
+            f"{RESULTS}/alignment/{BACKEND}/agreement.json"
+            if config["alignment"]["reference_dir"]
+            else None
+        ),
+    script:
+        "../../scripts/summary.py"

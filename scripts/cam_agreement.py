@@ -13,16 +13,14 @@ from spectrocam.agreement import (
     vowel_frames,
 )
 from spectrocam.cam import read_cams
-from spectrocam.jobs import job, write_table
+from spectrocam.jobs import job, read_table, write_table
 from spectrocam.model import cell_index
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
     cfg = smk.params.agreement
     cams = read_cams(smk.input.cams)
-    formants = pd.read_csv(
-        smk.input.formants, sep="\t", keep_default_na=False, na_values=["", "nan", "NaN"]
-    )
+    formants = read_table(smk.input.formants)
     n_rows, n_frames = len(cams["freqs_hz"]), len(cams["times_s"])
     method_maps = {}
     with h5py.File(smk.input.maps, "r") as h5:

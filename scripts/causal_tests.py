@@ -12,22 +12,18 @@ from spectrocam.causal import (
     summarise_occlusion,
     training_mean_spectrum,
 )
-from spectrocam.jobs import job, write_table
-from spectrocam.model import autocast_dtype, cell_index, load_model
+from spectrocam.jobs import job, read_table, trained_model, write_table
+from spectrocam.model import autocast_dtype, cell_index
 from spectrocam.store import read_segment_table
-from spectrocam.training import SegmentReader, choose_device, split_indices
+from spectrocam.training import SegmentReader
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
     cfg = smk.params.causal
-    device = choose_device(smk.params.training["device"], smk.threads)
-    model, meta = load_model(smk.input.model, device)
-    splits = pd.read_csv(smk.input.splits, sep="\t", keep_default_na=False)
-    train = split_indices(smk.input.segments, splits)["train"]
+    model, meta, device, split = trained_model(smk)
+    train = split["train"]
     segments = read_segment_table(smk.input.segments)
-    formants = pd.read_csv(
-        smk.input.formants, sep="\t", keep_default_na=False, na_values=["", "nan", "NaN"]
-    )
+    formants = read_table(smk.input.formants)
     key = ["utt_id", "start_s", "end_s"]
     with h5py.File(smk.input.maps, "r") as h5:
         methods = list(h5.attrs["methods"])

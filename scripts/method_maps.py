@@ -1,20 +1,16 @@
 """Rule maps: every selected CAM method's map of the true class, for the test segments."""
 
 import numpy as np
-import pandas as pd
 
-from spectrocam.jobs import job
+from spectrocam.jobs import job, trained_model
 from spectrocam.methods import compute_method_maps
-from spectrocam.model import load_model
-from spectrocam.training import SegmentReader, choose_device, split_indices
+from spectrocam.training import SegmentReader
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
     cfg = smk.params.explain
-    device = choose_device(smk.params.training["device"], smk.threads)
-    model, meta = load_model(smk.input.model, device)
-    splits = pd.read_csv(smk.input.splits, sep="\t", keep_default_na=False)
-    test = split_indices(smk.input.segments, splits)["test"]
+    model, meta, device, split = trained_model(smk)
+    test = split["test"]
     if cfg["max_per_class"]:
         # A seeded subset of each class's test segments, in store order.
         with SegmentReader(smk.input.segments) as reader:

@@ -6,13 +6,12 @@ import h5py
 import pandas as pd
 
 from spectrocam.errors import explain_errors
-from spectrocam.jobs import job, write_json, write_table
+from spectrocam.jobs import job, read_table, write_json, write_table
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
-    read = dict(sep="\t", keep_default_na=False, na_values=["", "nan", "NaN"])
-    predictions = pd.read_csv(smk.input.predictions, **read)
-    formants = pd.read_csv(smk.input.formants, **read)
+    predictions = read_table(smk.input.predictions)
+    formants = read_table(smk.input.formants)
     phones = pd.read_csv(smk.input.phones, sep="\t", keep_default_na=False)
     splits = pd.read_csv(smk.input.splits, sep="\t", keep_default_na=False)
     train_utts = set(splits.loc[splits.split == "train", "utt_id"])

@@ -7,7 +7,7 @@ import pandas as pd
 
 from spectrocam.alignment import strip_stress
 from spectrocam.cam import read_cams
-from spectrocam.jobs import job, write_table
+from spectrocam.jobs import job, read_table, write_table
 from spectrocam.report import (
     agreement_table,
     class_profiles,
@@ -33,9 +33,7 @@ with job(smk) as log:
     plot_history(pd.read_csv(smk.input.history, sep="\t"), smk.output.history, title)
 
     cams = read_cams(smk.input.cams)
-    formants = pd.read_csv(
-        smk.input.formants, sep="\t", keep_default_na=False, na_values=["", "nan", "NaN"]
-    )
+    formants = read_table(smk.input.formants)
     measured_means = formants.groupby(formants["phone"].astype(str).map(strip_stress))[
         FORMANT_COLUMNS
     ].mean()

@@ -5,12 +5,11 @@ import json
 
 import h5py
 import numpy as np
-import pandas as pd
 
 from spectrocam.agreement import cam_profile, vowel_frames
 from spectrocam.alignment import strip_stress
 from spectrocam.cam import read_cams
-from spectrocam.jobs import job, write_table
+from spectrocam.jobs import job, read_table, write_table
 from spectrocam.model import cell_index
 from spectrocam.report import (
     comparison_table,
@@ -20,10 +19,6 @@ from spectrocam.report import (
 )
 
 REFERENCE_COLUMNS = ["hillenbrand_f1_hz", "hillenbrand_f2_hz", "hillenbrand_f3_hz"]
-
-
-def read(path):
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["", "nan", "NaN"])
 
 
 smk = snakemake  # noqa: F821
@@ -52,7 +47,7 @@ with job(smk) as log:
                     sums[names[int(cams["labels"][i])]].append(p / p.sum())
             profiles[m] = {c: np.mean(v, axis=0) for c, v in sums.items() if v}
 
-    formants = read(smk.input.formants)
+    formants = read_table(smk.input.formants)
     with h5py.File(smk.input.segments, "r") as h5:
         classes = json.loads(h5.attrs["classes"])
     vowel = formants["phone"].astype(str).map(strip_stress)
@@ -72,15 +67,15 @@ with job(smk) as log:
     # The vowel chart: every measured vowel of the classes, by class.
     phone_class = {p: c for c, ps in classes.items() for p in ps}
     tokens = formants.assign(class_name=vowel.map(phone_class)).dropna(subset=["class_name"])
-    errors = read(smk.input.errors)
+    errors = read_table(smk.input.errors)
     plot_vowel_chart(tokens, smk.output.chart, title, reference, errors)
 
     table = comparison_table(
         name,
-        read(smk.input.agreement),
-        read(smk.input.null),
-        read(smk.input.deletion),
-        read(smk.input.occlusion),
+        read_table(smk.input.agreement),
+        read_table(smk.input.null),
+        read_table(smk.input.deletion),
+        read_table(smk.input.occlusion),
         hz_per_cell,
     )
     write_table(table, smk.output.comparison)

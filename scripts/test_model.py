@@ -1,19 +1,13 @@
 """Rule test_model: test-set metrics and class activation maps, from the same forward passes."""
 
-import pandas as pd
-
 from spectrocam.cam import compute_test_cams
 from spectrocam.evaluation import write_evaluation
-from spectrocam.jobs import job
-from spectrocam.model import load_model
-from spectrocam.training import choose_device, split_indices
+from spectrocam.jobs import job, trained_model
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
-    device = choose_device(smk.params.training["device"], smk.threads)
-    model, meta = load_model(smk.input.model, device)
-    splits = pd.read_csv(smk.input.splits, sep="\t", keep_default_na=False)
-    test = split_indices(smk.input.segments, splits)["test"]
+    model, meta, device, split = trained_model(smk)
+    test = split["test"]
     if not len(test):
         raise ValueError(f"the test split of {smk.input.segments} has no segments")
     log.info("model of epoch %d (validation macro-F1 %.3f)", meta["epoch"], meta["val_macro_f1"])

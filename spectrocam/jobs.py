@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["setup_logging", "job", "write_table", "write_json"]
+__all__ = ["setup_logging", "job", "trained_model", "read_table", "write_table", "write_json"]
 
 
 def setup_logging(log_path: str | Path | None, level: int = logging.INFO) -> logging.Logger:
@@ -55,6 +55,28 @@ def job(smk: Any) -> Iterator[logging.Logger]:
         log.error("%s", exc)
         logging.shutdown()
         sys.exit(1)
+
+
+def trained_model(smk: Any):
+    """For a rule after training (inputs ``model``, ``segments``, ``splits``; params
+    ``training``): ``(model, meta, device, indices of each split)``."""
+    from spectrocam.training import trained_model_and_splits
+
+    return trained_model_and_splits(
+        smk.input.model,
+        smk.input.segments,
+        smk.input.splits,
+        smk.params.training["device"],
+        smk.threads,
+    )
+
+
+def read_table(path: str | Path):
+    """A TSV written by :func:`write_table`: strings stay strings ("" is not NaN), except that
+    empty and "nan" cells of numeric columns are NaN."""
+    import pandas as pd
+
+    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["", "nan", "NaN"])
 
 
 def write_table(table, path: str | Path) -> None:

@@ -42,6 +42,7 @@ __all__ = [
     "choose_device",
     "predict",
     "train",
+    "trained_model_and_splits",
 ]
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,22 @@ def split_indices(store_path: str | Path, splits: pd.DataFrame) -> dict[str, np.
         raise ValueError(f"{len(missing)} utterances of the store have no split ({missing[:3]})")
     assigned = table["utt_id"].map(split_of).to_numpy()
     return {s: np.flatnonzero(assigned == s) for s in ("train", "validation", "test")}
+
+
+def trained_model_and_splits(
+    model_path: str | Path,
+    store_path: str | Path,
+    splits_path: str | Path,
+    device: str = "auto",
+    threads: int = 1,
+):
+    """For the jobs after training: ``(model, meta, device, indices of each split)``."""
+    from spectrocam.model import load_model
+
+    chosen = choose_device(device, threads)
+    model, meta = load_model(model_path, chosen)
+    splits = pd.read_csv(splits_path, sep="\t", keep_default_na=False)
+    return model, meta, chosen, split_indices(store_path, splits)
 
 
 def balanced_epoch(

@@ -266,13 +266,24 @@ def summarise_occlusion(table, n_boot: int, seed: int, level: float = 0.95):
                 low,
                 high,
             )
+            # The ratio is unstable when random bands barely matter (a denominator near 0):
+            # the difference of the mean drops, with the same resampling, is not.
+            diff, low, high = ratio_bootstrap(f, r, what, n_boot, seed, level, difference=True)
+            row[f"{what}_diff"], row[f"{what}_diff_low"], row[f"{what}_diff_high"] = (
+                diff,
+                low,
+                high,
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def ratio_bootstrap(num, den, column: str, n_boot: int, seed: int, level: float = 0.95):
-    """Ratio of the means of ``column`` in two tables, with a percentile interval from
-    resampling utterances (the same drawn utterances for numerator and denominator)."""
+def ratio_bootstrap(
+    num, den, column: str, n_boot: int, seed: int, level: float = 0.95, difference: bool = False
+):
+    """Ratio (or, with ``difference``, the difference) of the means of ``column`` in two
+    tables, with a percentile interval from resampling utterances (the same drawn utterances
+    for both tables)."""
     utts = np.union1d(num["utt_id"].unique(), den["utt_id"].unique())
     index = {u: k for k, u in enumerate(utts)}
     ns = np.bincount(num["utt_id"].map(index), weights=num[column], minlength=len(utts))
@@ -282,7 +293,10 @@ def ratio_bootstrap(num, den, column: str, n_boot: int, seed: int, level: float 
 
     def ratio(w):
         d = (w @ ds) / np.maximum(w @ dc, 1e-12)
-        return ((w @ ns) / np.maximum(w @ nc, 1e-12)) / d if d != 0 else np.nan
+        n = (w @ ns) / np.maximum(w @ nc, 1e-12)
+        if difference:
+            return n - d
+        return n / d if d != 0 else np.nan
 
     point = ratio(np.ones(len(utts)))
     if len(utts) < 2 or not np.isfinite(point):

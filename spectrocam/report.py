@@ -533,7 +533,8 @@ def comparison_table(
     for every method)."""
     occ = {}
     for _, r in occlusion.iterrows():
-        occ[f"occlusion {r['formant']} drop ratio"] = _ci(r, "drop_p_ratio")
+        occ[f"occlusion {r['formant']}: drop formant - random"] = _ci(r, "drop_p_diff")
+        occ[f"occlusion {r['formant']}: ratio"] = _ci(r, "drop_p_ratio")
     rows = []
     for method, hz in hz_per_cell.items():
         a = agreement[

@@ -65,6 +65,9 @@ def test_ratio_bootstrap_of_a_known_ratio():
     ratio, low, high = ratio_bootstrap(num, den, "d", 500, 0)
     assert ratio == pytest.approx(2.0)
     assert low == pytest.approx(2.0) and high == pytest.approx(2.0)  # 2x in every utterance
+    diff, low, high = ratio_bootstrap(num, den, "d", 500, 0, difference=True)
+    assert diff == pytest.approx(4.0 - 2.0)
+    assert low < diff < high  # the difference varies between utterances (1, 2, 3)
 
 
 def test_permutation_null_tells_token_specific_from_class_level_maps():

@@ -4,14 +4,13 @@ comparison of methods (agreement, permutation null, faithfulness, band occlusion
 import json
 
 import h5py
-import numpy as np
 
-from spectrocam.agreement import cam_profile, vowel_frames
 from spectrocam.alignment import strip_stress
 from spectrocam.cam import read_cams
 from spectrocam.jobs import job, read_table, write_table
 from spectrocam.model import cell_index
 from spectrocam.report import (
+    class_profiles,
     comparison_table,
     hillenbrand_women_means,
     plot_method_profiles,
@@ -25,7 +24,6 @@ smk = snakemake  # noqa: F821
 with job(smk) as log:
     name = smk.wildcards.experiment
     cams = read_cams(smk.input.cams, maps=False)
-    names = list(cams["class_names"])
     freqs, times = cams["freqs_hz"], cams["times_s"]
     profiles, hz_per_cell = {}, {}
     row_of = {int(s): k for k, s in enumerate(cams["segment_index"])}
@@ -37,15 +35,8 @@ with job(smk) as log:
             rows = cell_index(len(freqs), ds.shape[1], int(ds.attrs["freq_stride"]))
             cols = cell_index(len(times), ds.shape[2], int(ds.attrs["time_stride"]))
             cells = ds[:]
-            sums = {c: [] for c in names}
-            for k, i in enumerate(cam_rows):
-                frames = vowel_frames(
-                    times, cams["window_centre_s"][i], cams["start_s"][i], cams["end_s"][i]
-                )
-                p = cam_profile(cells[k][rows][:, cols], frames)
-                if p.sum() > 0:
-                    sums[names[int(cams["labels"][i])]].append(p / p.sum())
-            profiles[m] = {c: np.mean(v, axis=0) for c, v in sums.items() if v}
+            grids = {i: cells[k][rows][:, cols] for k, i in enumerate(cam_rows)}
+            profiles[m] = class_profiles(cams, grids=grids)
 
     formants = read_table(smk.input.formants)
     with h5py.File(smk.input.segments, "r") as h5:

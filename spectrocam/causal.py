@@ -20,7 +20,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
+
+from spectrocam.stats import cluster_bootstrap_ci
 
 __all__ = [
     "random_bands",
@@ -245,8 +248,6 @@ def run_causal_tests(
 def summarise_occlusion(table, n_boot: int, seed: int, level: float = 0.95):
     """Per formant: mean drops for the formant band and the random bands, and the ratio of the
     mean drops with a bootstrap interval over utterances (``table`` needs ``utt_id``)."""
-    import pandas as pd
-
     rows = []
     for name, g in table.groupby("formant"):
         f = g[g.kind == "formant"]
@@ -313,10 +314,6 @@ def ratio_bootstrap(
 def summarise_deletion(table, n_boot: int, seed: int, level: float = 0.95):
     """Per order (method, and random): mean area under the deletion curve and mean
     faithfulness (random area - method area) with bootstrap intervals over utterances."""
-    import pandas as pd
-
-    from spectrocam.stats import cluster_bootstrap_ci
-
     rows = []
     for name, g in table.groupby("order", sort=False):
         area = cluster_bootstrap_ci(g["area"], g["utt_id"], n_boot, level, seed)

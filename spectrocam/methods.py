@@ -23,12 +23,20 @@ channel and segment; ``score_channels`` limits it to the most active channels of
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
+import h5py
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from spectrocam.model import SpectroResNet
+from spectrocam.training import SegmentReader
+
+log = logging.getLogger(__name__)
 
 __all__ = ["METHODS", "GRADIENT_METHODS", "STAGES", "stage_module", "explain_batch"]
 
@@ -158,16 +166,6 @@ def compute_method_maps(
     ``out_path`` (HDF5): per method a dataset (N, f, t) of cells with its stage, stride and Hz
     per cell as attributes, and the segments' index, label, prediction and true-class
     probability."""
-    import logging
-    import time
-    from pathlib import Path
-
-    import h5py
-    import numpy as np
-
-    from spectrocam.training import SegmentReader
-
-    log = logging.getLogger(__name__)
     stages = {m: (stages or {}).get(m, "layer4") for m in methods}
     out_path = Path(out_path)
     tmp = out_path.with_name(out_path.name + ".tmp")

@@ -84,15 +84,23 @@ def formant_comparison(formants: pd.DataFrame, hillenbrand: pd.DataFrame | None)
     return table
 
 
-def class_profiles(cams: Mapping, which: str = "true") -> dict[str, np.ndarray]:
-    """Per class: the mean over its test segments of the CAM profile (each scaled to sum 1)."""
+def class_profiles(
+    cams: Mapping, which: str = "true", grids: Mapping[int, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """Per class: the mean over its test segments of the CAM profile (each scaled to sum 1).
+
+    ``grids`` (row of the CAM file -> map on its grid) takes another method's maps, for the
+    segments it has, instead of the file's CAM of the ``which`` class.
+    """
     names = list(cams["class_names"])
     grouped: dict[str, list[np.ndarray]] = {n: [] for n in names}
-    for i in range(len(cams["labels"])):
+    rows = grids if grids is not None else range(len(cams["labels"]))
+    for i in rows:
         frames = vowel_frames(
             cams["times_s"], cams["window_centre_s"][i], cams["start_s"][i], cams["end_s"][i]
         )
-        profile = cam_profile(cams[f"cam_{which}"][i], frames)
+        grid = grids[i] if grids is not None else cams[f"cam_{which}"][i]
+        profile = cam_profile(grid, frames)
         if profile.sum() > 0:
             grouped[names[int(cams["labels"][i])]].append(profile / profile.sum())
     return {n: np.mean(p, axis=0) for n, p in grouped.items() if p}

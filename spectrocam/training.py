@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from spectrocam.metrics import classification_metrics
-from spectrocam.model import autocast_dtype, build_model
+from spectrocam.model import autocast_dtype, build_model, load_model
 from spectrocam.store import read_segment_table
 
 __all__ = [
@@ -135,8 +135,6 @@ def trained_model_and_splits(
     threads: int = 1,
 ):
     """For the jobs after training: ``(model, meta, device, indices of each split)``."""
-    from spectrocam.model import load_model
-
     chosen = choose_device(device, threads)
     model, meta = load_model(model_path, chosen)
     splits = pd.read_csv(splits_path, sep="\t", keep_default_na=False)

@@ -284,7 +284,11 @@ def ratio_bootstrap(
 ):
     """Ratio (or, with ``difference``, the difference) of the means of ``column`` in two
     tables, with a percentile interval from resampling utterances (the same drawn utterances
-    for both tables)."""
+    for both tables).
+
+    A ratio has no finite interval when its denominator's own interval reaches 0 (the ratio's
+    resampled values then jump between large positive and negative numbers): the interval is
+    then returned as (-inf, inf), which the report prints as unbounded."""
     utts = np.union1d(num["utt_id"].unique(), den["utt_id"].unique())
     index = {u: k for k, u in enumerate(utts)}
     ns = np.bincount(num["utt_id"].map(index), weights=num[column], minlength=len(utts))
@@ -292,9 +296,11 @@ def ratio_bootstrap(
     ds = np.bincount(den["utt_id"].map(index), weights=den[column], minlength=len(utts))
     dc = np.bincount(den["utt_id"].map(index), minlength=len(utts)).astype(float)
 
+    def means(w):
+        return (w @ ns) / np.maximum(w @ nc, 1e-12), (w @ ds) / np.maximum(w @ dc, 1e-12)
+
     def ratio(w):
-        d = (w @ ds) / np.maximum(w @ dc, 1e-12)
-        n = (w @ ns) / np.maximum(w @ nc, 1e-12)
+        n, d = means(w)
         if difference:
             return n - d
         return n / d if d != 0 else np.nan
@@ -304,9 +310,14 @@ def ratio_bootstrap(
         return float(point), float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(len(utts), np.full(len(utts), 1 / len(utts)), size=n_boot)
+    alpha = (1 - level) / 2
+    if not difference:
+        dens = np.array([means(w.astype(float))[1] for w in draws])
+        d_low, d_high = np.quantile(dens, [alpha, 1 - alpha])
+        if d_low <= 0 <= d_high:
+            return float(point), float("-inf"), float("inf")
     boot = np.array([ratio(w.astype(float)) for w in draws])
     boot = boot[np.isfinite(boot)]
-    alpha = (1 - level) / 2
     low, high = np.quantile(boot, [alpha, 1 - alpha]) if len(boot) else (np.nan, np.nan)
     return float(point), float(low), float(high)
 

@@ -353,11 +353,13 @@ def html_table(frame: pd.DataFrame, digits: int = 2) -> str:
 
 
 def _ci(row: Mapping, key: str) -> str:
-    return (
-        f"{_fmt(row[key])} [{_fmt(row[key + '_low'])}, {_fmt(row[key + '_high'])}]"
-        if np.isfinite(row[key])
-        else "–"
-    )
+    if not np.isfinite(row[key]):
+        return "–"
+    low, high = row[key + "_low"], row[key + "_high"]
+    if np.isinf(low) and np.isinf(high):
+        # a ratio whose denominator is not distinguishable from 0 (see causal.ratio_bootstrap)
+        return f"{_fmt(row[key])} [unbounded]"
+    return f"{_fmt(row[key])} [{_fmt(low)}, {_fmt(high)}]"
 
 
 def agreement_table(summary: pd.DataFrame, cam: str = "true") -> pd.DataFrame:

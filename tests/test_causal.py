@@ -70,6 +70,18 @@ def test_ratio_bootstrap_of_a_known_ratio():
     assert low < diff < high  # the difference varies between utterances (1, 2, 3)
 
 
+def test_ratio_over_a_denominator_near_zero_has_no_finite_interval():
+    utts = [f"u{k}" for k in range(30)]
+    num = pd.DataFrame({"utt_id": utts, "d": np.linspace(0.2, 0.4, 30)})
+    wobbly = np.where(np.arange(30) % 2 == 0, 0.05, -0.049)  # mean 0.0005, sign unstable
+    ratio, low, high = ratio_bootstrap(num, num.assign(d=wobbly), "d", 500, 0)
+    assert ratio > 100 and low == -np.inf and high == np.inf
+    steady = np.linspace(0.09, 0.11, 30)  # mean 0.1, far from 0
+    ratio, low, high = ratio_bootstrap(num, num.assign(d=steady), "d", 500, 0)
+    assert ratio == pytest.approx(3.0, rel=0.01)
+    assert np.isfinite(low) and np.isfinite(high) and low < ratio < high
+
+
 def test_permutation_null_tells_token_specific_from_class_level_maps():
     rng = np.random.default_rng(0)
     freqs = np.arange(0, 4000, 10.0)

@@ -55,10 +55,12 @@ def write_config(workdir: Path, clips: list[str] = SLICE, **changes) -> Path:
     config["corpus"].update(dir=str(MINI), clips=str(workdir / "clips.txt"))
     config["alignment"].update(shards=2, reference_dir=str(MINI_MFA))
     config["spectrogram"].update(context_s=0.1, dtype="float16")
-    config["model"].update(arch="resnet18", weights="scratch")
+    # resnet18 cannot dilate: the study's strides, and the other methods on layer1 (stride 4),
+    # so that the slice checks maps on a second grid
+    config["model"].update(arch="resnet18", weights="scratch", freq_stride=32, time_stride=32)
     config["training"].update(epochs=1, samples_per_class=16, batch_size=8)
     config["agreement"].update(bootstrap=200, permutations=100)
-    config["explain"].update(max_per_class=10, score_cam_channels=4)
+    config["explain"].update(max_per_class=10, score_cam_channels=4, stage="layer1")
     config["causal"].update(max_segments=8, bootstrap=200, deletion_steps=4)
     config["report"].update(examples=3, hillenbrand=str(HILLENBRAND))
     for section, values in changes.items():

@@ -15,6 +15,7 @@ pass per channel and segment).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import torch
@@ -49,6 +50,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=[*GRADIENT_METHODS, "scorecam"])
     args = parser.parse_args()
 
+    os.environ.setdefault("TQDM_DISABLE", "1")  # pytorch-grad-cam's Score-CAM progress bars
     import pytorch_grad_cam as pgc
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
@@ -74,7 +76,7 @@ def main() -> None:
     def row(name: str, n: int, ours_fn, theirs_fn) -> None:
         t_ours, t_theirs = timed(ours_fn, args.repeats), timed(theirs_fn, args.repeats)
         print(
-            f"{name:<22} {n / t_ours:>11.1f} {n / t_theirs:>23.1f} {t_theirs / t_ours:>6.2f}x",
+            f"{name:<22} {n / t_ours:>11.3g} {n / t_theirs:>23.3g} {t_theirs / t_ours:>6.2f}x",
             flush=True,
         )
 

@@ -72,8 +72,9 @@ def trained_model(smk: Any):
 
 
 def read_table(path: str | Path):
-    """A TSV written by :func:`write_table`: strings stay strings ("" is not NaN), except that
-    empty and "nan" cells of numeric columns are NaN."""
+    """A TSV written by :func:`write_table`, with empty and "nan" cells read as NaN, in string
+    columns too (an empty string comes back as NaN); other strings, such as "NA" or "null",
+    stay strings."""
     import pandas as pd
 
     return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["", "nan", "NaN"])

@@ -106,12 +106,19 @@ def class_profiles(
     return {n: np.mean(p, axis=0) for n, p in grouped.items() if p}
 
 
+def _save(fig, path: str | Path, dpi: int = 110, tight: bool = True) -> None:
+    """Lay ``fig`` out, write it to ``path`` and free it."""
+    if tight:
+        fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+
+
 def _empty_figure(path: str | Path, text: str) -> None:
     fig, ax = plt.subplots(figsize=(6, 1.2))
     ax.axis("off")
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=9)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path, tight=False)
 
 
 def plot_confusion(metrics: Mapping, path: str | Path, title: str) -> None:
@@ -141,9 +148,7 @@ def plot_confusion(metrics: Mapping, path: str | Path, title: str) -> None:
         f" (n = {metrics['n']})",
         fontsize=9,
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_history(history: pd.DataFrame, path: str | Path, title: str) -> None:
@@ -163,9 +168,7 @@ def plot_history(history: pd.DataFrame, path: str | Path, title: str) -> None:
     b.set_ylim(0, 1)
     b.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_profiles(
@@ -209,9 +212,7 @@ def plot_profiles(
     axes[-1, 0].set_xlabel("frequency (Hz)")
     cell = f", {hz_per_cell:.0f} Hz per CAM cell" if hz_per_cell else ""
     fig.suptitle(f"{title}: mean CAM frequency profile of the true class{cell}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def example_indices(cams: Mapping, n: int) -> list[int]:
@@ -250,11 +251,7 @@ def plot_examples(
     """
     picks = example_indices(cams, n)
     if not picks:
-        fig, ax = plt.subplots(figsize=(4, 1))
-        ax.axis("off")
-        ax.text(0.5, 0.5, "no test segments", ha="center")
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        _empty_figure(path, "no test segments")
         return picks
     names = list(cams["class_names"])
     freqs, times = cams["freqs_hz"], cams["times_s"] * 1000
@@ -309,9 +306,7 @@ def plot_examples(
         "boundaries; green: measured F1-F3",
         fontsize=9,
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path, dpi=100)
     return picks
 
 
@@ -474,9 +469,7 @@ def plot_vowel_chart(
     ax.set_ylabel("F1 (Hz)")
     ax.set_title(f"{title}: vowel chart, ellipses 2 sd", fontsize=10)
     ax.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_method_profiles(
@@ -525,9 +518,7 @@ def plot_method_profiles(
         "Hillenbrand women)",
         fontsize=9,
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path, dpi=100)
 
 
 def comparison_table(

@@ -296,30 +296,30 @@ def ratio_bootstrap(
     ds = np.bincount(den["utt_id"].map(index), weights=den[column], minlength=len(utts))
     dc = np.bincount(den["utt_id"].map(index), minlength=len(utts)).astype(float)
 
-    def means(w):
-        return (w @ ns) / np.maximum(w @ nc, 1e-12), (w @ ds) / np.maximum(w @ dc, 1e-12)
-
     def ratio(w):
-        n, d = means(w)
+        """Ratios (or differences) of the weighted means, for one weight vector or a
+        (draws, utterances) matrix of them; also the denominators."""
+        n = (w @ ns) / np.maximum(w @ nc, 1e-12)
+        d = (w @ ds) / np.maximum(w @ dc, 1e-12)
         if difference:
-            return n - d
-        return n / d if d != 0 else np.nan
+            return n - d, d
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(d != 0, n / np.where(d != 0, d, 1), np.nan), d
 
-    point = ratio(np.ones(len(utts)))
+    point = float(ratio(np.ones(len(utts)))[0])
     if len(utts) < 2 or not np.isfinite(point):
-        return float(point), float("nan"), float("nan")
+        return point, float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(len(utts), np.full(len(utts), 1 / len(utts)), size=n_boot)
+    boot, dens = ratio(draws.astype(float))
     alpha = (1 - level) / 2
     if not difference:
-        dens = np.array([means(w.astype(float))[1] for w in draws])
         d_low, d_high = np.quantile(dens, [alpha, 1 - alpha])
         if d_low <= 0 <= d_high:
-            return float(point), float("-inf"), float("inf")
-    boot = np.array([ratio(w.astype(float)) for w in draws])
+            return point, float("-inf"), float("inf")
     boot = boot[np.isfinite(boot)]
     low, high = np.quantile(boot, [alpha, 1 - alpha]) if len(boot) else (np.nan, np.nan)
-    return float(point), float(low), float(high)
+    return point, float(low), float(high)
 
 
 def summarise_deletion(table, n_boot: int, seed: int, level: float = 0.95):

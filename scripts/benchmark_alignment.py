@@ -31,7 +31,7 @@ import pandas as pd
 from spectrocam.alignment import PHONE_COLUMNS, phones_from_textgrids
 from spectrocam.alignment_eval import compare_alignments, format_report
 from spectrocam.corpus import read_metadata, validate_corpus
-from spectrocam.jobs import write_json
+from spectrocam.io import write_json
 
 log = logging.getLogger("benchmark_alignment")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import h5py
 import pandas as pd
 
-from spectrocam.jobs import write_json, write_table
+from spectrocam.io import write_json, write_table
 from spectrocam.metrics import classification_metrics
 
 __all__ = ["write_evaluation"]

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["setup_logging", "job", "trained_model", "read_table", "write_table", "write_json"]
+__all__ = ["setup_logging", "job", "trained_model"]
 
 
 def setup_logging(log_path: str | Path | None, level: int = logging.INFO) -> logging.Logger:
@@ -69,31 +69,3 @@ def trained_model(smk: Any):
         smk.params.training["device"],
         smk.threads,
     )
-
-
-def read_table(path: str | Path):
-    """A TSV written by :func:`write_table`, with empty and "nan" cells read as NaN, in string
-    columns too (an empty string comes back as NaN); other strings, such as "NA" or "null",
-    stay strings."""
-    import pandas as pd
-
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["", "nan", "NaN"])
-
-
-def write_table(table, path: str | Path) -> None:
-    """Write a pandas table as TSV through a temporary file (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    table.to_csv(tmp, sep="\t", index=False)
-    tmp.replace(path)
-
-
-def write_json(data: Any, path: str | Path) -> None:
-    import json
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)

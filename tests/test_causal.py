@@ -15,7 +15,7 @@ from spectrocam.causal import (
     random_bands,
     ratio_bootstrap,
 )
-from spectrocam.errors import explain_errors
+from spectrocam.misclassification import explain_errors
 
 from .test_model_cam import PlantedModel, band_input
 

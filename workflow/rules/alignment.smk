@@ -23,7 +23,7 @@ if BACKEND == "pocketsphinx":
         params:
             n_shards=config["alignment"]["shards"],
         script:
-            "../../scripts/align_pocketsphinx.py"
+            "../scripts/align_pocketsphinx.py"
 
     rule merge_pocketsphinx:
         input:
@@ -41,7 +41,7 @@ if BACKEND == "pocketsphinx":
         conda:
             ENV
         script:
-            "../../scripts/merge_alignment.py"
+            "../scripts/merge_alignment.py"
 
 
 if BACKEND == "textgrids":
@@ -58,7 +58,7 @@ if BACKEND == "textgrids":
         conda:
             ENV
         script:
-            "../../scripts/phones_from_textgrids.py"
+            "../scripts/phones_from_textgrids.py"
 
 
 if BACKEND == "mfa":
@@ -75,7 +75,7 @@ if BACKEND == "mfa":
         conda:
             ENV
         script:
-            "../../scripts/mfa_corpus.py"
+            "../scripts/mfa_corpus.py"
 
     rule mfa_phones:
         input:
@@ -89,7 +89,7 @@ if BACKEND == "mfa":
         conda:
             ENV
         script:
-            "../../scripts/phones_from_textgrids.py"
+            "../scripts/phones_from_textgrids.py"
 
     if config["alignment"]["mfa"]["mode"] == "pretrained":
 
@@ -154,7 +154,7 @@ if BACKEND == "mfa":
             conda:
                 ENV
             script:
-                "../../scripts/mfa_dictionary.py"
+                "../scripts/mfa_dictionary.py"
 
         rule mfa_train:
             input:
@@ -193,4 +193,4 @@ rule alignment_agreement:
     conda:
         ENV
     script:
-        "../../scripts/alignment_agreement.py"
+        "../scripts/alignment_agreement.py"

@@ -3,7 +3,7 @@ import os
 import sys
 
 # The Snakefile imports the package from the repository. Jobs import it through the link
-# scripts/spectrocam -> ../spectrocam, since Snakemake puts a script's folder on its sys.path
+# workflow/scripts/spectrocam -> ../../spectrocam, since Snakemake puts a script's folder on its sys.path
 # (which keeps conda environments and cluster nodes working without installing the package).
 sys.path.insert(0, workflow.basedir)
 

@@ -14,7 +14,7 @@ rule download_corpus:
         sha256=config["corpus"]["download"]["sha256"],
         size_bytes=config["corpus"]["download"]["size_bytes"],
     script:
-        "../../scripts/download_corpus.py"
+        "../scripts/download_corpus.py"
 
 
 rule extract_corpus:
@@ -29,7 +29,7 @@ rule extract_corpus:
     params:
         subdir=config["corpus"]["download"]["subdir"],
     script:
-        "../../scripts/extract_corpus.py"
+        "../scripts/extract_corpus.py"
 
 
 rule validate_corpus:
@@ -50,4 +50,4 @@ rule validate_corpus:
         sample_rate_hz=config["corpus"]["sample_rate_hz"],
         min_duration_s=config["corpus"]["min_duration_s"],
     script:
-        "../../scripts/validate_corpus.py"
+        "../scripts/validate_corpus.py"

@@ -21,7 +21,7 @@ rule formants:
         formants=config["formants"],
         vowels=sorted(experiment_vowels(config)),
     script:
-        "../../scripts/measure_formants.py"
+        "../scripts/measure_formants.py"
 
 
 rule agreement:
@@ -40,7 +40,7 @@ rule agreement:
     params:
         agreement=config["agreement"],
     script:
-        "../../scripts/cam_agreement.py"
+        "../scripts/cam_agreement.py"
 
 
 rule causal:
@@ -71,7 +71,7 @@ rule causal:
         window_hz=config["agreement"]["window_hz"],
         batch_size=config["training"]["eval_batch_size"],
     script:
-        "../../scripts/causal_tests.py"
+        "../scripts/causal_tests.py"
 
 
 rule errors:
@@ -89,4 +89,4 @@ rule errors:
     conda:
         ENV
     script:
-        "../../scripts/misclassifications.py"
+        "../scripts/misclassifications.py"

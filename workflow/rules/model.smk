@@ -12,7 +12,7 @@ rule download_weights:
     params:
         url=lambda wildcards: weights_url(wildcards.arch),
     script:
-        "../../scripts/download_weights.py"
+        "../scripts/download_weights.py"
 
 
 rule train:
@@ -36,7 +36,7 @@ rule train:
         training=config["training"],
         checkpoint_dir=lambda wildcards: f"{RESULTS}/models/{wildcards.experiment}/checkpoint",
     script:
-        "../../scripts/train_model.py"
+        "../scripts/train_model.py"
 
 
 rule test_model:
@@ -63,7 +63,7 @@ rule test_model:
     params:
         training=config["training"],
     script:
-        "../../scripts/test_model.py"
+        "../scripts/evaluate_model.py"
 
 
 rule maps:
@@ -87,4 +87,4 @@ rule maps:
         explain=config["explain"],
         training=config["training"],
     script:
-        "../../scripts/method_maps.py"
+        "../scripts/method_maps.py"

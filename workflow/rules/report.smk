@@ -49,7 +49,7 @@ rule report_experiment:
             "description"
         ],
     script:
-        "../../scripts/report_experiment.py"
+        "../scripts/report_experiment.py"
 
 
 rule report_methods:
@@ -86,7 +86,7 @@ rule report_methods:
     params:
         hillenbrand=config["report"]["hillenbrand"],
     script:
-        "../../scripts/report_methods.py"
+        "../scripts/report_methods.py"
 
 
 rule report_formants:
@@ -105,7 +105,7 @@ rule report_formants:
     params:
         hillenbrand=config["report"]["hillenbrand"],
     script:
-        "../../scripts/report_formants.py"
+        "../scripts/report_formants.py"
 
 
 rule summary:
@@ -145,4 +145,4 @@ rule summary:
             else None
         ),
     script:
-        "../../scripts/summary.py"
+        "../scripts/summary.py"

@@ -22,4 +22,4 @@ rule segments:
         sample_rate_hz=config["corpus"]["sample_rate_hz"],
         backend=BACKEND,
     script:
-        "../../scripts/build_segments.py"
+        "../scripts/build_segments.py"

@@ -15,7 +15,7 @@ rule splits:
     params:
         splits=config["splits"],
     script:
-        "../../scripts/make_splits.py"
+        "../scripts/make_splits.py"
 
 
 rule split_balance:
@@ -29,4 +29,4 @@ rule split_balance:
     conda:
         ENV
     script:
-        "../../scripts/split_balance.py"
+        "../scripts/split_balance.py"

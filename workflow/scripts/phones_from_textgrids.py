@@ -3,7 +3,8 @@
 import pandas as pd
 
 from spectrocam.alignment import phones_from_textgrids
-from spectrocam.jobs import job, write_json, write_table
+from spectrocam.io import write_json, write_table
+from spectrocam.jobs import job
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

@@ -5,8 +5,9 @@ import json
 import h5py
 import pandas as pd
 
-from spectrocam.errors import explain_errors
-from spectrocam.jobs import job, read_table, write_json, write_table
+from spectrocam.io import read_table, write_json, write_table
+from spectrocam.jobs import job
+from spectrocam.misclassification import explain_errors
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

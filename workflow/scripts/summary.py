@@ -5,7 +5,8 @@ import os
 import h5py
 import pandas as pd
 
-from spectrocam.jobs import job, write_json
+from spectrocam.io import write_json
+from spectrocam.jobs import job
 from spectrocam.report import (
     agreement_headline,
     agreement_table,

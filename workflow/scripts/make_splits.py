@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from spectrocam.jobs import job, write_json, write_table
+from spectrocam.io import write_json, write_table
+from spectrocam.jobs import job
 from spectrocam.splits import assign_splits
 
 smk = snakemake  # noqa: F821

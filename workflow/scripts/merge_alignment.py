@@ -5,7 +5,8 @@ import json
 import pandas as pd
 
 from spectrocam.alignment import merge_counts
-from spectrocam.jobs import job, write_json, write_table
+from spectrocam.io import write_json, write_table
+from spectrocam.jobs import job
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

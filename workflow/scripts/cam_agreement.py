@@ -13,7 +13,8 @@ from spectrocam.agreement import (
     vowel_frames,
 )
 from spectrocam.cam import read_cams
-from spectrocam.jobs import job, read_table, write_table
+from spectrocam.io import read_table, write_table
+from spectrocam.jobs import job
 from spectrocam.model import cell_index
 
 smk = snakemake  # noqa: F821

@@ -7,7 +7,8 @@ import h5py
 
 from spectrocam.alignment import strip_stress
 from spectrocam.cam import read_cams
-from spectrocam.jobs import job, read_table, write_table
+from spectrocam.io import read_table, write_table
+from spectrocam.jobs import job
 from spectrocam.model import cell_index
 from spectrocam.report import (
     class_profiles,

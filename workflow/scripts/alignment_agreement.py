@@ -4,7 +4,8 @@ import pandas as pd
 
 from spectrocam.alignment import phones_from_textgrids
 from spectrocam.alignment_eval import compare_alignments, format_report
-from spectrocam.jobs import job, write_json
+from spectrocam.io import write_json
+from spectrocam.jobs import job
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

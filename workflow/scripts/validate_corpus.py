@@ -1,7 +1,8 @@
 """Rule validate_corpus: check every clip; write the clip table and the rejects table."""
 
 from spectrocam.corpus import read_clip_list, validate_corpus
-from spectrocam.jobs import job, write_table
+from spectrocam.io import write_table
+from spectrocam.jobs import job
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

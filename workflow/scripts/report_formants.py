@@ -1,6 +1,7 @@
 """Rule report_formants: measured LJSpeech formant means beside Hillenbrand's women."""
 
-from spectrocam.jobs import job, read_table, write_table
+from spectrocam.io import read_table, write_table
+from spectrocam.jobs import job
 from spectrocam.report import formant_comparison, hillenbrand_women_means
 
 smk = snakemake  # noqa: F821

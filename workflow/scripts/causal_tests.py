@@ -12,7 +12,8 @@ from spectrocam.causal import (
     summarise_occlusion,
     training_mean_spectrum,
 )
-from spectrocam.jobs import job, read_table, trained_model, write_table
+from spectrocam.io import read_table, write_table
+from spectrocam.jobs import job, trained_model
 from spectrocam.model import autocast_dtype, cell_index
 from spectrocam.store import read_segment_table
 from spectrocam.training import SegmentReader

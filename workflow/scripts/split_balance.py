@@ -3,7 +3,8 @@
 import h5py
 import pandas as pd
 
-from spectrocam.jobs import job, write_table
+from spectrocam.io import write_table
+from spectrocam.jobs import job
 from spectrocam.splits import class_balance
 from spectrocam.store import read_segment_table
 

@@ -23,8 +23,7 @@ import numpy as np
 import torch
 
 from spectrocam.model import SpectroResNet, cell_index
-from spectrocam.store import FLOAT_FIELDS, STRING_FIELDS
-from spectrocam.training import SegmentReader
+from spectrocam.store import FLOAT_FIELDS, STRING_FIELDS, SegmentReader
 
 __all__ = ["class_activation_maps", "to_grid", "compute_test_cams", "read_cams"]
 

@@ -69,7 +69,7 @@ def occlusion_masks(freqs_hz: np.ndarray, centres_hz: Sequence[float], window_hz
 
 @torch.no_grad()
 def _probabilities(model, x: torch.Tensor, labels: torch.Tensor, batch_size: int, dtype=None):
-    from spectrocam.training import autocast
+    from spectrocam.device import autocast
 
     out = []
     for lo in range(0, len(x), batch_size):

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from spectrocam.model import SpectroResNet
-from spectrocam.training import SegmentReader
+from spectrocam.store import SegmentReader
 
 log = logging.getLogger(__name__)
 

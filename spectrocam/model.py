@@ -31,7 +31,6 @@ __all__ = [
     "SpectroResNet",
     "build_model",
     "weights_url",
-    "autocast_dtype",
     "cell_index",
     "load_model",
 ]
@@ -161,21 +160,6 @@ def build_model(
     elif weights != "scratch":
         raise ValueError(f"weights must be scratch or imagenet, not {weights!r}")
     return model
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The dtype to autocast to: bfloat16 for ``"bfloat16"``, or for ``"auto"`` where the
-    hardware computes it natively (a CUDA GPU that supports it, or a CPU with AMX or
-    AVX512-BF16); None (float32) otherwise."""
-    if precision == "float32":
-        return None
-    if precision == "bfloat16":
-        return torch.bfloat16
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-    cpu = torch._C._cpu
-    native = cpu._is_amx_tile_supported() or cpu._is_avx512_bf16_supported()
-    return torch.bfloat16 if native else None
 
 
 def cell_index(n_input: int, n_cells: int, stride: int) -> np.ndarray:

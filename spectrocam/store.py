@@ -40,6 +40,8 @@ __all__ = [
     "SegmentStoreWriter",
     "read_segment_table",
     "read_store",
+    "SegmentReader",
+    "split_indices",
 ]
 
 STRING_FIELDS = ("utt_id", "word", "phone")
@@ -151,3 +153,50 @@ def read_store(path: str | Path) -> dict[str, Any]:
         for name in FLOAT_FIELDS:
             out[name] = h5[name][:]
     return out
+
+
+class SegmentReader:
+    """Batches of spectrograms from a segment store, as float32 tensors (B, 1, F, T)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.h5 = h5py.File(self.path, "r")
+        self.data = self.h5["spectrograms"]
+        self.labels = self.h5["labels"][:].astype(int)
+        self.class_names = list(self.h5["class_names"].asstr()[:])
+        self.freqs_hz = self.h5["freqs_hz"][:]
+        self.times_s = self.h5["times_s"][:]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.data.shape[1:])
+
+    def batch(self, indices: np.ndarray):
+        """Spectrograms ``indices`` as a float32 tensor (B, 1, F, T) (torch is imported here, so
+        that readers of the table alone do not pay for it)."""
+        import torch
+
+        # h5py reads strictly increasing indices; a draw with replacement may repeat one.
+        unique, inverse = np.unique(np.asarray(indices, dtype=int), return_inverse=True)
+        block = self.data[unique].astype(np.float32)[inverse]
+        return torch.from_numpy(block).unsqueeze(1)
+
+    def close(self) -> None:
+        self.h5.close()
+
+    def __enter__(self) -> SegmentReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def split_indices(store_path: str | Path, splits: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Indices of the store's segments in each split (by the segment's utterance)."""
+    table = read_segment_table(store_path)
+    split_of = dict(zip(splits["utt_id"], splits["split"], strict=True))
+    missing = sorted(set(table["utt_id"]) - set(split_of))
+    if missing:
+        raise ValueError(f"{len(missing)} utterances of the store have no split ({missing[:3]})")
+    assigned = table["utt_id"].map(split_of).to_numpy()
+    return {s: np.flatnonzero(assigned == s) for s in ("train", "validation", "test")}

@@ -30,16 +30,14 @@ import pandas as pd
 import torch
 from torch import nn
 
+from spectrocam.device import autocast, autocast_dtype, choose_device
 from spectrocam.metrics import classification_metrics
-from spectrocam.model import autocast_dtype, build_model, load_model
-from spectrocam.store import read_segment_table
+from spectrocam.model import build_model, load_model
+from spectrocam.store import SegmentReader, split_indices
 
 __all__ = [
     "TrainConfig",
-    "SegmentReader",
-    "split_indices",
     "balanced_epoch",
-    "choose_device",
     "predict",
     "train",
     "trained_model_and_splits",
@@ -84,49 +82,6 @@ class TrainConfig:
         )
 
 
-class SegmentReader:
-    """Batches of spectrograms from a segment store, as float32 tensors (B, 1, F, T)."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.h5 = h5py.File(self.path, "r")
-        self.data = self.h5["spectrograms"]
-        self.labels = self.h5["labels"][:].astype(int)
-        self.class_names = list(self.h5["class_names"].asstr()[:])
-        self.freqs_hz = self.h5["freqs_hz"][:]
-        self.times_s = self.h5["times_s"][:]
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return tuple(self.data.shape[1:])
-
-    def batch(self, indices: np.ndarray) -> torch.Tensor:
-        # h5py reads strictly increasing indices; a draw with replacement may repeat one.
-        unique, inverse = np.unique(np.asarray(indices, dtype=int), return_inverse=True)
-        block = self.data[unique].astype(np.float32)[inverse]
-        return torch.from_numpy(block).unsqueeze(1)
-
-    def close(self) -> None:
-        self.h5.close()
-
-    def __enter__(self) -> SegmentReader:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-def split_indices(store_path: str | Path, splits: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Indices of the store's segments in each split (by the segment's utterance)."""
-    table = read_segment_table(store_path)
-    split_of = dict(zip(splits["utt_id"], splits["split"], strict=True))
-    missing = sorted(set(table["utt_id"]) - set(split_of))
-    if missing:
-        raise ValueError(f"{len(missing)} utterances of the store have no split ({missing[:3]})")
-    assigned = table["utt_id"].map(split_of).to_numpy()
-    return {s: np.flatnonzero(assigned == s) for s in ("train", "validation", "test")}
-
-
 def trained_model_and_splits(
     model_path: str | Path,
     store_path: str | Path,
@@ -155,21 +110,6 @@ def balanced_epoch(
     n = per_class or min(len(p) for p in pools)
     chosen = [rng.choice(p, size=n, replace=len(p) < n) for p in pools]
     return rng.permutation(np.concatenate(chosen))
-
-
-def autocast(device: torch.device, dtype: torch.dtype | None):
-    """Mixed precision on ``device`` when ``dtype`` is set (see :func:`autocast_dtype`)."""
-    return torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
-
-
-def choose_device(wanted: str = "auto", threads: int = 1) -> torch.device:
-    """CUDA when present (or asked for), else CPU with ``threads`` intra-op threads."""
-    if wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available()):
-        if not torch.cuda.is_available():
-            raise RuntimeError("training.device is cuda but no CUDA device is visible")
-        return torch.device("cuda")
-    torch.set_num_threads(max(1, int(threads)))
-    return torch.device("cpu")
 
 
 @torch.no_grad()

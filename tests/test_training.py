@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from spectrocam.model import load_model
-from spectrocam.store import SegmentStoreWriter
-from spectrocam.training import TrainConfig, balanced_epoch, predict, split_indices, train
+from spectrocam.store import SegmentStoreWriter, split_indices
+from spectrocam.training import TrainConfig, balanced_epoch, predict, train
 
 N_ROWS, N_FRAMES = 64, 21
 
@@ -100,7 +100,7 @@ def test_train_writes_model_history_and_uses_validation_only(tmp_path):
     model, meta = load_model(tmp_path / "run/best.pt")
     assert meta["class_names"] == ["low", "high"] and meta["epoch"] == best_epoch
     assert float(model.input_mean) < -40  # standardised with the training data's mean
-    from spectrocam.training import SegmentReader
+    from spectrocam.store import SegmentReader
 
     with SegmentReader(tmp_path / "toy.h5") as reader:
         logits = predict(model, reader, idx["validation"], 16, torch.device("cpu"))

@@ -12,11 +12,11 @@ from spectrocam.causal import (
     summarise_occlusion,
     training_mean_spectrum,
 )
+from spectrocam.device import autocast_dtype
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job, trained_model
-from spectrocam.model import autocast_dtype, cell_index
-from spectrocam.store import read_segment_table
-from spectrocam.training import SegmentReader
+from spectrocam.model import cell_index
+from spectrocam.store import SegmentReader, read_segment_table
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

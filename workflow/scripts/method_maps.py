@@ -4,7 +4,7 @@ import numpy as np
 
 from spectrocam.jobs import job, trained_model
 from spectrocam.methods import compute_method_maps
-from spectrocam.training import SegmentReader
+from spectrocam.store import SegmentReader
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

@@ -17,37 +17,41 @@ segments separately.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from spectrocam.alignment import strip_stress
+from spectrocam.config import Section
+from spectrocam.grid import vowel_frames
+from spectrocam.keys import join
+from spectrocam.maps import MapFile
 from spectrocam.stats import cluster_bootstrap_ci
 
 __all__ = [
     "FORMANTS",
-    "vowel_frames",
-    "cam_profile",
+    "FORMANT_HZ",
+    "AgreementConfig",
     "profile_agreement",
     "segment_agreement",
+    "null_by_method",
     "summarise_agreement",
+    "permutation_null",
 ]
 
 FORMANTS = ("F1", "F2", "F3")
+FORMANT_HZ = ("f1_hz", "f2_hz", "f3_hz")
 
 
-def vowel_frames(times_s: np.ndarray, centre_s: float, start_s: float, end_s: float) -> np.ndarray:
-    """Indices of the window's frames that lie inside the vowel (at least the nearest one)."""
-    t = centre_s + np.asarray(times_s)
-    inside = np.flatnonzero((t >= start_s) & (t <= end_s))
-    if not len(inside):
-        inside = np.array([int(np.argmin(np.abs(t - (start_s + end_s) / 2)))])
-    return inside
+@dataclass(frozen=True)
+class AgreementConfig(Section):
+    """The ``agreement`` section."""
 
-
-def cam_profile(cam: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """(F, T) map -> (F,) mean over ``frames`` of its non-negative part."""
-    return np.clip(cam[:, frames], 0, None).mean(axis=1)
+    window_hz: float = 150.0
+    bootstrap: int = 2000
+    permutations: int = 1000
+    seed: int = 0
 
 
 def _peak_positions(freqs_hz: np.ndarray, row_cell: np.ndarray) -> np.ndarray:
@@ -97,80 +101,77 @@ def profile_agreement(
     return out
 
 
-def segment_agreement(
-    cams: Mapping,
-    formants: pd.DataFrame,
-    window_hz: float,
-    method_maps: Mapping[str, Mapping] | None = None,
-) -> pd.DataFrame:
-    """Agreement of every vowel segment of a CAM file (:func:`spectrocam.cam.read_cams`) with
-    its measured formants, for the CAM of the true and of the predicted class (``method`` cam,
-    ``cam`` true/predicted), and for the true class's map of every method of ``method_maps``:
-    method -> ``{"cells": (N, f, t), "row_cell": (F,), "frame_cell": (T,)}``, its segments in the
-    order of the CAM file."""
-    key = pd.DataFrame(
+def segment_agreement(maps: MapFile, formants: pd.DataFrame, window_hz: float) -> pd.DataFrame:
+    """Agreement of every vowel segment of a map file with its measured formants (``formants``,
+    joined on ``phone_id``): one row per segment, method and class whose map the file has
+    (``method``; ``cam`` = true or predicted), in the file's segment order, then method order."""
+    seg = join(maps.segments, formants, list(FORMANT_HZ), how="left")
+    fm = seg[list(FORMANT_HZ)].to_numpy(float)
+    vowel = np.isfinite(fm).any(axis=1)
+    n_frames = [
+        len(vowel_frames(maps.times_s, c, s, e))
+        for c, s, e in zip(seg.window_centre_s, seg.start_s, seg.end_s, strict=True)
+    ]
+    base = pd.DataFrame(
         {
-            "utt_id": cams["utt_id"],
-            "start_s": np.round(cams["start_s"], 4),
-            "end_s": np.round(cams["end_s"], 4),
+            "utt_id": seg.utt_id,
+            "start_s": seg.start_s,
+            "end_s": seg.end_s,
+            "phone": seg.phone,
+            "vowel": seg.phone.astype(str).map(strip_stress),
+            "class_name": seg.class_name,
+            "predicted": seg.predicted_name,
+            "correct": seg.correct.astype(bool),
+            "f1_hz": fm[:, 0],
+            "f2_hz": fm[:, 1],
+            "f3_hz": fm[:, 2],
+            "n_frames": n_frames,
         }
-    )
-    f = formants.assign(start_s=formants["start_s"].round(4), end_s=formants["end_s"].round(4))
-    merged = key.merge(
-        f[["utt_id", "start_s", "end_s", "f1_hz", "f2_hz", "f3_hz"]],
-        on=["utt_id", "start_s", "end_s"],
-        how="left",
-        validate="many_to_one",
-    )
-    freqs, times = cams["freqs_hz"], cams["times_s"]
-    positions = _peak_positions(freqs, cams["row_cell"])
-    method_maps = dict(method_maps or {})
-    method_positions = {
-        m: _peak_positions(freqs, entry["row_cell"]) for m, entry in method_maps.items()
-    }
-    names = list(cams["class_names"])
+    ).to_dict(orient="records")
     rows = []
-    for i in range(len(key)):
-        vowel = strip_stress(str(cams["phone"][i]))
-        if not np.isfinite(merged.loc[i, ["f1_hz", "f2_hz", "f3_hz"]].to_numpy(float)).any():
-            continue
-        frames = vowel_frames(
-            times, cams["window_centre_s"][i], cams["start_s"][i], cams["end_s"][i]
-        )
-        fm = {"F1": merged.at[i, "f1_hz"], "F2": merged.at[i, "f2_hz"], "F3": merged.at[i, "f3_hz"]}
-        base = {
-            "utt_id": cams["utt_id"][i],
-            "start_s": cams["start_s"][i],
-            "end_s": cams["end_s"][i],
-            "phone": cams["phone"][i],
-            "vowel": vowel,
-            "class_name": names[int(cams["labels"][i])],
-            "predicted": names[int(cams["predicted"][i])],
-            "correct": bool(cams["labels"][i] == cams["predicted"][i]),
-            "f1_hz": fm["F1"],
-            "f2_hz": fm["F2"],
-            "f3_hz": fm["F3"],
-            "n_frames": len(frames),
-        }
-        for which in ("true", "predicted"):
-            profile = cam_profile(cams[f"cam_{which}"][i], frames)
-            rows.append(
-                base
-                | {"method": "cam", "cam": which}
-                | profile_agreement(profile, freqs, fm, window_hz, positions)
-            )
-        for m, entry in method_maps.items():
-            if np.isnan(entry["cells"][i]).all():
-                continue  # no map of this method for this segment
-            grid = entry["cells"][i][entry["row_cell"]][:, entry["frame_cell"]]
-            rows.append(
-                base
-                | {"method": m, "cam": "true"}
-                | profile_agreement(
-                    cam_profile(grid, frames), freqs, fm, window_hz, method_positions[m]
+    for order, m in enumerate(maps.methods):
+        positions = _peak_positions(maps.freqs_hz, maps.cell_grid(m)[0])
+        for w, which in enumerate(maps.which(m)):
+            for k, profile in zip(maps.rows(m), maps.profiles(m, which), strict=True):
+                if not vowel[k]:
+                    continue
+                agree = profile_agreement(
+                    profile,
+                    maps.freqs_hz,
+                    dict(zip(FORMANTS, fm[k], strict=True)),
+                    window_hz,
+                    positions,
                 )
-            )
-    return pd.DataFrame(rows)
+                rows.append(((k, order, w), base[k] | {"method": m, "cam": which} | agree))
+    return pd.DataFrame([row for _, row in sorted(rows, key=lambda r: r[0])])
+
+
+def null_by_method(
+    maps: MapFile, formants: pd.DataFrame, cfg: AgreementConfig
+) -> list[dict[str, float]]:
+    """:func:`permutation_null` of every method's true-class maps on the vowels that every
+    method has maps of (so that the methods are tested on the same segments)."""
+    seg = join(maps.segments, formants, list(FORMANT_HZ), how="left")
+    fm = seg[list(FORMANT_HZ)].to_numpy(float)
+    common = maps.common_rows()
+    used = common[np.isfinite(fm[common]).any(axis=1)]
+    out = []
+    for m in maps.methods:
+        position = {int(r): k for k, r in enumerate(maps.rows(m))}
+        profiles = maps.profiles(m, "true")[[position[int(r)] for r in used]]
+        if not len(profiles):
+            continue
+        null = permutation_null(
+            profiles,
+            fm[used],
+            seg["label"].to_numpy()[used],
+            maps.freqs_hz,
+            cfg.window_hz,
+            cfg.permutations,
+            cfg.seed,
+        )
+        out += [{"method": m, "formant": k, **v} for k, v in null.items()]
+    return out
 
 
 def summarise_agreement(

@@ -4,6 +4,8 @@ Every alignment backend (MFA, pocketsphinx, existing TextGrids) produces the sam
 per aligned phone, silences left out:
 
 =========  =====================================================================
+phone_id   ``<utt_id>/<k>``: the k-th phone of the clip (from 0), the key of every
+           later table (:mod:`spectrocam.keys`)
 utt_id     clip id (``LJ001-0001``)
 word       the word the phone belongs to, lower case (empty when the aligner gives none)
 phone      ARPAbet phone, with its stress digit where the aligner gives one (``IY1``)
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from spectrocam.keys import add_phone_ids
 from spectrocam.textgrid import Interval, read_textgrid
 
 __all__ = [
@@ -33,12 +36,14 @@ __all__ = [
     "AlignmentCounts",
     "strip_stress",
     "empty_phone_table",
+    "phone_table",
     "phones_from_tiers",
     "phones_from_textgrids",
     "merge_counts",
 ]
 
-PHONE_COLUMNS = ["utt_id", "word", "phone", "start_s", "end_s"]
+ALIGNED_COLUMNS = ["utt_id", "word", "phone", "start_s", "end_s"]
+PHONE_COLUMNS = ["phone_id", *ALIGNED_COLUMNS]
 SILENCE_LABELS = frozenset({"", "sil", "sp", "SIL", "<sil>", "<s>", "</s>", "silence"})
 OOV_LABELS = frozenset({"spn", "SPN", "<unk>", "+SPN+", "+NSN+", "NSN"})
 ARPABET_PHONES = frozenset(
@@ -56,6 +61,7 @@ def strip_stress(phone: str) -> str:
 def empty_phone_table() -> pd.DataFrame:
     return pd.DataFrame(
         {
+            "phone_id": pd.Series(dtype=str),
             "utt_id": pd.Series(dtype=str),
             "word": pd.Series(dtype=str),
             "phone": pd.Series(dtype=str),
@@ -175,8 +181,14 @@ def phones_from_textgrids(
             continue
         counts.aligned_utterances += 1
         rows.extend(utt_rows)
-    table = pd.DataFrame(rows, columns=PHONE_COLUMNS) if rows else empty_phone_table()
-    return table, counts
+    return phone_table(rows), counts
+
+
+def phone_table(rows: list[tuple]) -> pd.DataFrame:
+    """The phone table of ``(utt_id, word, phone, start_s, end_s)`` rows, with its phone ids."""
+    if not rows:
+        return empty_phone_table()
+    return add_phone_ids(pd.DataFrame(rows, columns=ALIGNED_COLUMNS))
 
 
 def merge_counts(parts: list[dict]) -> dict:

@@ -18,14 +18,21 @@ when the rows it ranks first are the rows the classifier needs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
+from spectrocam.config import Section
+from spectrocam.keys import join
+from spectrocam.maps import MapFile
 from spectrocam.stats import cluster_bootstrap_ci
 
 __all__ = [
+    "CausalConfig",
+    "causal_segments",
+    "map_deletion_orders",
     "random_bands",
     "occlusion_masks",
     "occlusion_drops",
@@ -37,6 +44,43 @@ __all__ = [
     "summarise_occlusion",
     "summarise_deletion",
 ]
+
+
+@dataclass(frozen=True)
+class CausalConfig(Section):
+    """The ``causal`` section."""
+
+    random_bands: int = 3
+    deletion_steps: int = 10
+    max_segments: int | None = None
+    bootstrap: int = 2000
+    seed: int = 0
+
+
+def causal_segments(
+    maps: MapFile, formants: pd.DataFrame, max_segments: int | None, seed: int
+) -> pd.DataFrame:
+    """The test vowels with formants that every method of ``maps`` has maps of (at most
+    ``max_segments``, a seeded random subset), in the file's order: their row in the map file
+    (``row``), store index, utterance and F1-F3."""
+    seg = maps.segments.iloc[maps.common_rows()].assign(row=maps.common_rows())
+    merged = join(seg, formants, ["f1_hz", "f2_hz", "f3_hz"])
+    merged = merged[merged[["f1_hz", "f2_hz", "f3_hz"]].notna().any(axis=1)]
+    if max_segments and len(merged) > max_segments:
+        merged = merged.sample(max_segments, random_state=seed).sort_values("row")
+    return merged.reset_index(drop=True)
+
+
+def map_deletion_orders(
+    maps: MapFile, rows: np.ndarray, rng: np.random.Generator
+) -> list[dict[str, np.ndarray]]:
+    """:func:`deletion_orders` of every method's true-class profile, for the map file's
+    ``rows``."""
+    profiles = {}
+    for m in maps.methods:
+        position = {int(r): k for k, r in enumerate(maps.rows(m))}
+        profiles[m] = maps.profiles(m, "true")[[position[int(r)] for r in rows]]
+    return [deletion_orders({m: p[k] for m, p in profiles.items()}, rng) for k in range(len(rows))]
 
 
 def random_bands(

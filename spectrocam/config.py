@@ -8,10 +8,11 @@ that names the offending key (``experiments.vowels_4k.fmax_hz``) before any job 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema
 import yaml
@@ -20,6 +21,7 @@ from spectrocam.alignment import strip_stress
 
 __all__ = [
     "ConfigError",
+    "Section",
     "SCHEMA_PATH",
     "load_schema",
     "validate_config",
@@ -34,6 +36,35 @@ SCHEMA_PATH = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "co
 
 class ConfigError(ValueError):
     """The configuration is invalid; the message names the key."""
+
+
+S = TypeVar("S", bound="Section")
+
+
+class Section:
+    """Base of the frozen dataclasses that hold one step's settings.
+
+    Each field is a key of one section of the configuration (the schema's names and units);
+    :meth:`from_config` builds the dataclass from that section, or from the subset of its keys
+    a rule passes (:meth:`keys`), and ignores nothing silently: a missing key is an error.
+    Tests check every field against the schema.
+    """
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    @classmethod
+    def from_config(cls: type[S], section: Mapping) -> S:
+        missing = [k for k in cls.keys() if k not in section]
+        if missing:
+            raise ConfigError(f"{cls.__name__}: the configuration lacks {', '.join(missing)}")
+        return cls(**{k: section[k] for k in cls.keys()})
+
+    @classmethod
+    def pick(cls, section: Mapping) -> dict:
+        """The keys of ``section`` this step uses (what a rule passes as a param)."""
+        return {k: section[k] for k in cls.keys()}
 
 
 def load_schema(path: str | Path = SCHEMA_PATH) -> dict:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
-__all__ = ["choose_device", "autocast", "autocast_dtype"]
+from spectrocam.config import Section
+
+__all__ = ["InferenceConfig", "choose_device", "autocast", "autocast_dtype"]
 
 
 def choose_device(wanted: str = "auto", threads: int = 1) -> torch.device:
@@ -35,3 +39,12 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     cpu = torch._C._cpu
     native = cpu._is_amx_tile_supported() or cpu._is_avx512_bf16_supported()
     return torch.bfloat16 if native else None
+
+
+@dataclass(frozen=True)
+class InferenceConfig(Section):
+    """The keys of the ``training`` section that the jobs after training use."""
+
+    device: str = "auto"
+    eval_batch_size: int = 64
+    precision: str = "float32"

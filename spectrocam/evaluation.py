@@ -1,42 +1,39 @@
-"""Test-set figures of a model, from the predictions stored beside its CAMs."""
+"""Test-set figures of a model: metrics, confusion matrix, per-class figures and predictions."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import h5py
+import numpy as np
 import pandas as pd
 
 from spectrocam.io import write_json, write_table
 from spectrocam.metrics import classification_metrics
+from spectrocam.store import STRING_FIELDS
 
-__all__ = ["write_evaluation"]
+__all__ = ["PREDICTION_FIELDS", "write_evaluation", "predicted_labels"]
 
-
-def _write_csv(table: pd.DataFrame, path: str | Path, index: bool) -> None:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    table.to_csv(tmp, index=index)
-    tmp.replace(path)
+PREDICTION_FIELDS = (*STRING_FIELDS, "start_s", "end_s")
 
 
 def write_evaluation(
-    cams_path: str | Path,
+    segments: pd.DataFrame,
+    predicted: np.ndarray,
+    probabilities: np.ndarray,
+    class_names: Sequence[str],
     meta: Mapping,
     metrics_path: str | Path,
     confusion_path: str | Path,
     per_class_path: str | Path,
     predictions_path: str | Path,
 ) -> dict:
-    """Metrics (JSON), confusion matrix and per-class figures (CSV), predictions (TSV)."""
-    with h5py.File(cams_path, "r") as h5:
-        names = list(h5["class_names"].asstr()[:])
-        labels = h5["labels"][:].astype(int)
-        predicted = h5["predicted"][:].astype(int)
-        probs = h5["probabilities"][:]
-        fields = {k: h5[k].asstr()[:] for k in ("utt_id", "word", "phone")}
-        fields |= {k: h5[k][:] for k in ("start_s", "end_s")}
+    """Metrics (JSON), confusion matrix and per-class figures (CSV), predictions (TSV) of the
+    test ``segments`` (store fields with ``label``), the ``predicted`` class indices (N,) and
+    the model's softmax ``probabilities`` (N, C)."""
+    names = list(class_names)
+    labels = segments["label"].to_numpy(int)
+    predicted = np.asarray(predicted, dtype=int)
     metrics = classification_metrics(labels, predicted, names)
     metrics["split"] = "test"
     metrics["model"] = {
@@ -54,14 +51,24 @@ def write_evaluation(
         columns=names,
     )
     per_class = pd.DataFrame(metrics["per_class"]).T.rename_axis("class_name").reset_index()
-    predictions = pd.DataFrame(fields)
+    predictions = segments[list(PREDICTION_FIELDS)].reset_index(drop=True)
     predictions["true"] = [names[i] for i in labels]
     predictions["predicted"] = [names[i] for i in predicted]
     predictions["correct"] = labels == predicted
     for i, name in enumerate(names):
-        predictions[f"p_{name}"] = probs[:, i]
-    _write_csv(confusion, confusion_path, index=True)
-    _write_csv(per_class, per_class_path, index=False)
+        predictions[f"p_{name}"] = probabilities[:, i]
+    write_table(confusion, confusion_path, sep=",", index=True)
+    write_table(per_class, per_class_path, sep=",")
     write_table(predictions, predictions_path)
     write_json(metrics, metrics_path)
     return metrics
+
+
+def predicted_labels(
+    predictions: pd.DataFrame, class_names: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """From a predictions table: the predicted class indices (N,) and probabilities (N, C)."""
+    index = {name: i for i, name in enumerate(class_names)}
+    predicted = predictions["predicted"].map(index).to_numpy(int)
+    probs = predictions[[f"p_{name}" for name in class_names]].to_numpy(np.float32)
+    return predicted, probs

@@ -93,8 +93,8 @@ def measure_formants(
 ) -> pd.DataFrame:
     """Formants of every phone of ``phones`` that is one of ``vowels`` (stress ignored).
 
-    Returns ``utt_id, word, phone, start_s, end_s, duration_s, f1_hz, f2_hz, f3_hz, n_frames,
-    short`` in clip and time order.
+    Returns ``phone_id, utt_id, word, phone, start_s, end_s, duration_s, f1_hz, f2_hz, f3_hz,
+    n_frames, short`` in clip and time order.
     """
     stripped = phones["phone"].astype(str).map(strip_stress)
     table = phones.loc[stripped.isin(vowels)].copy()
@@ -124,7 +124,7 @@ def measure_formants(
         if executor:
             executor.shutdown(cancel_futures=True)
     measured = pd.DataFrame(results, columns=["n_frames", "short", *FORMANT_COLUMNS])
-    out = table[["utt_id", "word", "phone", "start_s", "end_s"]].reset_index(drop=True)
+    out = table[["phone_id", "utt_id", "word", "phone", "start_s", "end_s"]].reset_index(drop=True)
     out["duration_s"] = out["end_s"] - out["start_s"]
     out = pd.concat([out, measured[[*FORMANT_COLUMNS, "n_frames", "short"]]], axis=1)
     log.info("formants measured in %.1f s", time.monotonic() - started)

@@ -58,14 +58,15 @@ def job(smk: Any) -> Iterator[logging.Logger]:
 
 
 def trained_model(smk: Any):
-    """For a rule after training (inputs ``model``, ``segments``, ``splits``; params
-    ``training``): ``(model, meta, device, indices of each split)``."""
+    """For a rule after training (inputs ``model``, ``segments``, ``splits``; param
+    ``inference``, :class:`spectrocam.device.InferenceConfig`): ``(model, meta, device, indices
+    of each split)``."""
     from spectrocam.training import trained_model_and_splits
 
     return trained_model_and_splits(
         smk.input.model,
         smk.input.segments,
         smk.input.splits,
-        smk.params.training["device"],
+        smk.params.inference["device"],
         smk.threads,
     )

@@ -23,50 +23,72 @@ channel and segment; ``score_channels`` limits it to the most active channels of
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from spectrocam.model import SpectroResNet
+from spectrocam.config import Section
+from spectrocam.maps import WHICH, MapWriter
+from spectrocam.model import SpectroResNet, stage_module
+from spectrocam.progress import logged
 from spectrocam.store import SegmentReader
 
-log = logging.getLogger(__name__)
-
-__all__ = ["METHODS", "GRADIENT_METHODS", "STAGES", "stage_module", "explain_batch"]
-
-METHODS = ("cam", "gradcam", "gradcam++", "hirescam", "layercam", "scorecam")
-GRADIENT_METHODS = ("gradcam", "gradcam++", "hirescam", "layercam")
-STAGES = {"layer1": 4, "layer2": 5, "layer3": 6, "layer4": 7}
-
-
-def stage_module(model: SpectroResNet, stage: str) -> torch.nn.Module:
-    if stage not in STAGES:
-        raise ValueError(f"stage must be one of {', '.join(STAGES)}, not {stage!r}")
-    return model.body[STAGES[stage]]
+__all__ = [
+    "Method",
+    "METHODS",
+    "METHOD_NAMES",
+    "GRADIENT_METHODS",
+    "ExplainConfig",
+    "explain_batch",
+    "compute_maps",
+    "subset_per_class",
+]
 
 
-def _gradient_map(method: str, acts: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
-    if method == "gradcam":
-        return (grads.mean(dim=(2, 3), keepdim=True) * acts).sum(1)
-    if method == "gradcam++":
-        g2 = grads.pow(2)
-        g3 = g2 * grads
-        sum_acts = acts.sum(dim=(2, 3), keepdim=True)
-        aij = g2 / (2 * g2 + sum_acts * g3 + 1e-6)
-        aij = torch.where(grads != 0, aij, torch.zeros_like(aij))
-        weights = (grads.clamp(min=0) * aij).sum(dim=(2, 3), keepdim=True)
-        return (weights * acts).sum(1)
-    if method == "hirescam":
-        return (grads * acts).sum(1)
-    if method == "layercam":
-        return (grads.clamp(min=0) * acts).sum(1)
-    raise ValueError(f"unknown gradient method {method!r}")
+def _cam(model: SpectroResNet, last: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+    return torch.einsum("bk,bkft->bft", model.fc.weight[classes], last)
+
+
+def _gradcam(acts: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
+    return (grads.mean(dim=(2, 3), keepdim=True) * acts).sum(1)
+
+
+def _gradcam_plus_plus(acts: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
+    g2 = grads.pow(2)
+    g3 = g2 * grads
+    sum_acts = acts.sum(dim=(2, 3), keepdim=True)
+    aij = g2 / (2 * g2 + sum_acts * g3 + 1e-6)
+    aij = torch.where(grads != 0, aij, torch.zeros_like(aij))
+    weights = (grads.clamp(min=0) * aij).sum(dim=(2, 3), keepdim=True)
+    return (weights * acts).sum(1)
+
+
+def _hirescam(acts: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
+    return (grads * acts).sum(1)
+
+
+def _layercam(acts: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
+    return (grads.clamp(min=0) * acts).sum(1)
+
+
+@dataclass(frozen=True)
+class Method:
+    """A CAM method: ``kind`` says what its function takes.
+
+    - ``weights``: ``fn(model, last_stage_maps, classes)``, last stage only (CAM);
+    - ``gradient``: ``fn(acts, grads)``, the chosen stage's maps and the gradient of the class's
+      logit with respect to them, both (B, K, f, t);
+    - ``score``: Score-CAM's forward passes over masked inputs (:func:`_score_cam`).
+    """
+
+    description: str
+    kind: str
+    fn: Callable | None = None
 
 
 @torch.no_grad()
@@ -103,11 +125,36 @@ def _score_cam(
     return maps
 
 
+# The registry: a new gradient method is a function above and one line here.
+METHODS: dict[str, Method] = {
+    "cam": Method("CAM (Zhou et al. 2016): sum_k w[c,k] A_k of the last stage", "weights", _cam),
+    "gradcam": Method("Grad-CAM (Selvaraju et al. 2017)", "gradient", _gradcam),
+    "gradcam++": Method("Grad-CAM++ (Chattopadhyay et al. 2018)", "gradient", _gradcam_plus_plus),
+    "hirescam": Method("HiResCAM (Draelos & Carin 2020)", "gradient", _hirescam),
+    "layercam": Method("LayerCAM (Jiang et al. 2021)", "gradient", _layercam),
+    "scorecam": Method("Score-CAM (Wang et al. 2020)", "score"),
+}
+METHOD_NAMES = tuple(METHODS)
+GRADIENT_METHODS = tuple(m for m, spec in METHODS.items() if spec.kind == "gradient")
+
+
+@dataclass(frozen=True)
+class ExplainConfig(Section):
+    """The ``explain`` section: which methods, on which stage, for which test segments."""
+
+    methods: tuple[str, ...] = METHOD_NAMES
+    stage: str = "layer4"
+    batch_size: int = 32
+    max_per_class: int | None = None
+    seed: int = 0
+    score_cam_channels: int | None = None
+
+
 def explain_batch(
     model: SpectroResNet,
     x: torch.Tensor,
     classes: torch.Tensor | Sequence[int],
-    methods: Sequence[str] = METHODS,
+    methods: Sequence[str] = METHOD_NAMES,
     stage: str = "layer4",
     score_batch_size: int = 64,
     score_channels: int | None = None,
@@ -117,7 +164,7 @@ def explain_batch(
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown CAM method(s) {unknown}; choose from {', '.join(METHODS)}")
-    if "cam" in methods and stage != "layer4":
+    if any(METHODS[m].kind == "weights" for m in methods) and stage != "layer4":
         raise ValueError("CAM is defined on the last stage (layer4) only")
     model.eval()
     classes = torch.as_tensor(classes, device=x.device, dtype=torch.long)
@@ -125,7 +172,7 @@ def explain_batch(
     handle = stage_module(model, stage).register_forward_hook(
         lambda module, inputs, output: captured.__setitem__("acts", output)
     )
-    want_grads = any(m in GRADIENT_METHODS for m in methods)
+    want_grads = any(METHODS[m].kind == "gradient" for m in methods)
     try:
         with torch.set_grad_enabled(want_grads):
             logits, last = model.forward_with_features(x)
@@ -139,86 +186,139 @@ def explain_batch(
     out: dict[str, torch.Tensor] = {}
     acts_d = acts.detach()
     for method in methods:
-        if method == "cam":
-            w = model.fc.weight[classes]  # (B, K)
-            out[method] = torch.einsum("bk,bkft->bft", w, last.detach())
-        elif method in GRADIENT_METHODS:
-            out[method] = _gradient_map(method, acts_d, grads)
+        spec = METHODS[method]
+        if spec.kind == "weights":
+            out[method] = spec.fn(model, last.detach(), classes)
+        elif spec.kind == "gradient":
+            out[method] = spec.fn(acts_d, grads)
         else:
             out[method] = _score_cam(model, x, acts_d, classes, score_batch_size, score_channels)
     return logits.detach(), {k: v.detach() for k, v in out.items()}
 
 
-def compute_method_maps(
+def _batches(n: int, batch_size: int):
+    return [(lo, min(n, lo + batch_size)) for lo in range(0, n, batch_size)]
+
+
+def compute_maps(
     model: SpectroResNet,
-    store_path,
-    indices,
-    out_path,
+    reader: SegmentReader,
+    segments: pd.DataFrame,
+    probabilities: np.ndarray,
+    out_path: str | Path,
     methods: Sequence[str],
     device: torch.device,
-    stages: dict[str, str] | None = None,
+    stage: str = "layer4",
+    subset: np.ndarray | None = None,
     batch_size: int = 32,
     score_channels: int | None = None,
     attrs: dict | None = None,
-    progress_every_s: float = 30.0,
 ) -> None:
-    """Maps of every method for the true class of the store's segments ``indices``, written to
-    ``out_path`` (HDF5): per method a dataset (N, f, t) of cells with its stage, stride and Hz
-    per cell as attributes, and the segments' index, label, prediction and true-class
-    probability."""
-    stages = {m: (stages or {}).get(m, "layer4") for m in methods}
-    out_path = Path(out_path)
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    indices = np.asarray(indices, dtype=int)
-    n = len(indices)
+    """Write the map file (:mod:`spectrocam.maps`) of the test ``segments`` (store fields with
+    ``segment_index``, ``label`` and ``predicted``, from the evaluation).
+
+    CAM, from one forward pass per batch, for the true and the predicted class of every segment;
+    each other method for the true class of the rows ``subset`` (default: all), on ``stage``.
+    """
     model.eval().to(device)
-    with SegmentReader(store_path) as reader, h5py.File(tmp, "w") as h5:
-        hz_per_row = float(reader.freqs_hz[1] - reader.freqs_hz[0])
-        s_per_frame = float(reader.times_s[1] - reader.times_s[0])
-        labels = reader.labels[indices]
-        h5["segment_index"], h5["labels"] = indices, labels.astype(np.int16)
-        h5["freqs_hz"], h5["times_s"] = reader.freqs_hz, reader.times_s
-        predicted = np.zeros(n, dtype=np.int16)
-        p_true = np.zeros(n, dtype=np.float32)
-        started = last = time.monotonic()
-        by_stage: dict[str, list[str]] = {}
-        for m in methods:
-            by_stage.setdefault(stages[m], []).append(m)
-        for lo in range(0, n, batch_size):
-            hi = min(n, lo + batch_size)
-            x = reader.batch(indices[lo:hi]).to(device)
-            y = torch.from_numpy(labels[lo:hi]).to(device)
-            for stage, group in by_stage.items():
-                logits, maps = explain_batch(
-                    model, x, y, group, stage, score_channels=score_channels
-                )
-                for m in group:
-                    cells = maps[m].float().cpu().numpy()
-                    if m not in h5:
-                        ds = h5.create_dataset(m, (n, *cells.shape[1:]), dtype=np.float32)
-                        f_stride, t_stride = model.stage_strides[stage]
-                        ds.attrs.update(
-                            {
-                                "stage": stage,
-                                "freq_stride": f_stride,
-                                "time_stride": t_stride,
-                                "hz_per_cell": hz_per_row * f_stride,
-                            }
-                        )
-                    h5[m][lo:hi] = cells
-            probs = torch.softmax(logits.float(), 1)
-            predicted[lo:hi] = probs.argmax(1).cpu().numpy()
-            p_true[lo:hi] = probs.gather(1, y[:, None])[:, 0].cpu().numpy()
-            if time.monotonic() - last >= progress_every_s:
-                last = time.monotonic()
-                log.info("maps: %d/%d segments (%.2f segments/s)", hi, n, hi / (last - started))
-        h5["predicted"], h5["p_true"] = predicted, p_true
-        h5.attrs.update(
-            {
-                "methods": list(methods),
-                "hz_per_row": hz_per_row,
-                "s_per_frame": s_per_frame,
-                **dict(attrs or {}),
-            }
+    n = len(segments)
+    subset = np.arange(n) if subset is None else np.asarray(subset, dtype=int)
+    index = segments["segment_index"].to_numpy()
+    labels, predicted = segments["label"].to_numpy(), segments["predicted"].to_numpy()
+    weights_methods = [m for m in methods if METHODS[m].kind == "weights"]
+    others = [m for m in methods if METHODS[m].kind != "weights"]
+    with MapWriter(
+        out_path,
+        segments,
+        probabilities,
+        reader.class_names,
+        reader.freqs_hz,
+        reader.times_s,
+        attrs,
+    ) as out:
+        for m in weights_methods:
+            _write_weights_method(
+                model, reader, index, (labels, predicted), out, m, device, batch_size
+            )
+        if others:
+            _write_other_methods(
+                model,
+                reader,
+                index[subset],
+                labels[subset],
+                subset,
+                out,
+                others,
+                device,
+                stage,
+                batch_size,
+                score_channels,
+            )
+
+
+def _probe_cells(model: SpectroResNet, reader: SegmentReader, stage: str, device) -> tuple:
+    captured: dict[str, torch.Tensor] = {}
+    handle = stage_module(model, stage).register_forward_hook(
+        lambda module, inputs, output: captured.__setitem__("acts", output)
+    )
+    try:
+        with torch.inference_mode():
+            model(torch.zeros(1, 1, *reader.shape, device=device))
+    finally:
+        handle.remove()
+    return tuple(captured["acts"].shape[2:])
+
+
+@torch.no_grad()
+def _write_weights_method(model, reader, index, classes, out, method, device, batch):
+    """A last-stage method (CAM) for the true and the predicted class of every segment."""
+    cells = _probe_cells(model, reader, "layer4", device)
+    rows = np.arange(len(index))
+    out.add_method(
+        method,
+        rows,
+        cells,
+        model.stage_strides["layer4"],
+        "layer4",
+        WHICH,
+        METHODS[method].description,
+    )
+    fn = METHODS[method].fn
+    for lo, hi in logged(_batches(len(index), batch), f"{method} maps, batches"):
+        _, last = model.forward_with_features(reader.batch(index[lo:hi]).to(device))
+        for which, of_which in zip(WHICH, classes, strict=True):
+            c = torch.as_tensor(of_which[lo:hi], device=device, dtype=torch.long)
+            maps = fn(model, last, c)
+            out.write(method, which, lo, maps.float().cpu().numpy())
+
+
+def _write_other_methods(
+    model, reader, index, labels, rows, out, methods, device, stage, batch, score_channels
+):
+    """Gradient methods and Score-CAM for the true class of the segments ``rows``."""
+    cells = _probe_cells(model, reader, stage, device)
+    for m in methods:
+        out.add_method(
+            m, rows, cells, model.stage_strides[stage], stage, ("true",), METHODS[m].description
         )
-    tmp.replace(out_path)
+    for lo, hi in logged(_batches(len(index), batch), f"maps on {stage}, batches"):
+        x = reader.batch(index[lo:hi]).to(device)
+        _, maps = explain_batch(
+            model, x, labels[lo:hi], methods, stage, score_channels=score_channels
+        )
+        for m in methods:
+            out.write(m, "true", lo, maps[m].float().cpu().numpy())
+
+
+def subset_per_class(labels: np.ndarray, max_per_class: int | None, seed: int) -> np.ndarray:
+    """Positions of a seeded random subset of at most ``max_per_class`` segments of each class,
+    in order; all positions when ``max_per_class`` is None."""
+    labels = np.asarray(labels)
+    if not max_per_class:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    keep: list[int] = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        keep += list(rng.choice(members, min(len(members), max_per_class), False))
+    return np.sort(np.array(keep, dtype=int))

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from spectrocam.alignment import strip_stress
+from spectrocam.keys import join
 
 __all__ = ["class_formant_stats", "formant_distances", "neighbours", "explain_errors"]
 
@@ -58,11 +59,6 @@ def neighbours(phones: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _rounded(table: pd.DataFrame) -> pd.DataFrame:
-    """Times rounded to 0.1 ms, so that tables written and read back join on them."""
-    return table.assign(start_s=table.start_s.round(4), end_s=table.end_s.round(4))
-
-
 def explain_errors(
     predictions: pd.DataFrame,
     formants: pd.DataFrame,
@@ -72,17 +68,12 @@ def explain_errors(
 ) -> tuple[pd.DataFrame, dict]:
     """The misclassified test vowels with their formant distances, and a summary.
 
-    ``predictions`` has ``utt_id, start_s, end_s, phone, true, predicted, correct`` and
+    ``predictions`` has ``phone_id, utt_id, start_s, end_s, phone, true, predicted, correct`` and
     ``p_<class>``; ``train_formants`` are the formants of the training split's vowels.
     """
     stats = class_formant_stats(train_formants, classes)
-    key = ["utt_id", "start_s", "end_s"]
-    table = _rounded(predictions).merge(
-        _rounded(formants)[[*key, "f1_hz", "f2_hz", "f3_hz", "duration_s"]], on=key, how="inner"
-    )
-    table = table.merge(
-        _rounded(neighbours(phones))[[*key, "previous", "next"]], on=key, how="left"
-    )
+    table = join(predictions, formants, ["f1_hz", "f2_hz", "f3_hz", "duration_s"])
+    table = join(table, neighbours(phones), ["previous", "next"], how="left")
     errors = table[~table["correct"].astype(bool)].copy()
     f1, f2 = errors.f1_hz.to_numpy(float), errors.f2_hz.to_numpy(float)
     errors["z_distance_true"] = formant_distances(f1, f2, stats, errors["true"].to_numpy())
@@ -96,6 +87,7 @@ def explain_errors(
     errors["p_predicted"] = [row[f"p_{row['predicted']}"] for _, row in errors.iterrows()]
     errors["p_true"] = [row[f"p_{row['true']}"] for _, row in errors.iterrows()]
     columns = [
+        "phone_id",
         "utt_id",
         "start_s",
         "end_s",

@@ -13,15 +13,16 @@ output stride 8); the weights, and so ImageNet weights, fit unchanged. The class
 become that much finer along frequency, where formants lie, and training that much slower.
 
 A feature cell ``i`` of a ResNet whose convolutions are padded by half their kernel is centred on
-input row ``i * stride``; :func:`cell_index` uses that to map cells onto the input grid.
+input row ``i * stride``; :func:`spectrocam.grid.cell_index` uses that to map cells onto the
+input grid.
 :attr:`SpectroResNet.stage_strides` gives (frequency, time) strides of every stage.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 
-import numpy as np
 import torch
 import torchvision
 from torch import nn
@@ -31,11 +32,15 @@ __all__ = [
     "SpectroResNet",
     "build_model",
     "weights_url",
-    "cell_index",
+    "STAGES",
+    "stage_module",
     "load_model",
 ]
 
 ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+# The stages whose maps the explanation methods can use, first to last (modules of ``body``).
+STAGES = ("layer1", "layer2", "layer3", "layer4")
+_BODY = ("conv1", "bn1", "relu", "maxpool", *STAGES)
 STRIDES = (4, 8, 16, 32)
 
 
@@ -94,16 +99,7 @@ class SpectroResNet(nn.Module):
         net.conv1 = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
         self.arch = arch
         self.freq_stride, self.time_stride = freq_stride, time_stride
-        self.body = nn.Sequential(
-            net.conv1,
-            net.bn1,
-            net.relu,
-            net.maxpool,
-            net.layer1,
-            net.layer2,
-            net.layer3,
-            net.layer4,
-        )
+        self.body = nn.Sequential(OrderedDict((name, getattr(net, name)) for name in _BODY))
         self.fc = nn.Linear(net.fc.in_features, n_classes)
         self.register_buffer("input_mean", torch.zeros(()))
         self.register_buffer("input_std", torch.ones(()))
@@ -125,7 +121,6 @@ class SpectroResNet(nn.Module):
 
     def load_imagenet(self, state: dict) -> None:
         """Copy torchvision ImageNet weights in: RGB first kernels averaged, ``fc`` left new."""
-        names = ["conv1", "bn1", "", "", "layer1", "layer2", "layer3", "layer4"]
         mine = {}
         for key, value in state.items():
             head, _, rest = key.partition(".")
@@ -133,7 +128,7 @@ class SpectroResNet(nn.Module):
                 continue
             if key == "conv1.weight":
                 value = value.mean(dim=1, keepdim=True)
-            mine[f"body.{names.index(head)}.{rest}"] = value
+            mine[f"body.{head}.{rest}"] = value
         missing, unexpected = self.load_state_dict(mine, strict=False)
         left = [k for k in missing if not k.startswith(("fc.", "input_"))]
         if left or unexpected:
@@ -162,13 +157,11 @@ def build_model(
     return model
 
 
-def cell_index(n_input: int, n_cells: int, stride: int) -> np.ndarray:
-    """For each of ``n_input`` input rows (or frames), the feature cell it lies nearest to.
-
-    Cell ``i`` is centred on input position ``i * stride``; positions half-way go to the lower cell.
-    """
-    idx = np.floor((np.arange(n_input) + (stride - 1) / 2) / stride).astype(int)
-    return np.clip(idx, 0, n_cells - 1)
+def stage_module(model: SpectroResNet, stage: str) -> nn.Module:
+    """The module of ``model`` whose output is the maps of ``stage`` (one of :data:`STAGES`)."""
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {', '.join(STAGES)}, not {stage!r}")
+    return getattr(model.body, stage)
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[SpectroResNet, dict]:

@@ -78,10 +78,9 @@ import pandas as pd
 
 from spectrocam.alignment import (
     ARPABET_PHONES,
-    PHONE_COLUMNS,
     SILENCE_LABELS,
     AlignmentCounts,
-    empty_phone_table,
+    phone_table,
     strip_stress,
 )
 from spectrocam.corpus import load_audio
@@ -436,5 +435,5 @@ def align_clips(
                 progress,
             )
     rows = [row for task in tasks for row in by_utt.get(task[0], [])]
-    table = pd.DataFrame(rows, columns=PHONE_COLUMNS) if rows else empty_phone_table()
+    table = phone_table(rows)
     return table, counts

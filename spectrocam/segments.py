@@ -165,6 +165,7 @@ def build_store(
                     windows,
                     g["label"].to_numpy(),
                     {
+                        "phone_id": g["phone_id"].to_numpy(),
                         "utt_id": g["utt_id"].to_numpy(),
                         "word": g["word"].fillna("").astype(str).to_numpy(),
                         "phone": g["phone"].to_numpy(),

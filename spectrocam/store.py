@@ -8,6 +8,7 @@ dataset            shape        meaning
 spectrograms       (N, F, T)    log power, dB (float32 or float16), one chunk per segment
 labels             (N,)         class index into ``class_names`` (int16)
 class_names        (C,)         class names, in label order
+phone_id           (N,)         the phone's key, ``<utt_id>/<k>`` (:mod:`spectrocam.keys`)
 utt_id             (N,)         clip id
 word               (N,)         word the phone belongs to (may be empty)
 phone              (N,)         aligned phone label (ARPAbet, stress as the aligner gave it)
@@ -42,9 +43,11 @@ __all__ = [
     "read_store",
     "SegmentReader",
     "split_indices",
+    "read_classes",
+    "read_spectrograms",
 ]
 
-STRING_FIELDS = ("utt_id", "word", "phone")
+STRING_FIELDS = ("phone_id", "utt_id", "word", "phone")
 FLOAT_FIELDS = ("start_s", "end_s", "window_centre_s")
 _STR = h5py.string_dtype(encoding="utf-8")
 
@@ -200,3 +203,15 @@ def split_indices(store_path: str | Path, splits: pd.DataFrame) -> dict[str, np.
         raise ValueError(f"{len(missing)} utterances of the store have no split ({missing[:3]})")
     assigned = table["utt_id"].map(split_of).to_numpy()
     return {s: np.flatnonzero(assigned == s) for s in ("train", "validation", "test")}
+
+
+def read_classes(path: str | Path) -> dict[str, list[str]]:
+    """The store's class -> phones mapping (its ``classes`` attribute)."""
+    with h5py.File(path, "r") as h5:
+        return json.loads(h5.attrs["classes"])
+
+
+def read_spectrograms(path: str | Path, indices) -> dict[int, np.ndarray]:
+    """A few segments' spectrograms (F, T), by store index."""
+    with h5py.File(path, "r") as h5:
+        return {int(i): h5["spectrograms"][int(i)] for i in indices}

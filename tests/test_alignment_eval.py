@@ -7,12 +7,12 @@ import json
 import pandas as pd
 import pytest
 
-from spectrocam.alignment import PHONE_COLUMNS
+from spectrocam.alignment import ALIGNED_COLUMNS
 from spectrocam.alignment_eval import align_sequences, compare_alignments, format_report
 
 
 def table(rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=PHONE_COLUMNS)
+    return pd.DataFrame(rows, columns=ALIGNED_COLUMNS)
 
 
 def utterance(utt_id: str, phones: list[tuple[str, float, float]]) -> list[tuple]:

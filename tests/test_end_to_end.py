@@ -14,7 +14,8 @@ import pandas as pd
 import torch
 
 from spectrocam.alignment import strip_stress
-from spectrocam.methods import METHODS
+from spectrocam.maps import MapFile
+from spectrocam.methods import METHOD_NAMES
 
 from .conftest import MINI_MFA, require_shared
 from .test_workflow import (
@@ -29,11 +30,6 @@ from .test_workflow import (
 )
 
 TEXTGRIDS = {"backend": "textgrids", "textgrids_dir": str(MINI_MFA)}
-
-
-def h5_labels(out, name, test_idx):
-    with h5py.File(out / f"maps/{name}.h5") as h5:
-        return h5["labels"][:].astype(int)
 
 
 def test_the_study_end_to_end(tmp_path):
@@ -69,41 +65,38 @@ def test_the_study_end_to_end(tmp_path):
         assert confusion.to_numpy().tolist() == metrics["confusion"]
         assert set(predictions.utt_id) <= set(splits[splits == "test"].index)
 
-        with h5py.File(out / f"cams/{name}.h5") as h5:
-            assert h5["cam_true"].shape == (len(test_idx), *grid)
-            assert np.array_equal(h5["freqs_hz"][:], freqs)
-            assert list(h5["segment_index"][:]) == list(test_idx)
-            assert h5.attrs["hz_per_cell"] == (freqs[1] - freqs[0]) * 32
-            assert (
-                h5["predicted"][:]
-                == (
-                    predictions.predicted.map({c: i for i, c in enumerate(metrics["class_names"])})
-                ).to_numpy()
-            ).all()
+        maps = MapFile(out / f"maps/{name}.h5")
+        assert maps.methods == list(METHOD_NAMES)
+        assert list(maps.segments.segment_index) == list(test_idx)
+        assert list(maps.segments.phone_id) == list(predictions.phone_id)
+        assert maps.cells("cam", "predicted").shape[0] == len(test_idx)
+        assert maps.grid("cam", "true", 0).shape == grid
+        assert np.array_equal(maps.freqs_hz, freqs)
+        assert maps.method_attrs("cam")["hz_per_cell"] == (freqs[1] - freqs[0]) * 32
+        assert maps.method_attrs("gradcam")["hz_per_cell"] == (freqs[1] - freqs[0]) * 4  # layer1
+        class_index = {c: i for i, c in enumerate(metrics["class_names"])}
+        assert (maps.segments.predicted == predictions.predicted.map(class_index)).all()
+        subset = maps.rows("gradcam")
+        assert set(subset) < set(range(len(test_idx))) and list(maps.common_rows()) == list(subset)
+        assert np.bincount(maps.segments.label.to_numpy()[subset]).max() <= 10
 
         every = pd.read_csv(out / f"agreement/{name}_segments.tsv", sep="\t")
         agreement = every[every.method == "cam"]
         vowel_tests = predictions[predictions.phone.map(strip_stress).isin(VOWELS)]
         assert len(agreement) == 2 * len(vowel_tests)  # the true and the predicted class's CAM
         # every other method: the true class's map of the subset of explain.max_per_class
-        with h5py.File(out / f"maps/{name}.h5") as h5:
-            assert set(h5.attrs["methods"]) == set(METHODS)
-            assert set(h5["segment_index"][:]) <= set(test_idx)
-            assert h5["gradcam"].attrs["hz_per_cell"] == (freqs[1] - freqs[0]) * 4  # layer1
-            n_maps = len(h5["segment_index"])
-        assert np.bincount(h5_labels(out, name, test_idx)).max() <= 10
-        for method in METHODS[1:]:
+        for method in METHOD_NAMES[1:]:
             rows = every[every.method == method]
-            assert 0 < len(rows) <= n_maps and (rows.cam == "true").all()
+            assert 0 < len(rows) <= len(subset) and (rows.cam == "true").all()
         null = pd.read_csv(out / f"agreement/{name}_null.tsv", sep="\t")
-        assert set(null.method) == set(METHODS) and null.p.between(0, 1).all()
+        assert set(null.method) == set(METHOD_NAMES) and null.p.between(0, 1).all()
         deletion = pd.read_csv(out / f"causal/{name}_deletion_summary.tsv", sep="\t")
-        assert set(deletion.method) == {*METHODS, "random"}
+        assert set(deletion.method) == {*METHOD_NAMES, "random"}
         occlusion = pd.read_csv(out / f"causal/{name}_occlusion_summary.tsv", sep="\t")
         assert list(occlusion.formant) == ["F1", "F2", "F3"]
         assert (occlusion.n_segments <= 8).all()
         comparison = pd.read_csv(out / f"report/{name}/comparison.tsv", sep="\t")
-        assert list(comparison.method) == list(METHODS)
+        assert list(comparison.method) == list(METHOD_NAMES)
         # NaN only where a CAM is nowhere positive inside the vowel (counted, not dropped)
         assert agreement.ratio_any.notna().mean() > 0.8
         assert agreement.share_any.dropna().between(0, 1).all()

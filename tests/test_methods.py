@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from spectrocam.methods import METHODS, explain_batch, stage_module
-from spectrocam.model import build_model, cell_index
+from spectrocam.grid import cell_index
+from spectrocam.methods import METHOD_NAMES, explain_batch
+from spectrocam.model import build_model, stage_module
 
 from .test_model_cam import STRIDE, PlantedModel, band_input
 
@@ -61,13 +62,13 @@ def test_methods_agree_with_pytorch_grad_cam(model_and_batch, method, stage):
 
 def test_methods_do_not_depend_on_the_batch(model_and_batch):
     model, x, classes = model_and_batch
-    _, together = explain_batch(model, x, classes, METHODS)
-    _, alone = explain_batch(model, x[2:3], classes[2:3], METHODS)
-    for method in METHODS:
+    _, together = explain_batch(model, x, classes, METHOD_NAMES)
+    _, alone = explain_batch(model, x[2:3], classes[2:3], METHOD_NAMES)
+    for method in METHOD_NAMES:
         assert torch.allclose(together[method][2:3], alone[method], atol=1e-4, rtol=1e-3)
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", METHOD_NAMES)
 def test_every_method_finds_the_planted_band(method):
     model = PlantedModel().eval()
     n_rows, n_frames, centre = 400, 21, 224

@@ -1,15 +1,20 @@
-"""The classifier and its class activation maps: definition, grid mapping, a planted answer."""
+"""The classifier and its class activation maps: definition, grid mapping, a planted answer,
+and the map file."""
 
-import h5py
+from collections import OrderedDict
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torchvision
 from torch import nn
 
-from spectrocam.cam import class_activation_maps, compute_test_cams, read_cams, to_grid
-from spectrocam.model import SpectroResNet, build_model, cell_index
-from spectrocam.store import SegmentStoreWriter
+from spectrocam.grid import cell_index, to_grid
+from spectrocam.maps import MapFile
+from spectrocam.methods import compute_maps, explain_batch
+from spectrocam.model import STAGES, SpectroResNet, build_model
+from spectrocam.store import SegmentReader, SegmentStoreWriter, read_segment_table
 
 STRIDE = 32
 
@@ -27,8 +32,11 @@ class PlantedModel(SpectroResNet):
         with torch.no_grad():
             conv.weight[0].fill_(1.0 / (STRIDE + 1) ** 2)
             conv.weight[1].fill_(-1.0 / (STRIDE + 1) ** 2)
-        # The last of eight modules, as in a ResNet's body, so that it is "layer4".
-        self.body = nn.Sequential(*[nn.Identity() for _ in range(7)], conv)
+        # The module named "layer4", as in a ResNet's body; the others do nothing.
+        names = ["conv1", "bn1", "relu", "maxpool", *STAGES[:-1]]
+        self.body = nn.Sequential(
+            OrderedDict([*((n, nn.Identity()) for n in names), ("layer4", conv)])
+        )
         self.fc = nn.Linear(2, 2)
         with torch.no_grad():
             self.fc.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
@@ -47,12 +55,21 @@ def test_cell_index_follows_the_cell_centres():
     assert idx[-1] == 3  # clipped to the last cell
 
 
+def all_class_cams(model, x):
+    """Logits and the CAM of every class (B, C, f, t)."""
+    per_class = []
+    for c in range(model.n_classes):
+        logits, maps = explain_batch(model, x, [c] * len(x), ["cam"])
+        per_class.append(maps["cam"])
+    return logits, torch.stack(per_class, dim=1)
+
+
 def test_cam_definition_on_a_real_resnet():
     torch.manual_seed(0)
     model = build_model("resnet18", 3).eval()
     x = torch.randn(2, 1, 96, 40)
     with torch.no_grad():
-        logits, cams = class_activation_maps(model, x)
+        logits, cams = all_class_cams(model, x)
         maps = model.features(x)
         assert torch.allclose(logits, model(x), atol=1e-5)
     w = model.fc.weight
@@ -70,7 +87,7 @@ def test_cam_peaks_where_the_evidence_was_planted(centre_row):
     n_rows, n_frames = 400, 21
     x = band_input(n_rows, n_frames, centre_row)
     with torch.no_grad():
-        logits, cams = class_activation_maps(model, x)
+        logits, cams = all_class_cams(model, x)
     cells = cams[0].numpy()
     row_cell = cell_index(n_rows, cells.shape[1], STRIDE)
     frame_cell = cell_index(n_frames, cells.shape[2], STRIDE)
@@ -88,8 +105,9 @@ def test_imagenet_weights_are_averaged_over_rgb():
     reference = torchvision.models.resnet18(weights=None).state_dict()
     model = build_model("resnet18", 4)
     model.load_imagenet(reference)
-    assert torch.allclose(model.body[0].weight, reference["conv1.weight"].mean(dim=1, keepdim=True))
-    assert torch.equal(model.body[7][1].conv2.weight, reference["layer4.1.conv2.weight"])
+    conv1 = reference["conv1.weight"].mean(dim=1, keepdim=True)
+    assert torch.allclose(model.body.conv1.weight, conv1)
+    assert torch.equal(model.body.layer4[1].conv2.weight, reference["layer4.1.conv2.weight"])
     assert model.fc.out_features == 4
     with pytest.raises(ValueError, match="do not fit"):
         build_model("resnet34", 4).load_imagenet(reference)
@@ -129,6 +147,7 @@ def write_band_store(path, centres, n_rows=400, n_frames=21, labels=None):
             spectra,
             np.asarray(labels if labels is not None else [0] * n),
             {
+                "phone_id": [f"LJ001-{i:04d}/0" for i in range(n)],
                 "utt_id": [f"LJ001-{i:04d}" for i in range(n)],
                 "word": ["w"] * n,
                 "phone": ["IY1"] * n,
@@ -140,26 +159,42 @@ def write_band_store(path, centres, n_rows=400, n_frames=21, labels=None):
     return freqs
 
 
-def test_test_cams_file_holds_maps_on_the_store_grid(tmp_path):
+def test_map_file_holds_every_method_on_its_cells_and_the_grid_on_read(tmp_path):
     centres = [32, 128, 224, 320, 352]
-    freqs = write_band_store(tmp_path / "s.h5", centres, labels=[0, 1, 0, 1, 0])
+    store = tmp_path / "s.h5"
+    freqs = write_band_store(store, centres, labels=[0, 1, 0, 1, 0])
     model = PlantedModel()
-    out = tmp_path / "cams.h5"
-    result = compute_test_cams(
-        model, tmp_path / "s.h5", np.array([4, 0, 2]), out, torch.device("cpu"), batch_size=2
-    )
-    assert not out.with_name("cams.h5.tmp").exists()
-    cams = read_cams(out)
-    assert cams["cam_predicted"].shape == (3, 400, 21)
-    assert np.array_equal(cams["freqs_hz"], freqs)
-    assert list(cams["segment_index"]) == [4, 0, 2]
-    assert list(cams["labels"]) == [0, 0, 0]
-    assert list(result["predicted"]) == [0, 0, 0]
-    assert np.allclose(cams["probabilities"].sum(axis=1), 1.0, atol=1e-5)
-    assert cams["hz_per_cell"] == pytest.approx(320.0)
-    for k, centre in enumerate([352, 32, 224]):
-        profile = cams["cam_predicted"][k].mean(axis=1)
-        top = np.flatnonzero(profile == profile.max())
+    test = np.array([4, 0, 2])
+    segments = read_segment_table(store).iloc[test].reset_index(drop=True)
+    segments["segment_index"] = test
+    segments["predicted"] = [0, 1, 0]  # as an evaluation might have found
+    probabilities = np.array([[0.9, 0.1], [0.4, 0.6], [0.8, 0.2]])
+    out = tmp_path / "maps.h5"
+    with SegmentReader(store) as reader:
+        compute_maps(
+            model, reader, segments, probabilities, out, ["cam", "gradcam"],
+            torch.device("cpu"), subset=np.array([0, 2]), batch_size=2,
+        )  # fmt: skip
+    assert not out.with_name("maps.h5.tmp").exists()
+    maps = MapFile(out)
+    assert maps.methods == ["cam", "gradcam"]
+    assert list(maps.segments.segment_index) == [4, 0, 2]
+    assert list(maps.segments.phone_id) == ["LJ001-0004/0", "LJ001-0000/0", "LJ001-0002/0"]
+    assert list(maps.segments.correct) == [True, False, True]
+    assert np.array_equal(maps.freqs_hz, freqs)
+    # CAM: true and predicted class of every segment; gradcam: the true class of the subset
+    assert maps.which("cam") == ["true", "predicted"] and maps.which("gradcam") == ["true"]
+    assert maps.cells("cam", "predicted").shape == (3, 13, 1)
+    assert list(maps.rows("gradcam")) == [0, 2] and list(maps.common_rows()) == [0, 2]
+    assert maps.method_attrs("cam")["hz_per_cell"] == pytest.approx(320.0)
+    assert maps.method_attrs("cam")["stage"] == "layer4"
+    assert maps.grid("cam", "true", 0).shape == (400, 21)
+    profiles = maps.profiles("cam", "true")
+    assert profiles.shape == (3, 400)
+    for k, centre in enumerate([352, 32, 224]):  # class 0 (the band) is the true class
+        top = np.flatnonzero(profiles[k] == profiles[k].max())
         assert freqs[top.min()] <= freqs[centre] <= freqs[top.max()]
-    with h5py.File(out) as h5:
-        assert h5["cells_true"].shape == (3, 13, 1)
+        assert np.allclose(profiles[k], np.clip(maps.grid("cam", "true", k), 0, None).mean(1))
+    # the predicted class of segment 1 is class 1: its map is the opposite of class 0's
+    assert np.allclose(maps.cells("cam", "predicted")[1], -maps.cells("cam", "true")[1])
+    assert isinstance(maps.segments, pd.DataFrame) and len(maps) == 3

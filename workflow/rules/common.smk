@@ -14,6 +14,10 @@ from spectrocam.config import (
     load_schema,
     validate_config,
 )
+from spectrocam.agreement import AgreementConfig
+from spectrocam.causal import CausalConfig
+from spectrocam.device import InferenceConfig
+from spectrocam.methods import ExplainConfig
 from spectrocam.model import weights_url
 
 try:
@@ -98,6 +102,43 @@ def get_train_input(wildcards):
     if config["model"]["weights"] == "imagenet":
         inputs["weights"] = f"resources/weights/{config['model']['arch']}-imagenet.pth"
     return inputs
+
+
+def get_summary_input(wildcards):
+    """Every file the summary page reads; the alignment's agreement where there is one."""
+    per_experiment = {
+        "metrics": "evaluation/{experiment}/metrics.json",
+        "agreement": "agreement/{experiment}_summary.tsv",
+        "figures": "report/{experiment}/confusion.png",
+        "comparison": "report/{experiment}/comparison.tsv",
+        "errors": "errors/{experiment}.tsv",
+        "error_summaries": "errors/{experiment}_summary.json",
+        "maps": "maps/{experiment}.h5",
+    }
+    inputs = {
+        key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS)
+        for key, path in per_experiment.items()
+    }
+    inputs |= {
+        "formants": f"{RESULTS}/report/formants.tsv",
+        "formant_summary": f"{RESULTS}/formants/summary.json",
+        "alignment": ALIGNMENT_SUMMARY,
+        "splits": f"{RESULTS}/splits/summary.json",
+    }
+    if config["alignment"]["reference_dir"]:
+        inputs["alignment_agreement"] = f"{RESULTS}/alignment/{BACKEND}/agreement.json"
+    return inputs
+
+
+def summary_settings():
+    """The settings the summary page states (and only those, so that no other change reruns it)."""
+    return {
+        "run": config["run"],
+        "backend": BACKEND,
+        "model": {k: config["model"][k] for k in ("arch", "weights", "freq_stride", "time_stride")},
+        "training": {k: config["training"][k] for k in ("epochs", "lr", "batch_size")},
+        "agreement": {k: config["agreement"][k] for k in ("window_hz", "bootstrap")},
+    }
 
 
 def get_final_outputs():

@@ -26,7 +26,6 @@ rule formants:
 
 rule agreement:
     input:
-        cams=f"{RESULTS}/cams/{{experiment}}.h5",
         maps=f"{RESULTS}/maps/{{experiment}}.h5",
         formants=f"{RESULTS}/formants/formants.tsv",
     output:
@@ -38,9 +37,9 @@ rule agreement:
     conda:
         ENV
     params:
-        agreement=config["agreement"],
+        agreement=AgreementConfig.pick(config["agreement"]),
     script:
-        "../scripts/cam_agreement.py"
+        "../scripts/agreement.py"
 
 
 rule causal:
@@ -66,10 +65,9 @@ rule causal:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
     params:
-        causal=config["causal"],
-        training=config["training"],
+        causal=CausalConfig.pick(config["causal"]),
+        inference=InferenceConfig.pick(config["training"]),
         window_hz=config["agreement"]["window_hz"],
-        batch_size=config["training"]["eval_batch_size"],
     script:
         "../scripts/causal_tests.py"
 

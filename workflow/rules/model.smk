@@ -1,5 +1,5 @@
 # Stage 5: one classifier per experiment (checkpointed every epoch, selected on validation),
-# then its test-set figures and class activation maps from the same forward passes.
+# then its test-set figures, and the map file of every explanation method (maps/).
 
 
 rule download_weights:
@@ -49,7 +49,6 @@ rule test_model:
         confusion=f"{RESULTS}/evaluation/{{experiment}}/confusion.csv",
         per_class=f"{RESULTS}/evaluation/{{experiment}}/per_class.csv",
         predictions=f"{RESULTS}/evaluation/{{experiment}}/predictions.tsv",
-        cams=f"{RESULTS}/cams/{{experiment}}.h5",
     log:
         f"{LOGS}/evaluation/{{experiment}}.log",
     benchmark:
@@ -61,7 +60,7 @@ rule test_model:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
     params:
-        training=config["training"],
+        inference=InferenceConfig.pick(config["training"]),
     script:
         "../scripts/evaluate_model.py"
 
@@ -71,6 +70,7 @@ rule maps:
         model=f"{RESULTS}/models/{{experiment}}/best.pt",
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
         splits=f"{RESULTS}/splits/splits.tsv",
+        predictions=f"{RESULTS}/evaluation/{{experiment}}/predictions.tsv",
     output:
         f"{RESULTS}/maps/{{experiment}}.h5",
     log:
@@ -84,7 +84,7 @@ rule maps:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
     params:
-        explain=config["explain"],
-        training=config["training"],
+        explain=ExplainConfig.pick(config["explain"]),
+        inference=InferenceConfig.pick(config["training"]),
     script:
         "../scripts/method_maps.py"

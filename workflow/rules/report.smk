@@ -8,7 +8,7 @@ rule report_experiment:
     input:
         metrics=f"{RESULTS}/evaluation/{{experiment}}/metrics.json",
         history=f"{RESULTS}/models/{{experiment}}/history.tsv",
-        cams=f"{RESULTS}/cams/{{experiment}}.h5",
+        maps=f"{RESULTS}/maps/{{experiment}}.h5",
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
         formants=f"{RESULTS}/formants/formants.tsv",
         agreement=f"{RESULTS}/agreement/{{experiment}}_summary.tsv",
@@ -54,7 +54,6 @@ rule report_experiment:
 
 rule report_methods:
     input:
-        cams=f"{RESULTS}/cams/{{experiment}}.h5",
         maps=f"{RESULTS}/maps/{{experiment}}.h5",
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
         formants=f"{RESULTS}/formants/formants.tsv",
@@ -110,25 +109,7 @@ rule report_formants:
 
 rule summary:
     input:
-        metrics=expand(
-            f"{RESULTS}/evaluation/{{experiment}}/metrics.json", experiment=EXPERIMENTS
-        ),
-        agreement=expand(
-            f"{RESULTS}/agreement/{{experiment}}_summary.tsv", experiment=EXPERIMENTS
-        ),
-        figures=expand(f"{REPORT}/{{experiment}}/confusion.png", experiment=EXPERIMENTS),
-        comparison=expand(
-            f"{REPORT}/{{experiment}}/comparison.tsv", experiment=EXPERIMENTS
-        ),
-        errors=expand(f"{RESULTS}/errors/{{experiment}}.tsv", experiment=EXPERIMENTS),
-        error_summaries=expand(
-            f"{RESULTS}/errors/{{experiment}}_summary.json", experiment=EXPERIMENTS
-        ),
-        formants=f"{REPORT}/formants.tsv",
-        formant_summary=f"{RESULTS}/formants/summary.json",
-        alignment=ALIGNMENT_SUMMARY,
-        splits=f"{RESULTS}/splits/summary.json",
-        cams=expand(f"{RESULTS}/cams/{{experiment}}.h5", experiment=EXPERIMENTS),
+        unpack(get_summary_input),
     output:
         page=f"{REPORT}/index.html",
         summary=f"{REPORT}/summary.json",
@@ -138,11 +119,7 @@ rule summary:
         ENV
     params:
         experiments=EXPERIMENTS,
-        config=config,
-        agreement_file=(
-            f"{RESULTS}/alignment/{BACKEND}/agreement.json"
-            if config["alignment"]["reference_dir"]
-            else None
-        ),
+        descriptions={e: config["experiments"][e]["description"] for e in EXPERIMENTS},
+        settings=summary_settings(),
     script:
         "../scripts/summary.py"

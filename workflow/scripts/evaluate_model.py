@@ -1,8 +1,11 @@
-"""Rule test_model: test-set metrics and class activation maps, from the same forward passes."""
+"""Rule test_model: the kept model's predictions and metrics on the test split."""
 
-from spectrocam.cam import compute_test_cams
+import torch
+
 from spectrocam.evaluation import write_evaluation
 from spectrocam.jobs import job, trained_model
+from spectrocam.store import SegmentReader, read_segment_table
+from spectrocam.training import predict
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
@@ -11,17 +14,14 @@ with job(smk) as log:
     if not len(test):
         raise ValueError(f"the test split of {smk.input.segments} has no segments")
     log.info("model of epoch %d (validation macro-F1 %.3f)", meta["epoch"], meta["val_macro_f1"])
-    result = compute_test_cams(
-        model,
-        smk.input.segments,
-        test,
-        smk.output.cams,
-        device,
-        batch_size=smk.params.training["eval_batch_size"],
-        attrs={"experiment": smk.wildcards.experiment, "model_epoch": meta["epoch"]},
-    )
+    with SegmentReader(smk.input.segments) as reader:
+        logits = predict(model, reader, test, smk.params.inference["eval_batch_size"], device)
+        names = reader.class_names
     write_evaluation(
-        smk.output.cams,
+        read_segment_table(smk.input.segments).iloc[test],
+        logits.argmax(1),
+        torch.softmax(torch.from_numpy(logits), 1).numpy(),
+        names,
         meta,
         metrics_path=smk.output.metrics,
         confusion_path=smk.output.confusion,

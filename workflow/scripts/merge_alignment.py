@@ -7,11 +7,13 @@ import pandas as pd
 from spectrocam.alignment import merge_counts
 from spectrocam.io import write_json, write_table
 from spectrocam.jobs import job
+from spectrocam.keys import add_phone_ids
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
     tables = [pd.read_csv(p, sep="\t", keep_default_na=False) for p in smk.input.phones]
-    phones = pd.concat(tables, ignore_index=True).sort_values(["utt_id", "start_s"])
+    # Shards hold whole clips, so their phone ids stay unique; this keeps the table sorted.
+    phones = add_phone_ids(pd.concat(tables, ignore_index=True))
     summary = merge_counts([json.loads(open(p).read()) for p in smk.input.counts])
     summary["backend"] = "pocketsphinx"
     log.info("%d phones from %d clips", len(phones), summary["aligned_utterances"])

@@ -1,37 +1,46 @@
-"""Rule maps: every selected CAM method's map of the true class, for the test segments."""
+"""Rule maps: the map file of the test segments: CAM of the true and the predicted class of every
+segment, and each other method's map of the true class of a seeded subset."""
 
-import numpy as np
-
+from spectrocam.evaluation import predicted_labels
+from spectrocam.io import read_table
 from spectrocam.jobs import job, trained_model
-from spectrocam.methods import compute_method_maps
-from spectrocam.store import SegmentReader
+from spectrocam.keys import join
+from spectrocam.methods import ExplainConfig, compute_maps, subset_per_class
+from spectrocam.store import SegmentReader, read_segment_table
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
-    cfg = smk.params.explain
+    cfg = ExplainConfig.from_config(smk.params.explain)
     model, meta, device, split = trained_model(smk)
     test = split["test"]
-    if cfg["max_per_class"]:
-        # A seeded subset of each class's test segments, in store order.
-        with SegmentReader(smk.input.segments) as reader:
-            labels = reader.labels[test]
-        rng = np.random.default_rng(cfg["seed"])
-        keep = []
-        for c in np.unique(labels):
-            members = test[labels == c]
-            keep += list(rng.choice(members, min(len(members), cfg["max_per_class"]), False))
-        test = np.sort(np.array(keep, dtype=int))
-    stages = {m: ("layer4" if m == "cam" else cfg["stage"]) for m in cfg["methods"]}
-    log.info("maps of %s for %d test segments", ", ".join(cfg["methods"]), len(test))
-    compute_method_maps(
-        model,
-        smk.input.segments,
-        test,
-        smk.output[0],
-        cfg["methods"],
-        device,
-        stages=stages,
-        batch_size=cfg["batch_size"],
-        score_channels=cfg["score_cam_channels"],
-        attrs={"experiment": smk.wildcards.experiment, "model_epoch": meta["epoch"]},
-    )
+    segments = read_segment_table(smk.input.segments).iloc[test].reset_index(drop=True)
+    segments["segment_index"] = test
+    predictions = read_table(smk.input.predictions)
+    with SegmentReader(smk.input.segments) as reader:
+        segments = join(
+            segments, predictions, ["p_" + c for c in reader.class_names] + ["predicted"]
+        )
+        if len(segments) != len(test):
+            raise ValueError(f"{smk.input.predictions} does not cover the test split")
+        predicted, probabilities = predicted_labels(segments, reader.class_names)
+        segments["predicted"] = predicted
+        subset = subset_per_class(segments["label"].to_numpy(), cfg.max_per_class, cfg.seed)
+        # CAM, the study's method, is always computed: the report is built on it.
+        methods = list(dict.fromkeys(["cam", *cfg.methods]))
+        log.info(
+            "CAM of %d test segments; %s of %d", len(segments), ", ".join(methods), len(subset)
+        )
+        compute_maps(
+            model,
+            reader,
+            segments,
+            probabilities,
+            smk.output[0],
+            methods,
+            device,
+            stage=cfg.stage,
+            subset=subset,
+            batch_size=cfg.batch_size,
+            score_channels=cfg.score_cam_channels,
+            attrs={"experiment": smk.wildcards.experiment, "model_epoch": meta["epoch"]},
+        )

@@ -1,13 +1,11 @@
 """Rule errors: misclassified test vowels, nearer the predicted class's formants or not."""
 
-import json
-
-import h5py
 import pandas as pd
 
 from spectrocam.io import read_table, write_json, write_table
 from spectrocam.jobs import job
 from spectrocam.misclassification import explain_errors
+from spectrocam.store import read_classes
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
@@ -16,8 +14,7 @@ with job(smk) as log:
     phones = pd.read_csv(smk.input.phones, sep="\t", keep_default_na=False)
     splits = pd.read_csv(smk.input.splits, sep="\t", keep_default_na=False)
     train_utts = set(splits.loc[splits.split == "train", "utt_id"])
-    with h5py.File(smk.input.segments, "r") as h5:
-        classes = json.loads(h5.attrs["classes"])
+    classes = read_classes(smk.input.segments)
     errors, summary = explain_errors(
         predictions, formants, phones, formants[formants.utt_id.isin(train_utts)], classes
     )

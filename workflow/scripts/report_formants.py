@@ -2,7 +2,7 @@
 
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job
-from spectrocam.report import formant_comparison, hillenbrand_women_means
+from spectrocam.report.reference import formant_comparison, hillenbrand_women_means
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

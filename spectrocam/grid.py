@@ -1,0 +1,66 @@
+"""Feature cells and the spectrogram grid: where a map's cells lie, and a map's profile.
+
+A map has one value per feature cell of a network stage. Cell ``i`` of a ResNet whose
+convolutions are padded by half their kernel is centred on input row (or frame) ``i * stride``;
+each row and frame of the spectrogram takes the value of the cell it lies nearest to
+(:func:`cell_index`, :func:`to_grid`), so no resolution is invented: a map on the grid is
+constant over the rows of one cell.
+
+A map's *profile* over frequency is its non-negative part averaged over the frames that lie
+inside the phone (:func:`vowel_frames`; the frame nearest its midpoint when none does).
+
+Pure numpy: the jobs that only read maps do not import torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["cell_index", "to_grid", "vowel_frames", "cam_profile", "cell_profiles"]
+
+
+def cell_index(n_input: int, n_cells: int, stride: int) -> np.ndarray:
+    """For each of ``n_input`` input rows (or frames), the feature cell it lies nearest to.
+
+    Cell ``i`` is centred on input position ``i * stride``; positions half-way go to the lower cell.
+    """
+    idx = np.floor((np.arange(n_input) + (stride - 1) / 2) / stride).astype(int)
+    return np.clip(idx, 0, n_cells - 1)
+
+
+def to_grid(cells: np.ndarray, row_cell: np.ndarray, frame_cell: np.ndarray) -> np.ndarray:
+    """Maps of cells (..., f, t) -> maps on the input grid (..., F, T), nearest cell."""
+    return cells[..., row_cell, :][..., frame_cell]
+
+
+def vowel_frames(times_s: np.ndarray, centre_s: float, start_s: float, end_s: float) -> np.ndarray:
+    """Indices of the window's frames that lie inside the vowel (at least the nearest one)."""
+    t = centre_s + np.asarray(times_s)
+    inside = np.flatnonzero((t >= start_s) & (t <= end_s))
+    if not len(inside):
+        inside = np.array([int(np.argmin(np.abs(t - (start_s + end_s) / 2)))])
+    return inside
+
+
+def cam_profile(cam: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """(F, T) map -> (F,) mean over ``frames`` of its non-negative part."""
+    return np.clip(cam[:, frames], 0, None).mean(axis=1)
+
+
+def cell_profiles(
+    cells: np.ndarray,
+    row_cell: np.ndarray,
+    frame_cell: np.ndarray,
+    times_s: np.ndarray,
+    centres_s: np.ndarray,
+    starts_s: np.ndarray,
+    ends_s: np.ndarray,
+) -> np.ndarray:
+    """(N, f, t) maps on cells -> (N, F) profiles on the grid's rows over each segment's own
+    frames: the same numbers as :func:`cam_profile` of :func:`to_grid`, without building the
+    (N, F, T) grids (a row's profile is its cell's, so it is computed once per cell)."""
+    out = np.zeros((len(cells), len(row_cell)), dtype=np.float32)
+    for i, c in enumerate(cells):
+        frames = vowel_frames(times_s, centres_s[i], starts_s[i], ends_s[i])
+        out[i] = np.clip(c[:, frame_cell[frames]], 0, None).mean(axis=1)[row_cell]
+    return out

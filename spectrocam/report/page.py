@@ -1,0 +1,227 @@
+"""The summary page of a run (HTML) and its headline figures."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from spectrocam.io import write_text
+from spectrocam.report.tables import agreement_headline, agreement_table, fmt
+
+__all__ = [
+    "ExperimentResults",
+    "html_table",
+    "write_summary_page",
+    "summary_page",
+]
+
+
+def html_table(frame: pd.DataFrame, digits: int = 2) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{fmt(v, digits)}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+PAGE_STYLE = """
+body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.2em;font-size:.9em}
+td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right}
+th{background:#f2f2f2} td:first-child,th:first-child{text-align:left}
+img{max-width:100%;border:1px solid #ddd;margin:.3em 0} .note{color:#555;font-size:.9em}
+"""
+
+
+def write_summary_page(path: str | Path, sections: list[tuple[str, str]], title: str) -> None:
+    """An HTML page from ``(heading, html body)`` sections, written whole or not at all."""
+    path = Path(path)
+    body = "".join(f"<h2>{html.escape(h)}</h2>\n{b}\n" for h, b in sections)
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+        f"</title><style>{PAGE_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+        f"{body}</body></html>\n"
+    )
+    write_text(page, path)
+
+
+@dataclass(frozen=True)
+class ExperimentResults:
+    """What the summary page shows of one experiment, read from its files."""
+
+    name: str
+    description: str
+    metrics: dict
+    agreement: pd.DataFrame  # agreement/<experiment>_summary.tsv
+    comparison: pd.DataFrame  # report/<experiment>/comparison.tsv
+    errors: pd.DataFrame  # errors/<experiment>.tsv
+    error_summary: dict
+    hz_per_cell: float  # of the CAM
+    cells: tuple[int, int]  # the CAM's feature cells (frequency, time)
+
+
+FIGURES = ("confusion", "history", "profiles", "examples", "methods", "vowel_chart")
+
+
+def _ci_text(block: dict, key: str) -> str:
+    if not block or block.get(key) is None:
+        return "–"
+    return f"{block[key]:.2f} [{block[key + '_low']:.2f}, {block[key + '_high']:.2f}]"
+
+
+def experiment_headline(r: ExperimentResults) -> dict:
+    """The experiment's headline figures (``summary.json``)."""
+    return {
+        "test_segments": r.metrics["n"],
+        "accuracy": r.metrics["accuracy"],
+        "macro_f1": r.metrics["macro_f1"],
+        "balanced_accuracy": r.metrics["balanced_accuracy"],
+        "model_epoch": r.metrics["model"]["epoch"],
+        "hz_per_cam_cell": r.hz_per_cell,
+        "cam_cells": list(r.cells),
+        "agreement_true_class_cam": agreement_headline(r.agreement) if len(r.agreement) else {},
+        "methods": r.comparison.drop(columns=["experiment"]).to_dict(orient="records"),
+        "misclassifications": {k: v for k, v in r.error_summary.items() if k != "class_stats"},
+    }
+
+
+def experiment_row(r: ExperimentResults, headline: dict) -> dict:
+    """The experiment's row of the page's first table."""
+    allseg = headline["agreement_true_class_cam"].get("all", {})
+    return {
+        "experiment": r.name,
+        "test n": r.metrics["n"],
+        "accuracy": f"{r.metrics['accuracy']:.3f}",
+        "macro-F1": f"{r.metrics['macro_f1']:.3f}",
+        "balanced acc.": f"{r.metrics['balanced_accuracy']:.3f}",
+        "Hz per CAM cell": f"{r.hz_per_cell:.0f}",
+        "vowels with formants": allseg.get("n_any", 0),
+        "CAM mass on F1-F3 / chance": _ci_text(allseg, "ratio_any"),
+        "peak on a formant": _ci_text(allseg, "peak_hit"),
+        "peak chance": f"{allseg['peak_chance']:.2f}" if allseg.get("peak_chance") else "–",
+    }
+
+
+def _error_text(r: ExperimentResults, shown: int) -> str:
+    s = r.error_summary
+    explained = s["share_explained"]
+    return (
+        f"<p>{s['misclassified']} misclassified test vowels with formants; "
+        + (
+            f"{s['explained_by_formants']} of the {s['with_distances']} with class statistics "
+            f"({100 * explained:.0f} %) lie nearer (z-scored F1, F2) to the predicted "
+            "class's training vowels than to their own class's. "
+            if explained is not None
+            else "the classes have no formant statistics to compare with. "
+        )
+        + f"The first {shown} are listed; all are in errors/{r.name}.tsv.</p>"
+    )
+
+
+def experiment_body(r: ExperimentResults, window_hz: float, bootstrap: int) -> str:
+    """The experiment's section of the page; its figures are ``<name>/<figure>.png``."""
+    m = r.metrics
+    per_class = pd.DataFrame([{"class": c, **v} for c, v in m["per_class"].items()])
+    fig = {k: f"{r.name}/{k}.png" for k in FIGURES}
+    shown = r.errors.drop(columns=["phone_id"], errors="ignore").head(25)
+    return (
+        f"<p>{r.description} Test split: {m['n']} segments; kept model: epoch "
+        f"{m['model']['epoch']} (validation macro-F1 {m['model']['val_macro_f1']:.3f}). "
+        f"CAM: {r.cells[0]} x {r.cells[1]} cells, {r.hz_per_cell:.0f} Hz per cell.</p>"
+        f"<h3>Test metrics</h3>{html_table(per_class, 3)}"
+        f"<img src='{fig['confusion']}' alt='confusion matrix'>"
+        f"<img src='{fig['history']}' alt='training history'>"
+        f"<h3>CAM profiles and formants</h3><img src='{fig['profiles']}' alt='profiles'>"
+        f"<h3>Examples</h3><img src='{fig['examples']}' alt='examples'>"
+        "<h3>Agreement of the true-class CAM with the formants</h3>"
+        + (
+            html_table(agreement_table(r.agreement))
+            if len(r.agreement)
+            else "<p>No test segment of this experiment is a vowel with formants.</p>"
+        )
+        + "<h3>Methods compared</h3>"
+        + html_table(r.comparison.drop(columns=["experiment"]))
+        + f"<img src='{fig['methods']}' alt='profiles of every method'>"
+        + "<h3>Misclassifications</h3>"
+        + f"<img src='{fig['vowel_chart']}' alt='vowel chart'>"
+        + _error_text(r, len(shown))
+        + (html_table(shown, 3) if len(shown) else "")
+        + "<p class='note'>Ratio: share of the CAM profile within ±"
+        f"{window_hz:g} Hz of the formant over a flat profile's share "
+        "(1 = chance). Peak: share of profiles whose maximum lies within the band of a "
+        "formant, against the share of possible peak positions that would. Brackets: 95 % "
+        f"bootstrap interval, {bootstrap} resamples of utterances.</p>"
+    )
+
+
+def run_intro(settings: dict, splits: dict, alignment: dict, rows: list[dict]) -> str:
+    """The page's first section: what ran, and one row per experiment."""
+    model, training = settings["model"], settings["training"]
+    return (
+        f"<p>Run <b>{settings['run']}</b>: {alignment['aligned_utterances']} aligned clips "
+        f"({settings['backend']}); splits by {splits['unit']} {splits['utterances']}; model "
+        f"{model['arch']} ({model['weights']} weights, strides {model['freq_stride']} rows x "
+        f"{model['time_stride']} frames), {training['epochs']} epochs, Adam lr "
+        f"{training['lr']:g}, batch {training['batch_size']}.</p>" + html_table(pd.DataFrame(rows))
+    )
+
+
+def alignment_note(agreement: dict) -> str:
+    """The alignment's agreement with the reference TextGrids, in one sentence."""
+    within = agreement["boundaries"]["within"]
+    return (
+        "<p>Alignment against the reference TextGrids: "
+        + ", ".join(
+            f"{100 * w['share']:.1f} % of boundaries within {1000 * w['tol_s']:.0f} ms"
+            for w in within
+            if w["share"] is not None
+        )
+        + ".</p>"
+    )
+
+
+def formant_section(formant_summary: dict, formants: pd.DataFrame) -> str:
+    return (
+        f"<p>{formant_summary['n_vowels']} vowels measured; undefined: "
+        + ", ".join(f"{k[:2].upper()} {v}" for k, v in formant_summary["nan"].items())
+        + f"; {formant_summary['n_short']} vowels shorter than Praat's physical window.</p>"
+        + html_table(formants, 0)
+    )
+
+
+def summary_page(
+    settings: dict,
+    experiments: list[ExperimentResults],
+    splits: dict,
+    alignment: dict,
+    formant_summary: dict,
+    formants: pd.DataFrame,
+    alignment_agreement: dict | None = None,
+) -> tuple[list[tuple[str, str]], dict]:
+    """The page's ``(heading, html)`` sections and the run's headline figures.
+
+    ``settings`` holds ``run``, ``backend``, ``model`` (arch, weights, freq_stride,
+    time_stride), ``training`` (epochs, lr, batch_size) and ``agreement`` (window_hz,
+    bootstrap)."""
+    headline, rows, sections = {}, [], []
+    for r in experiments:
+        headline[r.name] = experiment_headline(r)
+        rows.append(experiment_row(r, headline[r.name]))
+        body = experiment_body(r, **settings["agreement"])
+        sections.append((r.name, body))
+    intro = run_intro(settings, splits, alignment, rows)
+    if alignment_agreement is not None:
+        intro += alignment_note(alignment_agreement)
+    sections = [
+        ("Summary", intro),
+        *sections,
+        (
+            "Formants: LJSpeech against Hillenbrand et al. (1995) women",
+            formant_section(formant_summary, formants),
+        ),
+    ]
+    return sections, {"run": settings["run"], "experiments": headline}

@@ -1,0 +1,118 @@
+"""The report's tables: agreement, comparison of methods and headline figures, formatted."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["fmt", "ci", "agreement_table", "agreement_headline", "comparison_table"]
+
+
+def fmt(value, digits: int = 2) -> str:
+    """A number for a table: fixed digits for floats, "–" for a missing or infinite value."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "–"
+    if isinstance(value, float | np.floating):
+        return f"{value:.{digits}f}"
+    return html.escape(str(value))
+
+
+def ci(row: Mapping, key: str) -> str:
+    """``value [low, high]`` of ``row[key]`` and its ``_low``/``_high`` bounds."""
+    if not np.isfinite(row[key]):
+        return "–"
+    low, high = row[key + "_low"], row[key + "_high"]
+    if np.isinf(low) and np.isinf(high):
+        # a ratio whose denominator is not distinguishable from 0 (see causal.ratio_bootstrap)
+        return f"{fmt(row[key])} [unbounded]"
+    return f"{fmt(row[key])} [{fmt(low)}, {fmt(high)}]"
+
+
+def agreement_table(summary: pd.DataFrame, cam: str = "true") -> pd.DataFrame:
+    """The agreement summary in the page's form: ratios to chance with their CIs."""
+    rows = []
+    if "method" in summary:
+        summary = summary[summary["method"] == "cam"]
+    for _, r in summary[summary["cam"] == cam].iterrows():
+        rows.append(
+            {
+                "class": r["class_name"],
+                "outcome": r["outcome"],
+                "n (utt.)": f"{r['n_segments']} ({r['n_utterances']})",
+                "F1 ratio": ci(r, "ratio_F1"),
+                "F2 ratio": ci(r, "ratio_F2"),
+                "F3 ratio": ci(r, "ratio_F3"),
+                "F1-F3 ratio": ci(r, "ratio_any"),
+                "peak on a formant": ci(r, "peak_hit"),
+                "peak chance": fmt(r["peak_chance"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def agreement_headline(summary: pd.DataFrame) -> dict:
+    """The true-class CAM's figures over all classes (all/correct/misclassified)."""
+    out = {}
+    if summary.empty:
+        return out
+    if "method" in summary:
+        summary = summary[summary["method"] == "cam"]
+    sel = summary[(summary["cam"] == "true") & (summary["class_name"] == "(all)")]
+    for _, row in sel.iterrows():
+        out[row["outcome"]] = {
+            k: (None if pd.isna(row[k]) else float(row[k]))
+            for k in row.index
+            if k.startswith(("ratio_", "peak_", "share_", "chance_", "n_"))
+        }
+    return out
+
+
+def comparison_table(
+    experiment: str,
+    agreement: pd.DataFrame,
+    null: pd.DataFrame,
+    deletion: pd.DataFrame,
+    occlusion: pd.DataFrame,
+    hz_per_cell: Mapping[str, float],
+) -> pd.DataFrame:
+    """One row per method: agreement with the formants (true-class map, all test vowels),
+    permutation p, faithfulness, and the experiment's band-occlusion ratios (the same model
+    for every method)."""
+    occ = {}
+    for _, r in occlusion.iterrows():
+        occ[f"occlusion {r['formant']}: drop formant - random"] = ci(r, "drop_p_diff")
+        occ[f"occlusion {r['formant']}: ratio"] = ci(r, "drop_p_ratio")
+    rows = []
+    for method, hz in hz_per_cell.items():
+        a = agreement[
+            (agreement["method"] == method)
+            & (agreement["cam"] == "true")
+            & (agreement["class_name"] == "(all)")
+            & (agreement["outcome"] == "all")
+        ]
+        nl = null[(null["method"] == method) & (null["formant"] == "any")] if len(null) else null
+        d = deletion[deletion["method"] == method] if len(deletion) else deletion
+        row = {"experiment": experiment, "method": method, "Hz per cell": f"{hz:.0f}"}
+        if len(a):
+            r = a.iloc[0]
+            row |= {
+                "n vowels": int(r["n_any"]),
+                "F1 ratio": ci(r, "ratio_F1"),
+                "F2 ratio": ci(r, "ratio_F2"),
+                "F3 ratio": ci(r, "ratio_F3"),
+                "peak on a formant": ci(r, "peak_hit"),
+                "peak chance": fmt(r["peak_chance"]),
+            }
+        if len(nl):
+            r = nl.iloc[0]
+            row["own vs shuffled formants (share)"] = (
+                f"{r['observed']:.3f} vs {r['null_mean']:.3f}, p = {r['p']:.3f} (n = {r['n']})"
+            )
+        if len(d):
+            r = d.iloc[0]
+            row["faithfulness (n)"] = f"{ci(r, 'faithfulness')} ({int(r['n_segments'])})"
+        rows.append(row | occ)
+    return pd.DataFrame(rows)

@@ -21,7 +21,7 @@ import random
 import shutil
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import h5py
@@ -31,17 +31,12 @@ import torch
 from torch import nn
 
 from spectrocam.device import autocast, autocast_dtype, choose_device
+from spectrocam.io import atomic_path, write_table
 from spectrocam.metrics import classification_metrics
 from spectrocam.model import build_model, load_model
 from spectrocam.store import SegmentReader, split_indices
 
-__all__ = [
-    "TrainConfig",
-    "balanced_epoch",
-    "predict",
-    "train",
-    "trained_model_and_splits",
-]
+__all__ = ["TrainConfig", "balanced_epoch", "predict", "train", "trained_model_and_splits"]
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +56,6 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     eval_batch_size: int = 64
-    extra: Mapping = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, model: Mapping, training: Mapping) -> TrainConfig:
@@ -131,16 +125,6 @@ def predict(
     return np.concatenate(out) if out else np.zeros((0, model.n_classes), dtype=np.float32)
 
 
-def _input_stats(reader: SegmentReader, indices: np.ndarray, seed: int) -> tuple[float, float]:
-    """Mean and standard deviation of the training spectrograms (from up to 2,000 segments)."""
-    rng = np.random.default_rng(seed)
-    sample = np.sort(rng.choice(indices, size=min(len(indices), 2000), replace=False))
-    values = np.concatenate(
-        [reader.batch(sample[i : i + 256]).numpy().ravel() for i in range(0, len(sample), 256)]
-    )
-    return float(values.mean()), float(values.std() or 1.0)
-
-
 def _fingerprint(cfg: TrainConfig, store: Path, idx: Mapping[str, np.ndarray]) -> str:
     with h5py.File(store, "r") as h5:
         store_id = {k: str(v) for k, v in h5.attrs.items()} | {"shape": h5["spectrograms"].shape}
@@ -151,12 +135,6 @@ def _fingerprint(cfg: TrainConfig, store: Path, idx: Mapping[str, np.ndarray]) -
         "splits": {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in idx.items()},
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _save(obj: object, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
 
 
 def _rng_states() -> dict:
@@ -178,6 +156,203 @@ def _set_rng_states(states: Mapping) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
+@dataclass
+class TrainState:
+    """What the steps of :func:`train` pass on: model, optimiser, epoch log, best, next epoch."""
+
+    model: nn.Module
+    optimiser: torch.optim.Optimizer
+    history: list[dict]
+    best: dict
+    next_epoch: int
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What stays fixed while training (``amp``: the autocast dtype, None for float32)."""
+
+    cfg: TrainConfig
+    reader: SegmentReader
+    idx: Mapping[str, np.ndarray]
+    device: torch.device
+    amp: torch.dtype | None
+    checkpoint_dir: Path
+    fingerprint: str
+
+
+def _start_or_resume(run: _Run, weights_path: str | Path | None) -> TrainState:
+    """The model and optimiser on the run's device: those of ``last.pt`` when it was made with
+    the same settings and no more epochs, else new ones (the input standardised)."""
+    cfg, reader, idx, last_path = run.cfg, run.reader, run.idx, run.checkpoint_dir / "last.pt"
+    names = reader.class_names
+    for split in ("train", "validation"):
+        if not len(idx[split]):
+            raise ValueError(f"the {split} split of {reader.path.name} has no segments")
+    train_labels = reader.labels[idx["train"]]
+    absent = [names[c] for c in range(len(names)) if not (train_labels == c).any()]
+    if absent:
+        raise ValueError(f"no training segments of class(es) {', '.join(absent)}")
+    model = build_model(
+        cfg.arch, len(names), cfg.freq_stride, cfg.time_stride, cfg.weights, weights_path
+    )
+    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    no_best = {"epoch": 0, "macro_f1": -1.0, "loss": float("inf")}
+    state = TrainState(model, optimiser, history=[], best=no_best, next_epoch=1)
+    if last_path.exists():
+        saved = torch.load(last_path, map_location="cpu", weights_only=False)
+        if saved.get("fingerprint") == run.fingerprint and saved["epoch"] <= cfg.epochs:
+            model.load_state_dict(saved["model"])
+            optimiser.load_state_dict(saved["optimizer"])
+            state.history, state.best = saved["history"], saved["best"]
+            _set_rng_states(saved["rng"])
+            state.next_epoch = saved["epoch"] + 1
+            log.info("resuming from the checkpoint of epoch %d/%d", saved["epoch"], cfg.epochs)
+        else:
+            log.info(
+                "the checkpoint in %s was made with other settings: starting over", last_path.parent
+            )
+    if state.next_epoch == 1:
+        _standardise_input(run, model)
+    # channels_last lets oneDNN (CPU) and cuDNN pick their fastest convolutions.
+    model.to(run.device, memory_format=torch.channels_last)
+    for param_state in optimiser.state.values():
+        for k, v in param_state.items():
+            if torch.is_tensor(v):
+                param_state[k] = v.to(run.device)
+    return state
+
+
+def _standardise_input(run: _Run, model: nn.Module) -> None:
+    """Set the model's input mean and sd to those of (up to 2,000) training spectrograms."""
+    train, rng = run.idx["train"], np.random.default_rng(run.cfg.seed)
+    sample = np.sort(rng.choice(train, size=min(len(train), 2000), replace=False))
+    values = np.concatenate(
+        [run.reader.batch(sample[i : i + 256]).numpy().ravel() for i in range(0, len(sample), 256)]
+    )
+    mean, std = float(values.mean()), float(values.std() or 1.0)
+    model.input_mean.fill_(mean)
+    model.input_std.fill_(std)
+    log.info("input standardised with the training mean %.2f dB and sd %.2f dB", mean, std)
+
+
+def _epoch_order(run: _Run, epoch: int) -> np.ndarray:
+    """The store indices that ``epoch`` trains on, in order, drawn from ``(seed, epoch)``."""
+    cfg, train = run.cfg, run.idx["train"]
+    rng = np.random.default_rng([cfg.seed, epoch])
+    if cfg.balance == "undersample":
+        labels, n_classes = run.reader.labels[train], len(run.reader.class_names)
+        return train[balanced_epoch(labels, n_classes, rng, cfg.samples_per_class)]
+    return rng.permutation(train)
+
+
+def _train_one_epoch(run: _Run, state: TrainState, began: float, every_s: float) -> dict:
+    """Train on epoch ``state.next_epoch``'s order: the epoch's training columns of the history."""
+    cfg, reader, device, amp = run.cfg, run.reader, run.device, run.amp
+    epoch, order = state.next_epoch, _epoch_order(run, state.next_epoch)
+    model, optimiser = state.model, state.optimiser
+    model.train()
+    total, correct, seen, last = 0.0, 0, 0, time.monotonic()
+    n_batches = (len(order) + cfg.batch_size - 1) // cfg.batch_size
+    for b, lo in enumerate(range(0, len(order), cfg.batch_size), start=1):
+        batch = order[lo : lo + cfg.batch_size]
+        x = reader.batch(batch).to(device)
+        y = torch.from_numpy(reader.labels[batch]).to(device)
+        optimiser.zero_grad(set_to_none=True)
+        with autocast(device, amp):
+            logits = model(x)
+            loss = nn.functional.cross_entropy(logits.float(), y)
+        if not torch.isfinite(loss):
+            hint = " (bfloat16: try training.precision float32)" if amp else ""
+            raise FloatingPointError(f"epoch {epoch}, batch {b}: the loss is {float(loss)}{hint}")
+        loss.backward()
+        optimiser.step()
+        total += loss.item() * len(batch)
+        correct += int((logits.argmax(1) == y).sum())
+        seen += len(batch)
+        if time.monotonic() - last >= every_s:
+            last = time.monotonic()
+            progress = (epoch, cfg.epochs, b, n_batches, total / seen, seen / (last - began))
+            log.info("epoch %d/%d: batch %d/%d, loss %.3f, %.1f segments/s", *progress)
+    return {"train_segments": seen, "train_loss": total / seen, "train_accuracy": correct / seen}
+
+
+def _validate(run: _Run, model: nn.Module) -> dict:
+    """Loss, accuracy and macro-F1 on the validation split: the history's validation columns."""
+    reader, val_idx = run.reader, run.idx["validation"]
+    logits = predict(model, reader, val_idx, run.cfg.eval_batch_size, run.device, run.amp)
+    labels = reader.labels[val_idx]
+    loss = float(nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(labels)))
+    val = classification_metrics(labels, logits.argmax(1), reader.class_names)
+    return {"val_loss": loss, "val_accuracy": val["accuracy"], "val_macro_f1": val["macro_f1"]}
+
+
+def _save_best(run: _Run, model: nn.Module, row: Mapping, meta: Mapping | None) -> None:
+    """``best.pt``: the model of the epoch ``row`` and what :func:`load_model` needs."""
+    cfg = run.cfg
+    saved = {
+        "model": {k: v.cpu() for k, v in model.state_dict().items()},
+        "meta": {
+            "arch": cfg.arch,
+            "freq_stride": cfg.freq_stride,
+            "time_stride": cfg.time_stride,
+            "class_names": run.reader.class_names,
+            "epoch": row["epoch"],
+            "val_macro_f1": row["val_macro_f1"],
+            "val_accuracy": row["val_accuracy"],
+            "input_shape": list(run.reader.shape),
+            "precision": "bfloat16" if run.amp else "float32",
+            "config": asdict(cfg),
+            **dict(meta or {}),
+        },
+    }
+    with atomic_path(run.checkpoint_dir / "best.pt") as tmp:
+        torch.save(saved, tmp)
+
+
+def _save_checkpoint(run: _Run, state: TrainState) -> None:
+    """``last.pt``: all that a later job needs to continue (see :func:`_start_or_resume`)."""
+    saved = {
+        "epoch": state.next_epoch - 1,
+        "model": state.model.state_dict(),
+        "optimizer": state.optimiser.state_dict(),
+        "history": state.history,
+        "best": state.best,
+        "rng": _rng_states(),
+        "fingerprint": run.fingerprint,
+    }
+    with atomic_path(run.checkpoint_dir / "last.pt") as tmp:
+        torch.save(saved, tmp)
+
+
+def _run_epoch(run: _Run, state: TrainState, every_s: float, meta: Mapping | None) -> None:
+    """Train and validate epoch ``state.next_epoch``, keep it if best, checkpoint and log it."""
+    epoch, best = state.next_epoch, state.best
+    began = time.monotonic()
+    row = {"epoch": epoch} | _train_one_epoch(run, state, began, every_s)
+    row |= _validate(run, state.model)
+    row |= {"seconds": time.monotonic() - began, "best": False}
+    if (row["val_macro_f1"], -row["val_loss"]) > (best["macro_f1"], -best["loss"]):
+        state.best = {"epoch": epoch, "macro_f1": row["val_macro_f1"], "loss": row["val_loss"]}
+        row["best"] = True
+        _save_best(run, state.model, row, meta)
+    state.history.append(row)
+    state.next_epoch = epoch + 1
+    _save_checkpoint(run, state)
+    log.info(
+        "epoch %(epoch)d/%(epochs)d: train loss %(train_loss).3f acc %(train_accuracy).3f | "
+        "validation loss %(val_loss).3f acc %(val_accuracy).3f macro-F1 %(val_macro_f1).3f"
+        "%(mark)s | %(seconds).0f s",
+        row | {"epochs": run.cfg.epochs, "mark": " (best)" if row["best"] else ""},
+    )
+
+
+def _write_outputs(run: _Run, state: TrainState, best_path, history_path) -> None:
+    """Copy the kept best model to ``best_path``; write the epoch log to ``history_path``."""
+    with atomic_path(best_path) as tmp:
+        shutil.copyfile(run.checkpoint_dir / "best.pt", tmp)
+    write_table(pd.DataFrame(state.history), history_path)
+
+
 def train(
     cfg: TrainConfig,
     store_path: str | Path,
@@ -193,8 +368,8 @@ def train(
     """Train, checkpointing into ``checkpoint_dir``; write the best model and the epoch log."""
     store_path, checkpoint_dir = Path(store_path), Path(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    last_path, kept_best = checkpoint_dir / "last.pt", checkpoint_dir / "best.pt"
     device = choose_device(cfg.device, threads)
+    amp = autocast_dtype(cfg.precision, device)
     idx = split_indices(store_path, splits)
     fingerprint = _fingerprint(cfg, store_path, idx)
     torch.manual_seed(cfg.seed)
@@ -202,48 +377,8 @@ def train(
     np.random.seed(cfg.seed)
 
     with SegmentReader(store_path) as reader:
-        names = reader.class_names
-        for split in ("train", "validation"):
-            if not len(idx[split]):
-                raise ValueError(f"the {split} split of {store_path.name} has no segments")
-        train_labels = reader.labels[idx["train"]]
-        absent = [names[c] for c in range(len(names)) if not (train_labels == c).any()]
-        if absent:
-            raise ValueError(f"no training segments of class(es) {', '.join(absent)}")
-        model = build_model(
-            cfg.arch, len(names), cfg.freq_stride, cfg.time_stride, cfg.weights, weights_path
-        )
-        optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        history: list[dict] = []
-        best: dict = {"epoch": 0, "macro_f1": -1.0, "loss": float("inf")}
-        start = 1
-        if last_path.exists():
-            saved = torch.load(last_path, map_location="cpu", weights_only=False)
-            if saved.get("fingerprint") == fingerprint and saved["epoch"] <= cfg.epochs:
-                model.load_state_dict(saved["model"])
-                optimiser.load_state_dict(saved["optimizer"])
-                history, best = saved["history"], saved["best"]
-                _set_rng_states(saved["rng"])
-                start = saved["epoch"] + 1
-                log.info("resuming from the checkpoint of epoch %d/%d", saved["epoch"], cfg.epochs)
-            else:
-                log.info(
-                    "the checkpoint in %s was made with other settings: starting over",
-                    checkpoint_dir,
-                )
-        if start == 1:
-            mean, std = _input_stats(reader, idx["train"], cfg.seed)
-            model.input_mean.fill_(mean)
-            model.input_std.fill_(std)
-            log.info("input standardised with the training mean %.2f dB and sd %.2f dB", mean, std)
-        # channels_last lets oneDNN (CPU) and cuDNN pick their fastest convolutions.
-        model.to(device, memory_format=torch.channels_last)
-        amp = autocast_dtype(cfg.precision, device)
-        for state in optimiser.state.values():
-            for k, v in state.items():
-                if torch.is_tensor(v):
-                    state[k] = v.to(device)
-        loss_fn = nn.CrossEntropyLoss()
+        run = _Run(cfg, reader, idx, device, amp, checkpoint_dir, fingerprint)
+        state = _start_or_resume(run, weights_path)
         log.info(
             "%s on %s (%s): %d train / %d validation segments, shape %s, %s, %d epochs",
             cfg.arch,
@@ -255,117 +390,9 @@ def train(
             "class-balanced" if cfg.balance == "undersample" else "unbalanced",
             cfg.epochs,
         )
-        for epoch in range(start, cfg.epochs + 1):
-            began = time.monotonic()
-            rng = np.random.default_rng([cfg.seed, epoch])
-            if cfg.balance == "undersample":
-                order = idx["train"][
-                    balanced_epoch(train_labels, len(names), rng, cfg.samples_per_class)
-                ]
-            else:
-                order = rng.permutation(idx["train"])
-            model.train()
-            total_loss, correct, seen, last = 0.0, 0, 0, time.monotonic()
-            n_batches = (len(order) + cfg.batch_size - 1) // cfg.batch_size
-            for b, lo in enumerate(range(0, len(order), cfg.batch_size), start=1):
-                batch = order[lo : lo + cfg.batch_size]
-                x = reader.batch(batch).to(device)
-                y = torch.from_numpy(reader.labels[batch]).to(device)
-                optimiser.zero_grad(set_to_none=True)
-                with autocast(device, amp):
-                    logits = model(x)
-                    loss = loss_fn(logits.float(), y)
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(
-                        f"epoch {epoch}, batch {b}: the loss is {float(loss)}"
-                        + (" (bfloat16: try training.precision float32)" if amp else "")
-                    )
-                loss.backward()
-                optimiser.step()
-                total_loss += loss.item() * len(batch)
-                correct += int((logits.argmax(1) == y).sum())
-                seen += len(batch)
-                if time.monotonic() - last >= progress_every_s:
-                    last = time.monotonic()
-                    log.info(
-                        "epoch %d/%d: batch %d/%d, loss %.3f, %.1f segments/s",
-                        epoch,
-                        cfg.epochs,
-                        b,
-                        n_batches,
-                        total_loss / seen,
-                        seen / (last - began),
-                    )
-            val_logits = predict(model, reader, idx["validation"], cfg.eval_batch_size, device, amp)
-            val_labels = reader.labels[idx["validation"]]
-            val_loss = float(loss_fn(torch.from_numpy(val_logits), torch.from_numpy(val_labels)))
-            val = classification_metrics(val_labels, val_logits.argmax(1), names)
-            row = {
-                "epoch": epoch,
-                "train_segments": seen,
-                "train_loss": total_loss / seen,
-                "train_accuracy": correct / seen,
-                "val_loss": val_loss,
-                "val_accuracy": val["accuracy"],
-                "val_macro_f1": val["macro_f1"],
-                "seconds": time.monotonic() - began,
-                "best": False,
-            }
-            if (val["macro_f1"], -val_loss) > (best["macro_f1"], -best["loss"]):
-                best = {"epoch": epoch, "macro_f1": val["macro_f1"], "loss": val_loss}
-                row["best"] = True
-                _save(
-                    {
-                        "model": {k: v.cpu() for k, v in model.state_dict().items()},
-                        "meta": {
-                            "arch": cfg.arch,
-                            "freq_stride": cfg.freq_stride,
-                            "time_stride": cfg.time_stride,
-                            "class_names": names,
-                            "epoch": epoch,
-                            "val_macro_f1": val["macro_f1"],
-                            "val_accuracy": val["accuracy"],
-                            "input_shape": list(reader.shape),
-                            "precision": "bfloat16" if amp else "float32",
-                            "config": asdict(cfg),
-                            **dict(meta or {}),
-                        },
-                    },
-                    kept_best,
-                )
-            history.append(row)
-            _save(
-                {
-                    "epoch": epoch,
-                    "model": model.state_dict(),
-                    "optimizer": optimiser.state_dict(),
-                    "history": history,
-                    "best": best,
-                    "rng": _rng_states(),
-                    "fingerprint": fingerprint,
-                },
-                last_path,
-            )
-            log.info(
-                "epoch %d/%d: train loss %.3f acc %.3f | validation loss %.3f acc %.3f "
-                "macro-F1 %.3f%s | %.0f s",
-                epoch,
-                cfg.epochs,
-                row["train_loss"],
-                row["train_accuracy"],
-                val_loss,
-                val["accuracy"],
-                val["macro_f1"],
-                " (best)" if row["best"] else "",
-                row["seconds"],
-            )
-    best_path, history_path = Path(best_path), Path(history_path)
-    best_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = best_path.with_name(best_path.name + ".tmp")
-    shutil.copyfile(kept_best, tmp)
-    tmp.replace(best_path)
-    tmp = history_path.with_name(history_path.name + ".tmp")
-    pd.DataFrame(history).to_csv(tmp, sep="\t", index=False)
-    tmp.replace(history_path)
+        while state.next_epoch <= cfg.epochs:
+            _run_epoch(run, state, progress_every_s, meta)
+    _write_outputs(run, state, best_path, history_path)
+    best = state.best
     log.info("best model: epoch %d (validation macro-F1 %.3f)", best["epoch"], best["macro_f1"])
-    return {"best": best, "history": history}
+    return {"best": best, "history": state.history}

@@ -15,6 +15,7 @@ from spectrocam.causal import (
     random_bands,
     ratio_bootstrap,
 )
+from spectrocam.keys import add_phone_ids
 from spectrocam.misclassification import explain_errors
 
 from .test_model_cam import PlantedModel, band_input
@@ -108,6 +109,7 @@ def test_errors_nearer_the_predicted_class_are_explained():
     )
     predictions = pd.DataFrame(
         {
+            "phone_id": ["LJ001-0001/1", "LJ001-0001/2", "LJ001-0001/3"],
             "utt_id": ["LJ001-0001"] * 3,
             "start_s": [0.1, 0.5, 0.9],
             "end_s": [0.2, 0.6, 1.0],
@@ -120,16 +122,18 @@ def test_errors_nearer_the_predicted_class_are_explained():
             "p_AA": [0.7, 0.6, 0.9],
         }
     )
-    formants = predictions[["utt_id", "start_s", "end_s"]].assign(
+    formants = predictions[["phone_id", "utt_id", "start_s", "end_s"]].assign(
         f1_hz=[730.0, 330.0, 720.0], f2_hz=[1250.0, 2750.0, 1200.0], f3_hz=np.nan, duration_s=0.1
     )
-    phones = pd.DataFrame(
-        {
-            "utt_id": ["LJ001-0001"] * 5,
-            "start_s": [0.0, 0.1, 0.5, 0.9, 1.0],
-            "end_s": [0.1, 0.2, 0.6, 1.0, 1.1],
-            "phone": ["S", "IY1", "IY1", "AA1", "T"],
-        }
+    phones = add_phone_ids(
+        pd.DataFrame(
+            {
+                "utt_id": ["LJ001-0001"] * 5,
+                "start_s": [0.0, 0.1, 0.5, 0.9, 1.0],
+                "end_s": [0.1, 0.2, 0.6, 1.0, 1.1],
+                "phone": ["S", "IY1", "IY1", "AA1", "T"],
+            }
+        )
     )
     errors, summary = explain_errors(
         predictions, formants, phones, train, {"IY": ["IY"], "AA": ["AA"]}

@@ -5,6 +5,7 @@ import pytest
 
 from spectrocam.alignment import phones_from_textgrids
 from spectrocam.corpus import validate_corpus
+from spectrocam.keys import add_phone_ids
 from spectrocam.segments import Experiment, build_store, select_segments
 from spectrocam.spectrogram import StftParams, log_power_spectrogram
 from spectrocam.store import SegmentStoreWriter, read_store
@@ -84,7 +85,7 @@ def test_failed_write_leaves_no_file(tmp_path):
             w.write(
                 np.zeros((1, 3, 5)),
                 np.array([0]),
-                {k: ["u"] for k in ("utt_id", "word", "phone")}
+                {k: ["u"] for k in ("phone_id", "utt_id", "word", "phone")}
                 | {k: [0.0] for k in ("start_s", "end_s", "window_centre_s")},
             )
     with h5py.File(tmp_path / "x.h5.tmp", "r") as h5:
@@ -104,11 +105,12 @@ def test_tone_lands_in_its_freqs_hz_row_of_the_store(tmp_path):
     clips = pd.DataFrame({"utt_id": ["T-1"], "audio_path": [str(wav)]})
     phones = pd.DataFrame(
         {"utt_id": ["T-1"], "word": ["tone"], "phone": ["IY1"], "start_s": [0.4], "end_s": [0.6]}
-    )
+    ).pipe(add_phone_ids)
     params = StftParams(sr, n_fft=2048)
     exp = Experiment("tone", {"IY": ["IY"], "UW": ["UW"]}, 500, 4000)
     build_store(phones, clips, exp, params, context_s=0.1, out_path=tmp_path / "t.h5")
     store = read_store(tmp_path / "t.h5")
+    assert list(store["phone_id"]) == ["T-1/0"]
     spec = store["spectrograms"][0]
     peak = store["freqs_hz"][spec.argmax(axis=0)]
     assert np.all(np.abs(peak - freq_hz) <= sr / 2048 / 2)

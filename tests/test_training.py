@@ -36,6 +36,7 @@ def write_store(path, n_per_class=(24, 12), seed=0):
             spectra,
             labels,
             {
+                "phone_id": [f"{u}/0" for u in ids],
                 "utt_id": ids,
                 "word": ["w"] * n,
                 "phone": ["AA"] * n,

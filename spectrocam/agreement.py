@@ -48,6 +48,8 @@ FORMANT_HZ = ("f1_hz", "f2_hz", "f3_hz")
 class AgreementConfig(Section):
     """The ``agreement`` section."""
 
+    SECTIONS = ("agreement",)
+
     window_hz: float = 150.0
     bootstrap: int = 2000
     permutations: int = 1000

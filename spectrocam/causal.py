@@ -50,6 +50,8 @@ __all__ = [
 class CausalConfig(Section):
     """The ``causal`` section."""
 
+    SECTIONS = ("causal",)
+
     random_bands: int = 3
     deletion_steps: int = 10
     max_segments: int | None = None

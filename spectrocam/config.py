@@ -12,7 +12,7 @@ import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar, get_type_hints
 
 import jsonschema
 import yaml
@@ -44,27 +44,43 @@ S = TypeVar("S", bound="Section")
 class Section:
     """Base of the frozen dataclasses that hold one step's settings.
 
-    Each field is a key of one section of the configuration (the schema's names and units);
-    :meth:`from_config` builds the dataclass from that section, or from the subset of its keys
-    a rule passes (:meth:`keys`), and ignores nothing silently: a missing key is an error.
-    Tests check every field against the schema.
+    Each field is a key of the configuration's section(s) named in ``SECTIONS`` (dotted schema
+    paths, ``experiments.<name>`` for a mapping's entries), with the schema's names and units;
+    ``EXTRA`` names fields that are not config keys (an experiment's name). A rule passes
+    :meth:`pick` of the section as a param (only the keys the step uses, so that a change of
+    another key reruns nothing), and the script builds the dataclass with :meth:`from_config`,
+    which refuses a missing key. A test checks every field against the schema.
     """
+
+    SECTIONS: ClassVar[tuple[str, ...]] = ()
+    EXTRA: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
 
     @classmethod
-    def from_config(cls: type[S], section: Mapping) -> S:
-        missing = [k for k in cls.keys() if k not in section]
+    def pick(cls, *sections: Mapping, **extra: Any) -> dict:
+        """The keys of ``sections`` (merged, later ones win) that this step uses, and ``extra``."""
+        merged: dict = {}
+        for section in sections:
+            merged |= dict(section)
+        merged |= extra
+        missing = [k for k in cls.keys() if k not in merged]
         if missing:
             raise ConfigError(f"{cls.__name__}: the configuration lacks {', '.join(missing)}")
-        return cls(**{k: section[k] for k in cls.keys()})
+        return {k: merged[k] for k in cls.keys()}
 
     @classmethod
-    def pick(cls, section: Mapping) -> dict:
-        """The keys of ``section`` this step uses (what a rule passes as a param)."""
-        return {k: section[k] for k in cls.keys()}
+    def from_config(cls: type[S], section: Mapping) -> S:
+        """The dataclass of :meth:`pick`'s keys; an integer given for a float field becomes a
+        float (YAML writes ``lr: 1`` as an integer)."""
+        values = cls.pick(section)
+        hints = get_type_hints(cls)
+        for k, v in values.items():
+            if hints.get(k) is float and isinstance(v, int) and not isinstance(v, bool):
+                values[k] = float(v)
+        return cls(**values)
 
 
 def load_schema(path: str | Path = SCHEMA_PATH) -> dict:

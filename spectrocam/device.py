@@ -45,6 +45,8 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 class InferenceConfig(Section):
     """The keys of the ``training`` section that the jobs after training use."""
 
+    SECTIONS = ("training",)
+
     device: str = "auto"
     eval_batch_size: int = 64
     precision: str = "float32"

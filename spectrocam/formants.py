@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ import pandas as pd
 import parselmouth
 
 from spectrocam.alignment import strip_stress
+from spectrocam.config import Section
 from spectrocam.corpus import load_audio
 
 __all__ = ["VOWELS", "FormantConfig", "measure_vowel", "measure_formants", "formant_summary"]
@@ -33,17 +33,17 @@ FORMANT_COLUMNS = ["f1_hz", "f2_hz", "f3_hz"]
 
 
 @dataclass(frozen=True)
-class FormantConfig:
+class FormantConfig(Section):
+    """The ``formants`` section: Praat's Burg settings."""
+
+    SECTIONS = ("formants",)
+
     max_formant_hz: float = 5500.0
     n_formants: float = 5.0
     window_s: float = 0.025
     time_step_s: float = 0.0025
     pre_emphasis_hz: float = 50.0
     central_fraction: float = 0.5
-
-    @classmethod
-    def from_config(cls, entry: Mapping) -> FormantConfig:
-        return cls(**{k: float(entry[k]) for k in cls.__dataclass_fields__})
 
 
 def measure_vowel(

@@ -14,7 +14,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "write_text", "read_table", "write_table", "write_json", "read_json"]
+__all__ = [
+    "atomic_path",
+    "write_text",
+    "read_text_table",
+    "read_table",
+    "write_table",
+    "write_json",
+    "read_json",
+]
 
 
 @contextmanager
@@ -49,6 +57,14 @@ def _remove(path: Path) -> None:
 def write_text(text: str, path: str | Path) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def read_text_table(path: str | Path):
+    """A TSV with every cell kept as written, none read as NaN: for the clip, phone and split
+    tables, whose text cells (a word, a note) may be empty and must stay strings."""
+    import pandas as pd
+
+    return pd.read_csv(path, sep="\t", keep_default_na=False)
 
 
 def read_table(path: str | Path):

@@ -142,6 +142,8 @@ GRADIENT_METHODS = tuple(m for m, spec in METHODS.items() if spec.kind == "gradi
 class ExplainConfig(Section):
     """The ``explain`` section: which methods, on which stage, for which test segments."""
 
+    SECTIONS = ("explain",)
+
     methods: tuple[str, ...] = METHOD_NAMES
     stage: str = "layer4"
     batch_size: int = 32

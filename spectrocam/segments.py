@@ -20,6 +20,7 @@ import pandas as pd
 
 from spectrocam import __version__
 from spectrocam.alignment import strip_stress
+from spectrocam.config import Section
 from spectrocam.corpus import load_audio
 from spectrocam.spectrogram import (
     StftParams,
@@ -36,17 +37,16 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Experiment:
+class Experiment(Section):
     """An experiment: classes (name -> ARPAbet phones, no stress) and a band in Hz."""
+
+    SECTIONS = ("experiments.<name>",)
+    EXTRA = ("name",)
 
     name: str
     classes: Mapping[str, list[str]]
     fmin_hz: float
     fmax_hz: float
-
-    @classmethod
-    def from_config(cls, name: str, entry: Mapping) -> Experiment:
-        return cls(name, dict(entry["classes"]), float(entry["fmin_hz"]), float(entry["fmax_hz"]))
 
     @property
     def class_names(self) -> list[str]:

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["StftParams", "log_power_spectrogram", "band_rows", "context_frames", "cut_windows"]
+from spectrocam.config import Section
+
+__all__ = [
+    "StftParams",
+    "SpectrogramConfig",
+    "log_power_spectrogram",
+    "band_rows",
+    "context_frames",
+    "cut_windows",
+]
 
 
 @dataclass(frozen=True)
@@ -110,3 +119,24 @@ def cut_windows(
     windows = np.ascontiguousarray(np.transpose(windows, (1, 0, 2)))
     windows[np.broadcast_to(outside[:, None, :], windows.shape)] = floor_db
     return windows, centre_idx * hop_s_exact
+
+
+@dataclass(frozen=True)
+class SpectrogramConfig(Section):
+    """The ``spectrogram`` section: how segments are cut and stored."""
+
+    SECTIONS = ("spectrogram",)
+
+    window: str = "hann"
+    win_s: float = 0.025
+    hop_s: float = 0.005
+    n_fft: int = 1024
+    context_s: float = 0.3
+    floor_db: float = -100.0
+    dtype: str = "float32"
+
+    def stft(self, sample_rate_hz: int) -> StftParams:
+        """The STFT settings at ``sample_rate_hz``."""
+        return StftParams(
+            sample_rate_hz, self.win_s, self.hop_s, self.n_fft, self.window, self.floor_db
+        )

@@ -9,13 +9,30 @@ utterance of a group lands on one side.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["SPLITS", "chapter_of", "assign_splits", "class_balance"]
+from spectrocam.config import Section
+
+__all__ = ["SPLITS", "SplitConfig", "chapter_of", "assign_splits", "class_balance"]
 
 SPLITS = ("train", "validation", "test")
+
+
+@dataclass(frozen=True)
+class SplitConfig(Section):
+    """The ``splits`` section."""
+
+    SECTIONS = ("splits",)
+
+    seed: int = 0
+    fractions: Mapping[str, float] = field(
+        default_factory=lambda: {"train": 0.7, "validation": 0.15, "test": 0.15}
+    )
+    group_by: str = "auto"
+    min_chapters: int = 10
 
 
 def chapter_of(utt_id: str) -> str:

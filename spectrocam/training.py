@@ -30,8 +30,9 @@ import pandas as pd
 import torch
 from torch import nn
 
+from spectrocam.config import Section
 from spectrocam.device import autocast, autocast_dtype, choose_device
-from spectrocam.io import atomic_path, write_table
+from spectrocam.io import atomic_path, read_text_table, write_table
 from spectrocam.metrics import classification_metrics
 from spectrocam.model import build_model, load_model
 from spectrocam.store import SegmentReader, split_indices
@@ -42,7 +43,11 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Section):
+    """The keys of the ``model`` and ``training`` sections that training uses (not ``gpus``)."""
+
+    SECTIONS = ("model", "training")
+
     arch: str = "resnet101"
     weights: str = "imagenet"
     freq_stride: int = 32
@@ -57,24 +62,6 @@ class TrainConfig:
     device: str = "auto"
     eval_batch_size: int = 64
 
-    @classmethod
-    def from_config(cls, model: Mapping, training: Mapping) -> TrainConfig:
-        return cls(
-            arch=model["arch"],
-            weights=model["weights"],
-            freq_stride=int(model["freq_stride"]),
-            time_stride=int(model["time_stride"]),
-            precision=training["precision"],
-            lr=float(training["lr"]),
-            batch_size=int(training["batch_size"]),
-            epochs=int(training["epochs"]),
-            balance=training["balance"],
-            samples_per_class=training["samples_per_class"],
-            seed=int(training["seed"]),
-            device=training["device"],
-            eval_batch_size=int(training["eval_batch_size"]),
-        )
-
 
 def trained_model_and_splits(
     model_path: str | Path,
@@ -86,7 +73,7 @@ def trained_model_and_splits(
     """For the jobs after training: ``(model, meta, device, indices of each split)``."""
     chosen = choose_device(device, threads)
     model, meta = load_model(model_path, chosen)
-    splits = pd.read_csv(splits_path, sep="\t", keep_default_na=False)
+    splits = read_text_table(splits_path)
     return model, meta, chosen, split_indices(store_path, splits)
 
 

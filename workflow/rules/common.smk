@@ -17,8 +17,13 @@ from spectrocam.config import (
 from spectrocam.agreement import AgreementConfig
 from spectrocam.causal import CausalConfig
 from spectrocam.device import InferenceConfig
+from spectrocam.formants import FormantConfig
 from spectrocam.methods import ExplainConfig
 from spectrocam.model import weights_url
+from spectrocam.segments import Experiment
+from spectrocam.spectrogram import SpectrogramConfig
+from spectrocam.splits import SplitConfig
+from spectrocam.training import TrainConfig
 
 try:
     validate_config(

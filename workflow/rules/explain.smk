@@ -18,7 +18,7 @@ rule formants:
     resources:
         mem_mb=4000,
     params:
-        formants=config["formants"],
+        formants=FormantConfig.pick(config["formants"]),
         vowels=sorted(experiment_vowels(config)),
     script:
         "../scripts/measure_formants.py"

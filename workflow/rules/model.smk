@@ -32,8 +32,7 @@ rule train:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
     params:
-        model=config["model"],
-        training=config["training"],
+        training=TrainConfig.pick(config["model"], config["training"]),
         checkpoint_dir=lambda wildcards: f"{RESULTS}/models/{wildcards.experiment}/checkpoint",
     script:
         "../scripts/train_model.py"

@@ -17,8 +17,10 @@ rule segments:
     resources:
         mem_mb=4000,
     params:
-        experiment=lambda wildcards: config["experiments"][wildcards.experiment],
-        spectrogram=config["spectrogram"],
+        experiment=lambda wildcards: Experiment.pick(
+            config["experiments"][wildcards.experiment], name=wildcards.experiment
+        ),
+        spectrogram=SpectrogramConfig.pick(config["spectrogram"]),
         sample_rate_hz=config["corpus"]["sample_rate_hz"],
         backend=BACKEND,
     script:

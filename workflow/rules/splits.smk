@@ -13,7 +13,7 @@ rule splits:
     conda:
         ENV
     params:
-        splits=config["splits"],
+        splits=SplitConfig.pick(config["splits"]),
     script:
         "../scripts/make_splits.py"
 

@@ -1,14 +1,12 @@
 """Rule align_pocketsphinx: align one shard of the clips with pocketsphinx."""
 
-import pandas as pd
-
-from spectrocam.io import write_json, write_table
+from spectrocam.io import read_text_table, write_json, write_table
 from spectrocam.jobs import job
 from spectrocam.pocketsphinx_align import align_clips
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
-    clips = pd.read_csv(smk.input.clips, sep="\t", keep_default_na=False)
+    clips = read_text_table(smk.input.clips)
     shard, n_shards = int(smk.wildcards.shard), smk.params.n_shards
     mine = clips.iloc[shard::n_shards]
     log.info("shard %d of %d: %d clips", shard, n_shards, len(mine))

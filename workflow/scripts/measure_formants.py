@@ -1,16 +1,14 @@
 """Rule formants: F1-F3 of every vowel segment of the experiments (Praat Burg, parselmouth)."""
 
-import pandas as pd
-
 from spectrocam.formants import FormantConfig, formant_summary, measure_formants
-from spectrocam.io import write_json, write_table
+from spectrocam.io import read_text_table, write_json, write_table
 from spectrocam.jobs import job
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
     table = measure_formants(
-        pd.read_csv(smk.input.phones, sep="\t", keep_default_na=False),
-        pd.read_csv(smk.input.clips, sep="\t", keep_default_na=False),
+        read_text_table(smk.input.phones),
+        read_text_table(smk.input.clips),
         set(smk.params.vowels),
         FormantConfig.from_config(smk.params.formants),
         threads=smk.threads,

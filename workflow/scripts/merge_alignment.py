@@ -5,13 +5,13 @@ import json
 import pandas as pd
 
 from spectrocam.alignment import merge_counts
-from spectrocam.io import write_json, write_table
+from spectrocam.io import read_text_table, write_json, write_table
 from spectrocam.jobs import job
 from spectrocam.keys import add_phone_ids
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
-    tables = [pd.read_csv(p, sep="\t", keep_default_na=False) for p in smk.input.phones]
+    tables = [read_text_table(p) for p in smk.input.phones]
     # Shards hold whole clips, so their phone ids stay unique; this keeps the table sorted.
     phones = add_phone_ids(pd.concat(tables, ignore_index=True))
     summary = merge_counts([json.loads(open(p).read()) for p in smk.input.counts])

@@ -1,14 +1,13 @@
 """Rule mfa_cmudict_dictionary: an MFA dictionary from CMUdict for the corpus's words."""
 
-import pandas as pd
-
+from spectrocam.io import read_text_table
 from spectrocam.jobs import job
 from spectrocam.lexicon import write_mfa_dictionary
 from spectrocam.mfa import corpus_words
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
-    clips = pd.read_csv(smk.input.clips, sep="\t", keep_default_na=False)
+    clips = read_text_table(smk.input.clips)
     words = corpus_words(clips)
     oov = write_mfa_dictionary(words, smk.output.dictionary)
     with open(smk.output.oov, "w", encoding="utf-8") as fh:

@@ -1,8 +1,6 @@
 """Rule errors: misclassified test vowels, nearer the predicted class's formants or not."""
 
-import pandas as pd
-
-from spectrocam.io import read_table, write_json, write_table
+from spectrocam.io import read_table, read_text_table, write_json, write_table
 from spectrocam.jobs import job
 from spectrocam.misclassification import explain_errors
 from spectrocam.store import read_classes
@@ -11,8 +9,8 @@ smk = snakemake  # noqa: F821
 with job(smk) as log:
     predictions = read_table(smk.input.predictions)
     formants = read_table(smk.input.formants)
-    phones = pd.read_csv(smk.input.phones, sep="\t", keep_default_na=False)
-    splits = pd.read_csv(smk.input.splits, sep="\t", keep_default_na=False)
+    phones = read_text_table(smk.input.phones)
+    splits = read_text_table(smk.input.splits)
     train_utts = set(splits.loc[splits.split == "train", "utt_id"])
     classes = read_classes(smk.input.segments)
     errors, summary = explain_errors(

@@ -1,14 +1,12 @@
 """Rules phones_from_textgrids and mfa_phones: the phone table from a TextGrid directory."""
 
-import pandas as pd
-
 from spectrocam.alignment import phones_from_textgrids
-from spectrocam.io import write_json, write_table
+from spectrocam.io import read_text_table, write_json, write_table
 from spectrocam.jobs import job
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
-    clips = pd.read_csv(smk.input.clips, sep="\t", keep_default_na=False)
+    clips = read_text_table(smk.input.clips)
     phones, counts = phones_from_textgrids(smk.input.textgrids, clips)
     summary = counts.as_dict()
     summary["backend"] = smk.config["alignment"]["backend"]

@@ -1,9 +1,8 @@
 """Rule split_balance: segments per split and class for one experiment."""
 
 import h5py
-import pandas as pd
 
-from spectrocam.io import write_table
+from spectrocam.io import read_text_table, write_table
 from spectrocam.jobs import job
 from spectrocam.splits import class_balance
 from spectrocam.store import read_segment_table
@@ -13,7 +12,7 @@ with job(smk) as log:
     segments = read_segment_table(smk.input.segments)
     with h5py.File(smk.input.segments, "r") as h5:
         class_names = list(h5["class_names"].asstr()[:])
-    splits = pd.read_csv(smk.input.splits, sep="\t", keep_default_na=False)
+    splits = read_text_table(smk.input.splits)
     balance = class_balance(segments, splits, class_names)
     log.info("\n%s", balance.pivot(index="split", columns="class_name", values="n_segments"))
     write_table(balance, smk.output[0])

@@ -1,17 +1,16 @@
 """Rule train: one experiment's classifier, resumable from its last epoch's checkpoint."""
 
-import pandas as pd
-
+from spectrocam.io import read_text_table
 from spectrocam.jobs import job
 from spectrocam.training import TrainConfig, train
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
-    cfg = TrainConfig.from_config(smk.params.model, smk.params.training)
+    cfg = TrainConfig.from_config(smk.params.training)
     train(
         cfg,
         smk.input.segments,
-        pd.read_csv(smk.input.splits, sep="\t", keep_default_na=False),
+        read_text_table(smk.input.splits),
         checkpoint_dir=smk.params.checkpoint_dir,
         best_path=smk.output.model,
         history_path=smk.output.history,

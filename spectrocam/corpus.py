@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
+from spectrocam.io import atomic_path
+
 __all__ = [
     "CLIP_COLUMNS",
     "REJECT_COLUMNS",
@@ -157,9 +159,8 @@ def _check_clip(
     if notes:
         converted_dir.mkdir(parents=True, exist_ok=True)
         audio_path = converted_dir / f"{utt_id}.wav"
-        tmp = audio_path.with_suffix(".tmp.wav")
-        sf.write(str(tmp), audio, sample_rate_hz, subtype="PCM_16")
-        tmp.replace(audio_path)
+        with atomic_path(audio_path, suffix=".tmp.wav") as tmp:
+            sf.write(str(tmp), audio, sample_rate_hz, subtype="PCM_16")
     row = {
         "utt_id": utt_id,
         "audio_path": str(audio_path),

@@ -16,6 +16,9 @@ from typing import Any
 
 __all__ = [
     "atomic_path",
+    "temporary_path",
+    "commit",
+    "discard",
     "write_text",
     "read_text_table",
     "read_table",
@@ -33,21 +36,36 @@ def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
     is removed and ``path`` is left as it was. ``suffix`` keeps a file type that a writer
     recognises by its name (``.tmp.wav``).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + suffix)
-    _remove(tmp)
+    tmp = temporary_path(path, suffix)
     try:
         yield tmp
     except BaseException:
-        _remove(tmp)
+        discard(tmp)
         raise
+    commit(tmp, path)
+
+
+def temporary_path(path: str | Path, suffix: str = ".tmp") -> Path:
+    """The temporary name of ``path`` (a leftover of an interrupted run is removed); its parent
+    directory is created. For writers that stay open across calls (the HDF5 stores), which
+    :func:`commit` or :func:`discard` when they are closed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + suffix)
+    discard(tmp)
+    return tmp
+
+
+def commit(tmp: Path, path: str | Path) -> None:
+    """Give the complete temporary file (or directory) ``tmp`` its final name ``path``."""
+    path = Path(path)
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     tmp.replace(path)
 
 
-def _remove(path: Path) -> None:
+def discard(path: Path) -> None:
+    """Remove a temporary file or directory, if there is one."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     else:

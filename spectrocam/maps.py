@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from spectrocam.grid import cell_index, cell_profiles, to_grid
+from spectrocam.io import commit, discard, temporary_path
 from spectrocam.store import FLOAT_FIELDS, STRING_FIELDS
 
 __all__ = ["MapWriter", "MapFile", "WHICH"]
@@ -63,8 +64,7 @@ class MapWriter:
         attrs: Mapping[str, Any] | None = None,
     ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp_path = self.path.with_name(self.path.name + ".tmp")
+        self.tmp_path = temporary_path(self.path)
         self.h5 = h5py.File(self.tmp_path, "w")
         self.freqs_hz, self.times_s = np.asarray(freqs_hz), np.asarray(times_s)
         self.methods: list[str] = []
@@ -120,11 +120,11 @@ class MapWriter:
     def close(self) -> None:
         self.h5.attrs["methods"] = list(self.methods)
         self.h5.close()
-        self.tmp_path.replace(self.path)
+        commit(self.tmp_path, self.path)
 
     def abort(self) -> None:
         self.h5.close()
-        self.tmp_path.unlink(missing_ok=True)
+        discard(self.tmp_path)
 
     def __enter__(self) -> MapWriter:
         return self

@@ -8,11 +8,11 @@ All clips go in one directory, since LJSpeech has a single speaker (run MFA with
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
+from spectrocam.io import atomic_path
 from spectrocam.text import words_from_transcript
 
 __all__ = ["prepare_mfa_corpus", "corpus_words"]
@@ -24,20 +24,14 @@ def prepare_mfa_corpus(clips: pd.DataFrame, out_dir: str | Path) -> int:
     ``clips`` is the clip table (``utt_id``, ``audio_path``, ``text``). The directory is built
     under a temporary name and renamed when complete.
     """
-    out_dir = Path(out_dir)
-    staging = out_dir.with_name(out_dir.name + ".tmp")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    for utt_id, audio_path, text in zip(
-        clips["utt_id"], clips["audio_path"], clips["text"], strict=True
-    ):
-        words = words_from_transcript(str(text))
-        (staging / f"{utt_id}.lab").write_text(" ".join(words) + "\n", encoding="utf-8")
-        os.symlink(Path(audio_path).resolve(), staging / f"{utt_id}.wav")
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    staging.rename(out_dir)
+    with atomic_path(out_dir) as staging:
+        staging.mkdir()
+        for utt_id, audio_path, text in zip(
+            clips["utt_id"], clips["audio_path"], clips["text"], strict=True
+        ):
+            words = words_from_transcript(str(text))
+            (staging / f"{utt_id}.lab").write_text(" ".join(words) + "\n", encoding="utf-8")
+            os.symlink(Path(audio_path).resolve(), staging / f"{utt_id}.wav")
     return len(clips)
 
 

@@ -26,7 +26,6 @@ renamed when complete, so a file with the final name is always whole.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,8 @@ from typing import Any
 import h5py
 import numpy as np
 import pandas as pd
+
+from spectrocam.io import commit, discard, temporary_path
 
 __all__ = [
     "STRING_FIELDS",
@@ -69,8 +70,7 @@ class SegmentStoreWriter:
         attrs: Mapping[str, Any] | None = None,
     ) -> None:
         self.path = Path(path)
-        self.tmp_path = self.path.with_name(self.path.name + ".tmp")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp_path = temporary_path(self.path)
         self.n = n_segments
         self.filled = 0
         self.h5 = h5py.File(self.tmp_path, "w")
@@ -110,11 +110,11 @@ class SegmentStoreWriter:
         if self.filled != self.n:
             raise ValueError(f"store incomplete: {self.filled} of {self.n} segments written")
         self.h5.close()
-        os.replace(self.tmp_path, self.path)
+        commit(self.tmp_path, self.path)
 
     def abort(self) -> None:
         self.h5.close()
-        self.tmp_path.unlink(missing_ok=True)
+        discard(self.tmp_path)
 
     def __enter__(self) -> SegmentStoreWriter:
         return self

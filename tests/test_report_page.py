@@ -1,0 +1,108 @@
+"""The summary page's builder, on small hand-made results."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from spectrocam.report.page import ExperimentResults, summary_page, write_summary_page
+
+SETTINGS = {
+    "run": "tiny",
+    "backend": "textgrids",
+    "model": {"arch": "resnet18", "weights": "scratch", "freq_stride": 32, "time_stride": 32},
+    "training": {"epochs": 2, "lr": 3e-4, "batch_size": 8},
+    "agreement": {"window_hz": 150, "bootstrap": 20},
+}
+
+
+def results(name: str = "vowels_4k", accuracy: float = 0.625) -> ExperimentResults:
+    agreement = pd.DataFrame(
+        [
+            {
+                "method": "cam",
+                "cam": "true",
+                "class_name": "(all)",
+                "outcome": outcome,
+                "n_segments": 8,
+                "n_utterances": 3,
+                "n_any": 8,
+                "ratio_any": 1.5,
+                "ratio_any_low": 1.2,
+                "ratio_any_high": 1.9,
+                "peak_hit": 0.25,
+                "peak_hit_low": 0.0,
+                "peak_hit_high": 0.5,
+                "peak_chance": 0.2,
+                **{f"ratio_F{k}{s}": 1.0 for k in (1, 2, 3) for s in ("", "_low", "_high")},
+            }
+            for outcome in ("all", "correct", "misclassified")
+        ]
+    )
+    return ExperimentResults(
+        name=name,
+        description="Five vowels below 4 kHz.",
+        metrics={
+            "n": 8,
+            "accuracy": accuracy,
+            "macro_f1": 0.5,
+            "balanced_accuracy": 0.55,
+            "model": {"epoch": 2, "val_macro_f1": 0.4},
+            "per_class": {"IY": {"precision": 1.0, "recall": 0.5, "f1": 0.667, "support": 4}},
+        },
+        agreement=agreement,
+        comparison=pd.DataFrame([{"experiment": name, "method": "cam", "Hz per cell": "689"}]),
+        errors=pd.DataFrame({"phone_id": ["a/1"], "utt_id": ["a"], "true": ["IY"]}),
+        error_summary={
+            "misclassified": 3,
+            "explained_by_formants": 1,
+            "with_distances": 2,
+            "share_explained": 0.5,
+            "class_stats": [],
+        },
+        hz_per_cell=689.0,
+        cells=(3, 1),
+    )
+
+
+def build(alignment_agreement=None):
+    return summary_page(
+        SETTINGS,
+        [results(), results("voicing_4k", 0.9)],
+        {"unit": "utterance", "utterances": {"train": 5, "test": 2}},
+        {"aligned_utterances": 7},
+        {"n_vowels": 20, "nan": {"f1_hz": 0, "f2_hz": 1, "f3_hz": 2}, "n_short": 3},
+        pd.DataFrame({"vowel": ["IY"], "n": [20], "f1_mean_hz": [310.0]}),
+        alignment_agreement,
+    )
+
+
+def test_the_page_has_a_summary_a_section_per_experiment_and_the_formants():
+    sections, headline = build()
+    assert [h for h, _ in sections] == [
+        "Summary",
+        "vowels_4k",
+        "voicing_4k",
+        "Formants: LJSpeech against Hillenbrand et al. (1995) women",
+    ]
+    intro = sections[0][1]
+    assert "0.625" in intro and "0.900" in intro and "1.50 [1.20, 1.90]" in intro
+    assert "Alignment against the reference" not in intro
+    body = sections[1][1]
+    assert "vowels_4k/confusion.png" in body and "3 x 1 cells, 689 Hz per cell" in body
+    assert "1 of the 2 with class statistics (50 %)" in body
+    assert "phone_id" not in body  # the key is for joins, not for readers
+    assert headline["run"] == "tiny"
+    assert headline["experiments"]["voicing_4k"]["accuracy"] == 0.9
+    assert headline["experiments"]["vowels_4k"]["agreement_true_class_cam"]["all"]["n_any"] == 8
+
+
+def test_the_alignment_agreement_is_stated_when_there_is_one(tmp_path):
+    within = [{"tol_s": 0.02, "share": 0.863}, {"tol_s": 0.05, "share": None}]
+    sections, _ = build({"boundaries": {"within": within}})
+    assert "86.3 % of boundaries within 20 ms" in sections[0][1]
+    assert "50 ms" not in sections[0][1]
+    page = tmp_path / "index.html"
+    write_summary_page(page, sections, "spectrocam: tiny")
+    text = page.read_text()
+    assert text.startswith("<!doctype html>") and "<h2>voicing_4k</h2>" in text
+    assert not (tmp_path / "index.html.tmp").exists()

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spectrocam.alignment import PHONE_COLUMNS, phones_from_textgrids
+from spectrocam.alignment import ALIGNED_COLUMNS, phones_from_textgrids
 from spectrocam.alignment_eval import compare_alignments, format_report
 from spectrocam.corpus import read_metadata, validate_corpus
 from spectrocam.io import write_json
@@ -54,7 +54,7 @@ def read_phone_table(path: Path) -> pd.DataFrame:
     table = pd.read_csv(
         path, sep="\t", dtype={"utt_id": str, "word": str, "phone": str}, keep_default_na=False
     )
-    missing = [c for c in PHONE_COLUMNS if c not in table.columns]
+    missing = [c for c in ALIGNED_COLUMNS if c not in table.columns]
     if missing:
         raise SystemExit(f"{path}: not a phone table, missing columns {', '.join(missing)}")
     return table

@@ -20,8 +20,8 @@ import time
 
 import torch
 
-from spectrocam.methods import GRADIENT_METHODS, explain_batch, stage_module
-from spectrocam.model import build_model
+from spectrocam.methods import GRADIENT_METHODS, explain_batch
+from spectrocam.model import build_model, stage_module
 
 
 def timed(fn, repeats: int) -> float:

@@ -38,8 +38,7 @@ import numpy as np
 import pandas as pd
 
 from spectrocam.grid import cell_index, cell_profiles, to_grid
-from spectrocam.io import commit, discard, temporary_path
-from spectrocam.store import FLOAT_FIELDS, STRING_FIELDS
+from spectrocam.store import FLOAT_FIELDS, STRING_FIELDS, H5Writer
 
 __all__ = ["MapWriter", "MapFile", "WHICH"]
 
@@ -47,7 +46,7 @@ WHICH = ("true", "predicted")
 _STR = h5py.string_dtype(encoding="utf-8")
 
 
-class MapWriter:
+class MapWriter(H5Writer):
     """Write a map file: the segments first, then each method's maps in blocks of rows.
 
     Use as a context manager; leaving the block with an exception deletes the temporary file.
@@ -63,9 +62,7 @@ class MapWriter:
         times_s: np.ndarray,
         attrs: Mapping[str, Any] | None = None,
     ) -> None:
-        self.path = Path(path)
-        self.tmp_path = temporary_path(self.path)
-        self.h5 = h5py.File(self.tmp_path, "w")
+        super().__init__(path)
         self.freqs_hz, self.times_s = np.asarray(freqs_hz), np.asarray(times_s)
         self.methods: list[str] = []
         group = self.h5.create_group("segments")
@@ -117,23 +114,8 @@ class MapWriter:
         """Maps of ``method`` for its rows ``lo`` to ``lo + len(cells)``."""
         self.h5[method][which][lo : lo + len(cells)] = cells
 
-    def close(self) -> None:
+    def _finish(self) -> None:
         self.h5.attrs["methods"] = list(self.methods)
-        self.h5.close()
-        commit(self.tmp_path, self.path)
-
-    def abort(self) -> None:
-        self.h5.close()
-        discard(self.tmp_path)
-
-    def __enter__(self) -> MapWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 class MapFile:

@@ -39,6 +39,7 @@ from spectrocam.io import commit, discard, temporary_path
 __all__ = [
     "STRING_FIELDS",
     "FLOAT_FIELDS",
+    "H5Writer",
     "SegmentStoreWriter",
     "read_segment_table",
     "read_store",
@@ -53,7 +54,38 @@ FLOAT_FIELDS = ("start_s", "end_s", "window_centre_s")
 _STR = h5py.string_dtype(encoding="utf-8")
 
 
-class SegmentStoreWriter:
+class H5Writer:
+    """An HDF5 file written under a temporary name and renamed by :meth:`close`; leaving
+    its ``with`` block with an exception deletes it (:meth:`abort`)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.tmp_path = temporary_path(self.path)
+        self.h5 = h5py.File(self.tmp_path, "w")
+
+    def _finish(self) -> None:
+        """Last writes and checks before the file is closed and renamed."""
+
+    def close(self) -> None:
+        self._finish()
+        self.h5.close()
+        commit(self.tmp_path, self.path)
+
+    def abort(self) -> None:
+        self.h5.close()
+        discard(self.tmp_path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class SegmentStoreWriter(H5Writer):
     """Write a segment store in one pass: create with the final N, ``write`` row blocks, ``close``.
 
     Use as a context manager; leaving the block with an exception deletes the temporary file.
@@ -69,11 +101,9 @@ class SegmentStoreWriter:
         dtype: str = "float32",
         attrs: Mapping[str, Any] | None = None,
     ) -> None:
-        self.path = Path(path)
-        self.tmp_path = temporary_path(self.path)
+        super().__init__(path)
         self.n = n_segments
         self.filled = 0
-        self.h5 = h5py.File(self.tmp_path, "w")
         shape = (n_segments, len(freqs_hz), len(times_s))
         self.h5.create_dataset(
             "spectrograms",
@@ -106,24 +136,9 @@ class SegmentStoreWriter:
             self.h5[name][lo:hi] = np.asarray(fields[name], dtype=np.float64)
         self.filled = hi
 
-    def close(self) -> None:
+    def _finish(self) -> None:
         if self.filled != self.n:
             raise ValueError(f"store incomplete: {self.filled} of {self.n} segments written")
-        self.h5.close()
-        commit(self.tmp_path, self.path)
-
-    def abort(self) -> None:
-        self.h5.close()
-        discard(self.tmp_path)
-
-    def __enter__(self) -> SegmentStoreWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def read_segment_table(path: str | Path) -> pd.DataFrame:

@@ -148,6 +148,7 @@ def validate_config(config: dict, schema: Mapping | None = None) -> dict:
         raise ConfigError("the configuration must be a mapping of keys to values")
     schema = load_schema() if schema is None else schema
     _coerce_strings(config, schema)
+    _strip_class_stress(config)
     cls = _with_defaults(jsonschema.validators.validator_for(schema))
     validator = cls(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
@@ -157,6 +158,19 @@ def validate_config(config: dict, schema: Mapping | None = None) -> dict:
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     return config
+
+
+def _strip_class_stress(config: dict) -> None:
+    """Stress digits in the experiments' classes are accepted and ignored: ``IY1`` -> ``IY``."""
+    experiments = config.get("experiments")
+    if not isinstance(experiments, dict):
+        return
+    for exp in experiments.values():
+        classes = exp.get("classes") if isinstance(exp, dict) else None
+        if isinstance(classes, dict):
+            for name, phones in classes.items():
+                if isinstance(phones, list):
+                    classes[name] = [strip_stress(p) if isinstance(p, str) else p for p in phones]
 
 
 def _coerce_strings(instance: Any, schema: Mapping) -> None:
@@ -217,14 +231,11 @@ def _semantic_problems(config: dict) -> Iterator[str]:
             f"'model.freq_stride': {model['arch']} cannot dilate its stages; use strides of 32 "
             "or a resnet50 or larger"
         )
-    if config["formants"]["max_formant_hz"] > nyquist:
-        yield (
-            f"'formants.max_formant_hz': {config['formants']['max_formant_hz']:g} Hz is above "
-            f"the Nyquist frequency ({nyquist:g} Hz)"
-        )
+    yield from _formant_problems(config, nyquist)
     if not enabled_experiments(config):
         yield "'experiments': no enabled experiment"
-    for name, exp in config["experiments"].items():
+    for name in enabled_experiments(config):  # a disabled experiment is not checked
+        exp = config["experiments"][name]
         where = f"experiments.{name}"
         if exp["fmax_hz"] > nyquist:
             yield (
@@ -243,6 +254,32 @@ def _semantic_problems(config: dict) -> Iterator[str]:
                         f"{owner[base]}; classes must not share phones"
                     )
                 owner[base] = cls_name
+
+
+def _formant_problems(config: dict, nyquist: float) -> Iterator[str]:
+    """Every formant ceiling (the female and male defaults, each speaker's own) below the
+    Nyquist frequency, with enough Hz per formant for Burg's method."""
+    from spectrocam.formants import check_ceiling
+
+    formants, speakers = config["formants"], config["corpus"]["speakers"]
+    sexes = {
+        formants["default_sex"],
+        *(f.get("sex", formants["default_sex"]) for f in speakers.values()),
+    }
+    ceilings = {}
+    if "female" in sexes:
+        ceilings["formants.max_formant_hz"] = formants["max_formant_hz"]
+    if "male" in sexes:
+        ceilings["formants.max_formant_male_hz"] = formants["max_formant_male_hz"]
+    for speaker, facts in speakers.items():
+        if facts.get("max_formant_hz"):
+            ceilings[f"corpus.speakers.{speaker}.max_formant_hz"] = facts["max_formant_hz"]
+    for key, ceiling in ceilings.items():
+        if ceiling > nyquist:
+            yield f"'{key}': {ceiling:g} Hz is above the Nyquist frequency ({nyquist:g} Hz)"
+        problem = check_ceiling(ceiling, formants["n_formants"])
+        if problem:
+            yield f"'{key}': {problem}"
 
 
 def enabled_experiments(config: Mapping) -> list[str]:

@@ -7,14 +7,22 @@ F1-F3 are the means over the analysis frames whose centres lie in the vowel's ce
 none does). Praat's physical window is twice ``window_s``; a vowel shorter than that is analysed
 in one frame at its midpoint, and such vowels are counted (``short``). A formant that Praat
 leaves undefined in every chosen frame is NaN, and NaNs are counted, never dropped.
+
+The ceiling is the speaker's (:meth:`FormantConfig.ceiling_hz`): their own ``max_formant_hz``
+from ``corpus.speakers``, else the one for their sex (5,500 Hz for a woman, 5,000 Hz for a man,
+Praat's advice). Beside the raw formants, each speaker's are Lobanov-normalised
+(:func:`lobanov`): z-scores over all of that speaker's measured vowels, which take away the
+speaker's vocal-tract scale (a formant shift by a constant ratio leaves them unchanged).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import warnings
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -24,12 +32,39 @@ from spectrocam.alignment import strip_stress
 from spectrocam.config import Section
 from spectrocam.corpus import load_audio
 
-__all__ = ["VOWELS", "FormantConfig", "measure_vowel", "measure_formants", "formant_summary"]
+__all__ = [
+    "VOWELS",
+    "FORMANT_COLUMNS",
+    "LOBANOV_COLUMNS",
+    "FormantConfig",
+    "check_ceiling",
+    "measure_vowel",
+    "measure_formants",
+    "lobanov",
+    "formant_summary",
+]
 
 log = logging.getLogger(__name__)
 
 VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
 FORMANT_COLUMNS = ["f1_hz", "f2_hz", "f3_hz"]
+LOBANOV_COLUMNS = ["f1_lobanov", "f2_lobanov", "f3_lobanov"]
+# Below this many Hz of ceiling per formant, Burg's method finds spurious formants (a 4,000 Hz
+# ceiling with 5 formants put F2 of AE at 1,083 Hz, 1,860 Hz with 4): an adult vocal tract has
+# one formant per 1,000-1,200 Hz.
+MIN_HZ_PER_FORMANT = 900.0
+
+
+def check_ceiling(max_formant_hz: float, n_formants: float, where: str = "") -> str | None:
+    """A message when ``n_formants`` formants are too many below ``max_formant_hz``, else None."""
+    if max_formant_hz / n_formants >= MIN_HZ_PER_FORMANT:
+        return None
+    fit = max(1.0, round(max_formant_hz / 1100 * 2) / 2)
+    return (
+        f"{where}{n_formants:g} formants below {max_formant_hz:g} Hz are "
+        f"{max_formant_hz / n_formants:.0f} Hz apart, fewer than {MIN_HZ_PER_FORMANT:.0f}: Burg's "
+        f"method then finds spurious formants; use formants.n_formants {fit:g} for this ceiling"
+    )
 
 
 @dataclass(frozen=True)
@@ -39,11 +74,21 @@ class FormantConfig(Section):
     SECTIONS = ("formants",)
 
     max_formant_hz: float = 5500.0
+    max_formant_male_hz: float = 5000.0
+    default_sex: str = "female"
     n_formants: float = 5.0
     window_s: float = 0.025
     time_step_s: float = 0.0025
     pre_emphasis_hz: float = 50.0
     central_fraction: float = 0.5
+
+    def ceiling_hz(self, speaker: str, speakers: Mapping[str, Mapping] | None = None) -> float:
+        """The formant ceiling of ``speaker`` (``speakers``: ``corpus.speakers``)."""
+        facts = (speakers or {}).get(speaker, {})
+        if facts.get("max_formant_hz"):
+            return float(facts["max_formant_hz"])
+        male = (facts.get("sex") or self.default_sex) == "male"
+        return self.max_formant_male_hz if male else self.max_formant_hz
 
 
 def measure_vowel(
@@ -90,11 +135,14 @@ def measure_formants(
     cfg: FormantConfig,
     threads: int = 1,
     progress_every_s: float = 10.0,
+    speakers: Mapping[str, Mapping] | None = None,
 ) -> pd.DataFrame:
-    """Formants of every phone of ``phones`` that is one of ``vowels`` (stress ignored).
+    """Formants of every phone of ``phones`` that is one of ``vowels`` (stress ignored), each
+    with the ceiling of its clip's speaker (``clips.speaker``; ``speakers``: corpus.speakers).
 
-    Returns ``phone_id, utt_id, word, phone, start_s, end_s, duration_s, f1_hz, f2_hz, f3_hz,
-    n_frames, short`` in clip and time order.
+    Returns ``phone_id, utt_id, speaker, word, phone, start_s, end_s, duration_s,
+    max_formant_hz, f1_hz, f2_hz, f3_hz, n_frames, short, f1_lobanov, f2_lobanov, f3_lobanov``
+    in clip and time order.
     """
     stripped = phones["phone"].astype(str).map(strip_stress)
     table = phones.loc[stripped.isin(vowels)].copy()
@@ -103,9 +151,19 @@ def measure_formants(
     missing = sorted(set(table["utt_id"]) - set(audio_paths))
     if missing:
         raise ValueError(f"{len(missing)} clips are not in the clip table (first: {missing[:3]})")
+    # a clip table without speakers (an older run's) is one speaker's
+    names = clips["speaker"] if "speaker" in clips else ["speaker"] * len(clips)
+    speaker_of = dict(zip(clips["utt_id"], names, strict=True))
+    table.insert(2, "speaker", table["utt_id"].map(speaker_of))
+    table["max_formant_hz"] = [cfg.ceiling_hz(s, speakers) for s in table["speaker"]]
     groups = list(table.groupby("utt_id", sort=True))
     jobs = [
-        (audio_paths[u], list(zip(g["start_s"], g["end_s"], strict=True)), cfg) for u, g in groups
+        (
+            audio_paths[u],
+            list(zip(g["start_s"], g["end_s"], strict=True)),
+            replace(cfg, max_formant_hz=float(g["max_formant_hz"].iloc[0])),
+        )
+        for u, g in groups
     ]
     log.info("formants of %d vowels in %d clips on %d workers", len(table), len(jobs), threads)
     results: list[dict] = []
@@ -124,10 +182,27 @@ def measure_formants(
         if executor:
             executor.shutdown(cancel_futures=True)
     measured = pd.DataFrame(results, columns=["n_frames", "short", *FORMANT_COLUMNS])
-    out = table[["phone_id", "utt_id", "word", "phone", "start_s", "end_s"]].reset_index(drop=True)
+    columns = ["phone_id", "utt_id", "speaker", "word", "phone", "start_s", "end_s"]
+    out = table[columns].reset_index(drop=True)
     out["duration_s"] = out["end_s"] - out["start_s"]
+    out["max_formant_hz"] = table["max_formant_hz"].to_numpy()
     out = pd.concat([out, measured[[*FORMANT_COLUMNS, "n_frames", "short"]]], axis=1)
+    out[LOBANOV_COLUMNS] = lobanov(out)
     log.info("formants measured in %.1f s", time.monotonic() - started)
+    return out
+
+
+def lobanov(table: pd.DataFrame) -> np.ndarray:
+    """(N, 3) Lobanov-normalised F1-F3: per speaker, ``(F - mean) / sd`` over that speaker's
+    defined values (NaN stays NaN; NaN for a speaker with fewer than two values)."""
+    values = table[FORMANT_COLUMNS].to_numpy(float)
+    out = np.full(values.shape, np.nan)
+    for _, rows in table.groupby("speaker", sort=False).indices.items():
+        block = values[rows]
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a formant with no defined value
+            mean, sd = np.nanmean(block, axis=0), np.nanstd(block, axis=0, ddof=1)
+            out[rows] = (block - mean) / np.where(sd > 0, sd, np.nan)
     return out
 
 

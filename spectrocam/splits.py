@@ -8,6 +8,7 @@ utterance of a group lands on one side.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -33,11 +34,46 @@ class SplitConfig(Section):
     )
     group_by: str = "auto"
     min_chapters: int = 10
+    min_speakers: int = 10
 
 
-def chapter_of(utt_id: str) -> str:
-    """``"LJ001-0042"`` -> ``"LJ001"``; an id without a dash is its own chapter."""
-    return utt_id.split("-", 1)[0]
+_CHAPTERED = re.compile(r"^(.+)-\d+$")
+
+
+def chapter_of(utt_id: str) -> str | None:
+    """``"LJ001-0042"`` -> ``"LJ001"``: the part before the last dash when what follows is a
+    number; None for an id without one (it has no chapter)."""
+    m = _CHAPTERED.match(utt_id)
+    return m.group(1) if m else None
+
+
+def _unit(group_by: str, n_speakers: int, chapters: list, min_chapters: int, min_speakers: int):
+    n_chapters = len(set(chapters)) if None not in chapters else 0
+    if group_by == "auto":
+        if n_speakers >= min_speakers:
+            return "speaker"
+        return "chapter" if n_chapters >= min_chapters else "utterance"
+    if group_by not in ("speaker", "chapter", "utterance"):
+        raise ValueError(f"group_by must be auto, speaker, chapter or utterance, not {group_by!r}")
+    if group_by == "chapter" and None in chapters:
+        raise ValueError("group_by chapter: some clip ids have no chapter (<chapter>-<number>)")
+    return group_by
+
+
+def _greedy(sizes: pd.Series, targets: dict[str, float], seed: int) -> dict:
+    """Each group (shuffled with ``seed``) to the split furthest below its target share."""
+    order = np.random.default_rng(seed).permutation(len(sizes))
+    counts = dict.fromkeys(SPLITS, 0)
+    total = int(sizes.sum())
+    assigned = {}
+    open_splits = [s for s in SPLITS if targets[s] > 0]
+    for i in order:
+        group, size = sizes.index[i], int(sizes.iloc[i])
+        # The split whose share is furthest below its target; ties go to the earlier split.
+        split = max(open_splits, key=lambda s: (targets[s] - counts[s] / total) / targets[s])
+        assigned[group] = split
+        counts[split] += size
+    return assigned
 
 
 def assign_splits(
@@ -46,44 +82,45 @@ def assign_splits(
     seed: int = 0,
     group_by: str = "auto",
     min_chapters: int = 10,
+    speakers: Mapping[str, str] | None = None,
+    min_speakers: int = 10,
 ) -> tuple[pd.DataFrame, str]:
     """Assign every utterance to a split.
 
-    Returns ``(table, unit)``: the table has columns ``utt_id, chapter, split`` (sorted by
-    utt_id) and ``unit`` says what was kept whole (``"chapter"`` or ``"utterance"``).
-    ``group_by="auto"`` uses chapters when there are at least ``min_chapters`` of them.
+    Returns ``(table, unit)``: the table has columns ``utt_id, speaker, chapter, split`` (sorted
+    by utt_id) and ``unit`` says what was kept whole (``"speaker"``, ``"chapter"`` or
+    ``"utterance"``). ``group_by="auto"`` keeps speakers whole when there are at least
+    ``min_speakers``, else chapters when every id has one and there are at least
+    ``min_chapters``, else utterances. With several speakers but fewer than that, each
+    speaker's groups are assigned on their own, so that every split holds each speaker in its
+    share (``speakers``: utterance -> speaker; default one speaker).
     """
     ids = sorted(set(map(str, utt_ids)))
     if not ids:
         raise ValueError("no utterances to split")
+    speaker = [str((speakers or {}).get(u, "")) for u in ids]
     chapters = [chapter_of(u) for u in ids]
-    n_chapters = len(set(chapters))
-    if group_by == "auto":
-        unit = "chapter" if n_chapters >= min_chapters else "utterance"
-    elif group_by in ("chapter", "utterance"):
-        unit = group_by
-    else:
-        raise ValueError(f"group_by must be auto, chapter or utterance, not {group_by!r}")
-    if unit == "chapter" and n_chapters < len([s for s in SPLITS if fractions.get(s, 0) > 0]):
+    n_speakers = len(set(speaker))
+    unit = _unit(group_by, n_speakers, chapters, min_chapters, min_speakers)
+    groups = {"speaker": speaker, "chapter": chapters, "utterance": ids}[unit]
+    needed = len([s for s in SPLITS if fractions.get(s, 0) > 0])
+    if len(set(groups)) < needed:
         raise ValueError(
-            f"only {n_chapters} chapters: too few to keep chapters whole across the splits"
+            f"only {len(set(groups))} {unit}s: too few to keep each {unit} whole across the splits"
         )
-    groups = chapters if unit == "chapter" else ids
-    sizes = pd.Series(groups).value_counts().sort_index()
-    order = np.random.default_rng(seed).permutation(len(sizes))
     targets = {s: float(fractions.get(s, 0.0)) for s in SPLITS}
-    counts = dict.fromkeys(SPLITS, 0)
-    assigned: dict[str, str] = {}
-    total = len(ids)
-    for i in order:
-        group, size = sizes.index[i], int(sizes.iloc[i])
-        open_splits = [s for s in SPLITS if targets[s] > 0]
-        # The split whose share is furthest below its target; ties go to the earlier split.
-        split = max(open_splits, key=lambda s: (targets[s] - counts[s] / total) / targets[s])
-        assigned[group] = split
-        counts[split] += size
+    frame = pd.DataFrame({"group": groups, "speaker": speaker})
+    strata = [frame] if unit == "speaker" else [g for _, g in frame.groupby("speaker")]
+    assigned: dict = {}
+    for stratum in strata:
+        assigned |= _greedy(stratum["group"].value_counts().sort_index(), targets, seed)
     table = pd.DataFrame(
-        {"utt_id": ids, "chapter": chapters, "split": [assigned[g] for g in groups]}
+        {
+            "utt_id": ids,
+            "speaker": speaker,
+            "chapter": [c or "" for c in chapters],
+            "split": [assigned[g] for g in groups],
+        }
     )
     return table, unit
 

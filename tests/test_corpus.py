@@ -84,5 +84,23 @@ def test_metadata_parsing(tmp_path):
     path = tmp_path / "metadata.csv"
     path.write_text("A-1|Text one|text one\nA-2|Only text\n|no id\nA-1|dup|dup\n\n", "utf-8")
     lines, bad = read_metadata(path)
-    assert [(m.utt_id, m.normalized) for m in lines] == [("A-1", "text one"), ("A-2", "Only text")]
-    assert [b[0] for b in bad] == ["line 3", "A-1"]
+    # an id on two lines is ambiguous: neither is used, and it is only a reject
+    assert [(m.utt_id, m.normalized) for m in lines] == [("A-2", "Only text")]
+    assert bad == [
+        ("line 3", "metadata line without a clip id"),
+        ("A-1", "clip id on several metadata lines (1, 4); none is used"),
+    ]
+
+
+def test_a_line_that_is_not_utf8_is_rejected_with_its_number_and_speakers_are_read(tmp_path):
+    path = tmp_path / "metadata.csv"
+    path.write_bytes(
+        "B-1|Caf\u00e9|cafe|anna\n".encode() + b"B-2|Caf\xe9|cafe\n" + b"B-3|Three|three\n"
+    )
+    lines, bad = read_metadata(path)
+    assert [(m.utt_id, m.text, m.speaker) for m in lines] == [
+        ("B-1", "Caf\u00e9", "anna"),
+        ("B-3", "Three", None),
+    ]
+    assert len(bad) == 1 and bad[0][0] == "B-2"
+    assert bad[0][1].startswith("metadata line 2 is not UTF-8")

@@ -8,6 +8,7 @@ from spectrocam.report.page import ExperimentResults, summary_page, write_summar
 
 SETTINGS = {
     "run": "tiny",
+    "corpus": "ljspeech_mini",
     "backend": "textgrids",
     "model": {"arch": "resnet18", "weights": "scratch", "freq_stride": 32, "time_stride": 32},
     "training": {"epochs": 2, "lr": 3e-4, "batch_size": 8},
@@ -82,7 +83,7 @@ def test_the_page_has_a_summary_a_section_per_experiment_and_the_formants():
         "Summary",
         "vowels_4k",
         "voicing_4k",
-        "Formants: LJSpeech against Hillenbrand et al. (1995) women",
+        "Formants: ljspeech_mini against Hillenbrand et al. (1995) women",
     ]
     intro = sections[0][1]
     assert "0.625" in intro and "0.900" in intro and "1.50 [1.20, 1.90]" in intro

@@ -43,3 +43,34 @@ def test_class_balance_counts_every_segment():
     assert got["train", "IY"] == 2 and got["train", "UW"] == 1 and got["train", "AE"] == 0
     assert got["test", "UW"] == 1 and got["unassigned", "IY"] == 1
     assert balance["n_segments"].sum() == len(segments)
+
+
+def test_many_speakers_are_each_kept_on_one_side():
+    ids = [f"S{s:02d}_{i:03d}" for s in range(12) for i in range(20 + s)]
+    speakers = {u: u.split("_")[0] for u in ids}
+    table, unit = assign_splits(ids, FRACTIONS, seed=1, speakers=speakers)
+    assert unit == "speaker"
+    assert table.groupby("speaker")["split"].nunique().max() == 1
+    assert set(table["split"]) == set(FRACTIONS)
+    assert (table["chapter"] == "").all()  # these ids have no chapter
+
+
+def test_two_speakers_are_split_on_their_own_so_every_split_holds_both():
+    ids = [f"LJ001-{i:04d}" for i in range(60)] + [f"LJ001-{i:04d}b" for i in range(40)]
+    speakers = {u: "copy" if u.endswith("b") else "original" for u in ids}
+    table, unit = assign_splits(ids, FRACTIONS, speakers=speakers)
+    assert unit == "utterance"
+    per_speaker = table.groupby(["speaker", "split"]).size().unstack()
+    assert (per_speaker > 0).all().all()  # each speaker in every split
+    assert per_speaker.loc["original", "train"] == pytest.approx(0.7 * 60, abs=1)
+    assert per_speaker.loc["copy", "test"] == pytest.approx(0.15 * 40, abs=1)
+    with pytest.raises(ValueError, match="too few"):
+        assign_splits(ids, FRACTIONS, group_by="speaker", speakers=speakers)
+
+
+def test_ids_without_a_chapter_are_never_split_by_chapter():
+    ids = [f"clip{i}" for i in range(30)]
+    table, unit = assign_splits(ids, FRACTIONS, min_chapters=3)
+    assert unit == "utterance"
+    with pytest.raises(ValueError, match="no chapter"):
+        assign_splits(ids, FRACTIONS, group_by="chapter")

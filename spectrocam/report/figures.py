@@ -98,6 +98,7 @@ def plot_profiles(
     measured: Mapping[str, Sequence[float]] | None = None,
     reference: Mapping[str, Sequence[float]] | None = None,
     hz_per_cell: float | None = None,
+    corpus: str = "measured",
 ) -> None:
     """One panel per class: mean CAM profile, measured formant means (solid) and reference
     means (dashed)."""
@@ -114,7 +115,8 @@ def plot_profiles(
         ax.set_yticks([])
         for k, f in enumerate((measured or {}).get(name, []), start=1):
             if np.isfinite(f):
-                ax.axvline(f, color="C3", lw=1, label="LJSpeech mean F1-F3" if k == 1 else None)
+                label = f"{corpus} mean F1-F3" if k == 1 else None
+                ax.axvline(f, color="C3", lw=1, label=label)
         for k, f in enumerate((reference or {}).get(name, []), start=1):
             if np.isfinite(f):
                 ax.axvline(
@@ -292,6 +294,7 @@ def plot_method_profiles(
     hz_per_cell: Mapping[str, float],
     measured: Mapping[str, Sequence[float]] | None = None,
     reference: Mapping[str, Sequence[float]] | None = None,
+    corpus: str = "measured",
 ) -> None:
     """Classes in rows, methods in columns: each method's mean profile of the true class, with
     the measured (solid) and reference (dashed) formant means."""
@@ -326,7 +329,7 @@ def plot_method_profiles(
     for ax in axes[-1]:
         ax.set_xlabel("Hz", fontsize=7)
     fig.suptitle(
-        f"{title}: mean profile per method and class (red: LJSpeech F1-F3, dashed: "
+        f"{title}: mean profile per method and class (red: {corpus} F1-F3, dashed: "
         "Hillenbrand women)",
         fontsize=9,
     )

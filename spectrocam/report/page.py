@@ -162,12 +162,19 @@ def run_intro(settings: dict, splits: dict, alignment: dict, rows: list[dict]) -
     """The page's first section: what ran, and one row per experiment."""
     model, training = settings["model"], settings["training"]
     return (
-        f"<p>Run <b>{settings['run']}</b>: {alignment['aligned_utterances']} aligned clips "
-        f"({settings['backend']}); splits by {splits['unit']} {splits['utterances']}; model "
+        f"<p>Run <b>{settings['run']}</b>: {alignment['aligned_utterances']} aligned clips of "
+        f"{settings['corpus']} ({settings['backend']}), "
+        f"{_speakers(splits)}; splits by {splits['unit']} {splits['utterances']}; model "
         f"{model['arch']} ({model['weights']} weights, strides {model['freq_stride']} rows x "
         f"{model['time_stride']} frames), {training['epochs']} epochs, Adam lr "
         f"{training['lr']:g}, batch {training['batch_size']}.</p>" + html_table(pd.DataFrame(rows))
     )
+
+
+def _speakers(splits: dict) -> str:
+    per_split = splits.get("speakers") or {}
+    n = max(per_split.values(), default=1)
+    return "one speaker" if n <= 1 else f"speakers per split {per_split}"
 
 
 def alignment_note(agreement: dict) -> str:
@@ -204,9 +211,9 @@ def summary_page(
 ) -> tuple[list[tuple[str, str]], dict]:
     """The page's ``(heading, html)`` sections and the run's headline figures.
 
-    ``settings`` holds ``run``, ``backend``, ``model`` (arch, weights, freq_stride,
-    time_stride), ``training`` (epochs, lr, batch_size) and ``agreement`` (window_hz,
-    bootstrap)."""
+    ``settings`` holds ``run``, ``corpus`` (its name), ``backend``, ``model`` (arch, weights,
+    freq_stride, time_stride), ``training`` (epochs, lr, batch_size) and ``agreement``
+    (window_hz, bootstrap)."""
     headline, rows, sections = {}, [], []
     for r in experiments:
         headline[r.name] = experiment_headline(r)
@@ -220,7 +227,7 @@ def summary_page(
         ("Summary", intro),
         *sections,
         (
-            "Formants: LJSpeech against Hillenbrand et al. (1995) women",
+            f"Formants: {settings['corpus']} against Hillenbrand et al. (1995) women",
             formant_section(formant_summary, formants),
         ),
     ]

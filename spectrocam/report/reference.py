@@ -51,7 +51,7 @@ def hillenbrand_women_means(path: str | Path) -> pd.DataFrame:
 
 
 def formant_comparison(formants: pd.DataFrame, hillenbrand: pd.DataFrame | None) -> pd.DataFrame:
-    """Measured LJSpeech means (and sds, NaN counts) per vowel beside Hillenbrand's women."""
+    """Measured means (and sds, NaN counts) per vowel beside Hillenbrand's women."""
     vowel = formants["phone"].astype(str).map(strip_stress)
     rows = []
     for name, g in formants.groupby(vowel):

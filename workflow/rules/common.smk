@@ -84,6 +84,12 @@ def corpus_dir():
     return config["corpus"]["dir"] or DOWNLOADED_CORPUS
 
 
+# The corpus's name in the report, and its one speaker's when metadata.csv names none.
+CORPUS_NAME = config["corpus"]["name"] or os.path.basename(
+    os.path.normpath(os.path.abspath(corpus_dir()))
+)
+
+
 def get_corpus_input(wildcards):
     inputs = {}
     if config["corpus"]["dir"]:
@@ -139,8 +145,12 @@ def summary_settings():
     """The settings the summary page states (and only those, so that no other change reruns it)."""
     return {
         "run": config["run"],
+        "corpus": CORPUS_NAME,
         "backend": BACKEND,
-        "model": {k: config["model"][k] for k in ("arch", "weights", "freq_stride", "time_stride")},
+        "model": {
+            k: config["model"][k]
+            for k in ("arch", "weights", "freq_stride", "time_stride")
+        },
         "training": {k: config["training"][k] for k in ("epochs", "lr", "batch_size")},
         "agreement": {k: config["agreement"][k] for k in ("window_hz", "bootstrap")},
     }

@@ -47,6 +47,7 @@ rule validate_corpus:
         ENV
     params:
         corpus_dir=corpus_dir(),
+        corpus_name=CORPUS_NAME,
         sample_rate_hz=config["corpus"]["sample_rate_hz"],
         min_duration_s=config["corpus"]["min_duration_s"],
     script:

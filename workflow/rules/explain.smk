@@ -19,6 +19,7 @@ rule formants:
         mem_mb=4000,
     params:
         formants=FormantConfig.pick(config["formants"]),
+        speakers=config["corpus"]["speakers"],
         vowels=sorted(experiment_vowels(config)),
     script:
         "../scripts/measure_formants.py"

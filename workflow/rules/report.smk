@@ -45,6 +45,7 @@ rule report_experiment:
     params:
         examples=config["report"]["examples"],
         hillenbrand=config["report"]["hillenbrand"],
+        corpus=CORPUS_NAME,
         description=lambda wildcards: config["experiments"][wildcards.experiment][
             "description"
         ],
@@ -84,6 +85,7 @@ rule report_methods:
         ENV
     params:
         hillenbrand=config["report"]["hillenbrand"],
+        corpus=CORPUS_NAME,
     script:
         "../scripts/report_methods.py"
 

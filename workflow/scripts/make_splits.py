@@ -9,7 +9,13 @@ with job(smk) as log:
     cfg = SplitConfig.from_config(smk.params.splits)
     clips = read_text_table(smk.input.clips)
     table, unit = assign_splits(
-        clips["utt_id"], cfg.fractions, cfg.seed, cfg.group_by, cfg.min_chapters
+        clips["utt_id"],
+        cfg.fractions,
+        cfg.seed,
+        cfg.group_by,
+        cfg.min_chapters,
+        speakers=dict(zip(clips["utt_id"], clips["speaker"], strict=True)),
+        min_speakers=cfg.min_speakers,
     )
     counts = table["split"].value_counts().to_dict()
     summary = {
@@ -17,7 +23,8 @@ with job(smk) as log:
         "seed": cfg.seed,
         "fractions": dict(cfg.fractions),
         "utterances": counts,
-        "chapters": table.groupby("split")["chapter"].nunique().to_dict(),
+        "chapters": table[table.chapter != ""].groupby("split")["chapter"].nunique().to_dict(),
+        "speakers": table.groupby("split")["speaker"].nunique().to_dict(),
     }
     log.info("split by %s: %s", unit, counts)
     write_json(summary, smk.output.summary)

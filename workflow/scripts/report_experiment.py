@@ -34,7 +34,16 @@ with job(smk) as log:
     measured, ref = formant_lines(formants, read_classes(smk.input.segments), reference)
     hz_per_cell = float(maps.method_attrs("cam")["hz_per_cell"])
     profiles = class_profiles(maps, "cam", "true")
-    plot_profiles(profiles, maps.freqs_hz, smk.output.profiles, title, measured, ref, hz_per_cell)
+    plot_profiles(
+        profiles,
+        maps.freqs_hz,
+        smk.output.profiles,
+        title,
+        measured,
+        ref,
+        hz_per_cell,
+        smk.params.corpus,
+    )
     plot_examples(maps, spectrograms, smk.output.examples, title, examples, formants)
 
     summary = read_table(smk.input.agreement)

@@ -1,4 +1,4 @@
-"""Rule report_formants: measured LJSpeech formant means beside Hillenbrand's women."""
+"""Rule report_formants: the measured formant means beside Hillenbrand's women."""
 
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job

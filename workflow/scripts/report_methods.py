@@ -24,7 +24,14 @@ with job(smk) as log:
     reference = hillenbrand_women_means(smk.params.hillenbrand) if smk.params.hillenbrand else None
     measured, ref = formant_lines(formants, classes, reference)
     plot_method_profiles(
-        profiles, maps.freqs_hz, smk.output.profiles, name, hz_per_cell, measured, ref
+        profiles,
+        maps.freqs_hz,
+        smk.output.profiles,
+        name,
+        hz_per_cell,
+        measured,
+        ref,
+        smk.params.corpus,
     )
 
     # The vowel chart: every measured vowel of the classes, by class.

@@ -13,6 +13,7 @@ with job(smk) as log:
         sample_rate_hz=smk.params.sample_rate_hz,
         min_duration_s=smk.params.min_duration_s,
         clip_ids=clip_ids,
+        corpus_name=smk.params.corpus_name,
     )
     write_table(rejects, smk.output.rejects)
     write_table(clips, smk.output.clips)

@@ -119,10 +119,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.aligner == "pocketsphinx":
         from spectrocam import pocketsphinx_align as psa
+        from spectrocam.pocketsphinx_batch import align_clips
 
         shift_s = psa.BOUNDARY_SHIFT_S if args.shift_ms is None else args.shift_ms / 1000
         t1 = time.monotonic()
-        hyp, counts = psa.align_clips(clips, threads=args.threads, progress=True, shift_s=shift_s)
+        hyp, counts = align_clips(clips, threads=args.threads, progress=True, shift_s=shift_s)
         align_s = time.monotonic() - t1
         source = f"pocketsphinx (shift {1000 * shift_s:.1f} ms, {args.threads} worker(s))"
         if args.save_phones:

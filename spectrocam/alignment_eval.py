@@ -25,6 +25,8 @@ Vowel intervals
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -139,105 +141,161 @@ def compare_alignments(
         vowel_classes = DEFAULT_VOWEL_CLASSES
     phone_class = {p: name for name, phones in vowel_classes.items() for p in phones}
     tolerances = np.asarray(tolerances_s, dtype=float)
-
     refs = _sorted_utterances(reference)
     hyps = _sorted_utterances(hypothesis)
+
+    tally = _Tally(
+        matched=np.zeros(len(tolerances), dtype=np.int64),
+        vowel_iou={name: [] for name in vowel_classes},
+    )
+    for utt_id, ref in refs.items():
+        ref_phones, hyp_phones = _utterance_phones(ref), _utterance_phones(hyps.get(utt_id))
+        tally.n_boundaries += 2 * len(ref_phones.labels)
+        _match_boundaries(tally, ref_phones, hyp_phones, tolerances)
+        _match_vowels(tally, ref_phones, hyp_phones, phone_class)
+
+    return {
+        "utterances": _utterance_summary(refs, hyps),
+        "phones": {
+            "reference": int(len(reference)),
+            "hypothesis": int(len(hypothesis)),
+            "label_matched": tally.label_matched,
+        },
+        "boundaries": _boundary_summary(tolerances, tally.matched, tally.n_boundaries),
+        "offset_s": _offset_summary(tally.offsets_start, tally.offsets_end),
+        "vowels": _vowel_summary(tally.vowel_iou),
+    }
+
+
+class _Phones(NamedTuple):
+    """One utterance's phones in time order: stress-free labels, start and end times (seconds)."""
+
+    labels: list[str]
+    start_s: np.ndarray
+    end_s: np.ndarray
+
+
+@dataclass
+class _Tally:
+    """Running totals of :func:`compare_alignments` over the utterances (times in seconds)."""
+
+    matched: np.ndarray  # reference boundaries matched within each tolerance
+    vowel_iou: dict[str, list[float | None]]  # per vowel class: best IoU, None if not found
+    n_boundaries: int = 0
+    label_matched: int = 0
+    offsets_start: list[float] = field(default_factory=list)
+    offsets_end: list[float] = field(default_factory=list)
+
+
+def _utterance_phones(utt: pd.DataFrame | None) -> _Phones:
+    """Stress-free labels and start/end times (seconds) of one utterance's phones, in time
+    order; empty when the utterance is missing (``None``)."""
+    if utt is None:
+        return _Phones([], np.zeros(0), np.zeros(0))
+    labels = [strip_stress(p) for p in utt["phone"].astype(str)]
+    return _Phones(labels, utt["start_s"].to_numpy(float), utt["end_s"].to_numpy(float))
+
+
+def _match_boundaries(tally: _Tally, ref: _Phones, hyp: _Phones, tolerances: np.ndarray) -> None:
+    """Pair one utterance's phones (:func:`align_sequences`) and add, for the same-label pairs,
+    their count, their boundary offsets hyp - ref (seconds) and the reference boundaries matched
+    within each tolerance (seconds) to ``tally``."""
+    (r_lab, r_start, r_end), (h_lab, h_start, h_end) = ref, hyp
+    if not h_lab:
+        return
+    path = align_sequences(r_lab, h_lab, (r_start + r_end) / 2, (h_start + h_end) / 2)
+    pairs = [(i, j) for i, j in path if i is not None and j is not None]
+    pairs = [(i, j) for i, j in pairs if r_lab[i] == h_lab[j]]
+    tally.label_matched += len(pairs)
+    if not pairs:
+        return
+    ri = np.array([p[0] for p in pairs])
+    hj = np.array([p[1] for p in pairs])
+    d_start = h_start[hj] - r_start[ri]
+    d_end = h_end[hj] - r_end[ri]
+    tally.offsets_start.extend(d_start.tolist())
+    tally.offsets_end.extend(d_end.tolist())
+    for d in (d_start, d_end):
+        # Tiny slack: times on a 10 ms grid should not miss by float rounding.
+        tally.matched += (np.abs(d)[None, :] <= tolerances[:, None] + 1e-9).sum(axis=1)
+
+
+def _match_vowels(tally: _Tally, ref: _Phones, hyp: _Phones, phone_class: dict[str, str]) -> None:
+    """Append to ``tally.vowel_iou`` the best IoU (None: not found) of each reference vowel
+    interval of one utterance with the hypothesis intervals of its class (times in seconds)."""
+    (r_lab, r_start, r_end), (h_lab, h_start, h_end) = ref, hyp
+    h_class = np.array([phone_class.get(p, "") for p in h_lab], dtype=object)
+    for k, lab in enumerate(r_lab):
+        cls = phone_class.get(lab)
+        if cls is None:
+            continue
+        sel = h_class == cls if len(h_lab) else np.zeros(0, bool)
+        cand = np.stack([h_start[sel], h_end[sel]], axis=1) if sel.any() else np.zeros((0, 2))
+        tally.vowel_iou[cls].append(_best_iou((r_start[k], r_end[k]), cand))
+
+
+def _share(k: int | float, n: int) -> float | None:
+    """``k / n`` as a float, ``None`` when there is nothing to share (``n`` = 0)."""
+    return float(k) / n if n else None
+
+
+def _median(x: list[float] | np.ndarray) -> float | None:
+    """Median of ``x`` (in its units), ``None`` when ``x`` is empty."""
+    return float(np.median(x)) if len(x) else None
+
+
+def _utterance_summary(refs: dict[str, pd.DataFrame], hyps: dict[str, pd.DataFrame]) -> dict:
+    """The ``utterances`` part of the result: utterance counts on each side and in both."""
     only_ref = sorted(set(refs) - set(hyps))
     only_hyp = sorted(set(hyps) - set(refs))
+    return {
+        "reference": len(refs),
+        "hypothesis": len(hyps),
+        "compared": len(refs) - len(only_ref),
+        "only_in_reference": len(only_ref),
+        "only_in_hypothesis": len(only_hyp),
+        "only_in_reference_ids": only_ref,
+    }
 
-    n_boundaries = 0
-    matched = np.zeros(len(tolerances), dtype=np.int64)
-    offsets_start: list[float] = []
-    offsets_end: list[float] = []
-    label_matched = 0
-    vowel_iou: dict[str, list[float | None]] = {name: [] for name in vowel_classes}
 
-    for utt_id, ref in refs.items():
-        r_lab = [strip_stress(p) for p in ref["phone"].astype(str)]
-        r_start = ref["start_s"].to_numpy(float)
-        r_end = ref["end_s"].to_numpy(float)
-        n_boundaries += 2 * len(r_lab)
-        hyp = hyps.get(utt_id)
-        if hyp is None:
-            h_lab: list[str] = []
-            h_start = h_end = np.zeros(0)
-        else:
-            h_lab = [strip_stress(p) for p in hyp["phone"].astype(str)]
-            h_start = hyp["start_s"].to_numpy(float)
-            h_end = hyp["end_s"].to_numpy(float)
+def _boundary_summary(tolerances: np.ndarray, matched: np.ndarray, n_boundaries: int) -> dict:
+    """The ``boundaries`` part of the result: matched count and share per tolerance (seconds)."""
+    return {
+        "n": n_boundaries,
+        "within": [
+            {"tol_s": float(t), "matched": int(k), "share": _share(int(k), n_boundaries)}
+            for t, k in zip(tolerances, matched, strict=True)
+        ],
+    }
 
-        if h_lab:
-            path = align_sequences(r_lab, h_lab, (r_start + r_end) / 2, (h_start + h_end) / 2)
-            pairs = [(i, j) for i, j in path if i is not None and j is not None]
-            pairs = [(i, j) for i, j in pairs if r_lab[i] == h_lab[j]]
-            label_matched += len(pairs)
-            if pairs:
-                ri = np.array([p[0] for p in pairs])
-                hj = np.array([p[1] for p in pairs])
-                d_start = h_start[hj] - r_start[ri]
-                d_end = h_end[hj] - r_end[ri]
-                offsets_start.extend(d_start.tolist())
-                offsets_end.extend(d_end.tolist())
-                for d in (d_start, d_end):
-                    # Tiny slack: times on a 10 ms grid should not miss by float rounding.
-                    matched += (np.abs(d)[None, :] <= tolerances[:, None] + 1e-9).sum(axis=1)
 
-        h_class = np.array([phone_class.get(p, "") for p in h_lab], dtype=object)
-        for k, lab in enumerate(r_lab):
-            cls = phone_class.get(lab)
-            if cls is None:
-                continue
-            sel = h_class == cls if len(h_lab) else np.zeros(0, bool)
-            cand = np.stack([h_start[sel], h_end[sel]], axis=1) if sel.any() else np.zeros((0, 2))
-            vowel_iou[cls].append(_best_iou((r_start[k], r_end[k]), cand))
-
-    def share(k: int | float, n: int) -> float | None:
-        return float(k) / n if n else None
-
-    def median(x: list[float] | np.ndarray) -> float | None:
-        return float(np.median(x)) if len(x) else None
-
+def _offset_summary(offsets_start: list[float], offsets_end: list[float]) -> dict:
+    """The ``offset_s`` part of the result: medians and mean absolute value of the offsets
+    hyp - ref (seconds) of the same-label boundaries."""
     offsets = np.array(offsets_start + offsets_end)
+    return {
+        "n": int(offsets.size),
+        "median": _median(offsets),
+        "median_start": _median(offsets_start),
+        "median_end": _median(offsets_end),
+        "mean_abs": float(np.mean(np.abs(offsets))) if offsets.size else None,
+    }
+
+
+def _vowel_summary(vowel_iou: dict[str, list[float | None]]) -> dict:
+    """The ``vowels`` part of the result: per class the reference intervals, how many (and what
+    share) were found, and the mean IoU over the found ones and over all (unitless)."""
     vowels = {}
     for name, ious in vowel_iou.items():
         found = [x for x in ious if x is not None]
         vowels[name] = {
             "n": len(ious),
             "found": len(found),
-            "found_share": share(len(found), len(ious)),
+            "found_share": _share(len(found), len(ious)),
             "iou_mean": float(np.mean(found)) if found else None,
-            "iou_mean_all": share(sum(found), len(ious)),
+            "iou_mean_all": _share(sum(found), len(ious)),
         }
-    return {
-        "utterances": {
-            "reference": len(refs),
-            "hypothesis": len(hyps),
-            "compared": len(refs) - len(only_ref),
-            "only_in_reference": len(only_ref),
-            "only_in_hypothesis": len(only_hyp),
-            "only_in_reference_ids": only_ref,
-        },
-        "phones": {
-            "reference": int(len(reference)),
-            "hypothesis": int(len(hypothesis)),
-            "label_matched": label_matched,
-        },
-        "boundaries": {
-            "n": n_boundaries,
-            "within": [
-                {"tol_s": float(t), "matched": int(k), "share": share(int(k), n_boundaries)}
-                for t, k in zip(tolerances, matched, strict=True)
-            ],
-        },
-        "offset_s": {
-            "n": int(offsets.size),
-            "median": median(offsets),
-            "median_start": median(offsets_start),
-            "median_end": median(offsets_end),
-            "mean_abs": float(np.mean(np.abs(offsets))) if offsets.size else None,
-        },
-        "vowels": vowels,
-    }
+    return vowels
 
 
 def _pct(x: float | None) -> str:

@@ -48,42 +48,19 @@ Failures
     A clip that cannot be aligned (no words, digital silence, audio shorter than 3 frames per
     phone, no path through the word alignment, as for noise or silence, or an implausible result:
     mean acoustic score per frame below ``min_score_per_frame``, as for a wrong transcript)
-    raises :class:`AlignmentFailed` in :func:`align_clip`; :func:`align_clips` records it in
-    ``counts.unaligned`` and carries on.
-
-Workers
-    :func:`align_clips` runs ``threads`` spawned worker processes (``threads`` = 1: in the calling
-    process), each with one decoder kept in a per-process cache, and logs progress every
-    ``progress_every`` clips (logger ``spectrocam.pocketsphinx_align``; with ``progress=True`` and
-    no logging configured, a line goes to stderr). A worker that dies (e.g. a crash in the C
-    library) does not hang or stop the run: the clips it may have held are retried one at a time
-    and the one that crashes again is reported as unaligned.
+    raises :class:`AlignmentFailed` in :func:`align_clip`;
+    :func:`spectrocam.pocketsphinx_batch.align_clips`, which aligns a table of clips in worker
+    processes, records it in ``counts.unaligned`` and carries on.
 """
 
 from __future__ import annotations
 
-import logging
-import multiprocessing as mp
-import os
-import sys
-import time
-from collections import deque
-from collections.abc import Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
-from spectrocam.alignment import (
-    ARPABET_PHONES,
-    SILENCE_LABELS,
-    AlignmentCounts,
-    phone_table,
-    strip_stress,
-)
-from spectrocam.corpus import load_audio
+from spectrocam.alignment import ARPABET_PHONES, SILENCE_LABELS, strip_stress
 from spectrocam.lexicon import guess_pronunciation, load_cmudict
 from spectrocam.text import words_from_transcript
 
@@ -95,10 +72,7 @@ __all__ = [
     "AlignmentFailed",
     "ClipAlignment",
     "align_clip",
-    "align_clips",
 ]
-
-log = logging.getLogger(__name__)
 
 SAMPLE_RATE_HZ = 16000
 # See the module docstring ("Timing correction"): half the 25.6 ms window plus a measured 3 ms
@@ -201,6 +175,11 @@ def _stressed(word: str, phones: list[str], guessed: set[str]) -> list[str]:
     return phones
 
 
+# One aligned word as copied out of pocketsphinx, times in frames:
+# (name, acoustic score, frames, [(phone, start frame, frames), ...]).
+_WordEntry = tuple[str, int, int, list[tuple[str, int, int]]]
+
+
 def _decode(decoder, pcm: bytes) -> None:
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)
@@ -241,13 +220,30 @@ def align_clip(
     decoder, guessed = _get_decoder(options)
     frate = float(decoder.config["frate"])
     _prepare_words(decoder, guessed, words)
+    _check_length(decoder, words, len(pcm16) / SAMPLE_RATE_HZ * frate, duration_s)
+    entries = _align_frames(decoder, words, pcm16.tobytes())
+    score = _score_per_frame(entries, min_score_per_frame)
+    result = ClipAlignment(phones=[], oov=[w for w in words if w in guessed], score_per_frame=score)
+    for word_name, _, _, phone_entries in entries:
+        _add_word(result, word_name, phone_entries, guessed, frate, shift_s, duration_s)
+    if not result.phones:
+        raise AlignmentFailed("alignment holds no phones")
+    return result if details else result.phones
+
+
+def _check_length(decoder, words: list[str], n_frames: float, duration_s: float) -> None:
+    """Raise :class:`AlignmentFailed` unless the audio's ``n_frames`` decoder frames give every
+    dictionary phone of ``words`` its 3 frames (``duration_s``, seconds: for the message)."""
     n_phones = sum(len((decoder.lookup_word(w) or "").split()) for w in words)
-    n_frames = len(pcm16) / SAMPLE_RATE_HZ * frate
     if n_frames < _MIN_FRAMES_PER_PHONE * n_phones:
         raise AlignmentFailed(
             f"audio too short for the transcript ({duration_s:.2f} s for {n_phones} phones)"
         )
-    pcm = pcm16.tobytes()
+
+
+def _align_frames(decoder, words: list[str], pcm: bytes) -> list[_WordEntry]:
+    """The word pass, then the phone pass over ``pcm`` (16 kHz int16 bytes). Returns the aligned
+    words (silences and fillers included) in time order, times in decoder frames."""
     try:
         decoder.set_align_text(" ".join(words))
         _decode(decoder, pcm)
@@ -261,9 +257,14 @@ def align_clip(
     if alignment is None:
         raise AlignmentFailed("no phone alignment")
     # Copy the alignment out at once: an entry is only valid while its iterator is current.
-    entries = [
+    return [
         (w.name, w.score, w.duration, [(p.name, p.start, p.duration) for p in w]) for w in alignment
     ]
+
+
+def _score_per_frame(entries: list[_WordEntry], min_score_per_frame: float) -> float:
+    """Mean acoustic score per aligned frame of ``entries``; raises :class:`AlignmentFailed`
+    when it is below ``min_score_per_frame`` (see :data:`MIN_SCORE_PER_FRAME`)."""
     n_aligned = sum(e[2] for e in entries)
     score = sum(e[1] for e in entries) / max(n_aligned, 1)
     if score < min_score_per_frame:
@@ -271,169 +272,43 @@ def align_clip(
             f"implausible alignment (acoustic score {score:.1f} per frame < "
             f"{min_score_per_frame}); transcript does not match the audio?"
         )
+    return score
 
-    result = ClipAlignment(phones=[], oov=[w for w in words if w in guessed], score_per_frame=score)
-    for word_name, _, _, phone_entries in entries:
-        name = word_name.split("(")[0]
-        if name in SILENCE_LABELS or name.startswith("[") or name.startswith("<"):
-            result.silences += 1
+
+def _add_word(
+    result: ClipAlignment,
+    word_name: str,
+    phone_entries: list[tuple[str, int, int]],
+    guessed: set[str],
+    frate: float,
+    shift_s: float,
+    duration_s: float,
+) -> None:
+    """Add one aligned word to ``result``: a silence or filler is only counted; a word's phones
+    (stress restored; times in frames at ``frate`` per second) become rows in seconds
+    (:func:`_phone_times`), except unknown phones and intervals clipped to nothing, which are
+    counted."""
+    name = word_name.split("(")[0]
+    if name in SILENCE_LABELS or name.startswith("[") or name.startswith("<"):
+        result.silences += 1
+        return
+    labels = _stressed(name, [p[0] for p in phone_entries], guessed)
+    for (_, start_fr, dur_fr), label in zip(phone_entries, labels, strict=True):
+        if strip_stress(label) not in ARPABET_PHONES:
+            result.unknown_phones += 1
             continue
-        labels = _stressed(name, [p[0] for p in phone_entries], guessed)
-        for (_, start_fr, dur_fr), label in zip(phone_entries, labels, strict=True):
-            if strip_stress(label) not in ARPABET_PHONES:
-                result.unknown_phones += 1
-                continue
-            start = min(max(start_fr / frate + shift_s, 0.0), duration_s)
-            end = min(max((start_fr + dur_fr) / frate + shift_s, 0.0), duration_s)
-            if end <= start:
-                result.clipped_intervals += 1
-                continue
-            result.phones.append((name, label, round(start, 6), round(end, 6)))
-    if not result.phones:
-        raise AlignmentFailed("alignment holds no phones")
-    return result if details else result.phones
+        start, end = _phone_times(start_fr, dur_fr, frate, shift_s, duration_s)
+        if end <= start:
+            result.clipped_intervals += 1
+            continue
+        result.phones.append((name, label, round(start, 6), round(end, 6)))
 
 
-# --- many clips ---------------------------------------------------------------------------------
-
-
-def _worker_init() -> None:
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
-
-
-def _align_task(
-    task: tuple[str, str, str, float, Mapping[str, object] | None, float],
-) -> tuple[str, ClipAlignment | None, str | None]:
-    utt_id, audio_path, text, shift_s, options, min_score = task
-    try:
-        audio, sr = load_audio(audio_path)
-        res = align_clip(
-            audio,
-            sr,
-            text,
-            shift_s=shift_s,
-            decoder_options=options,
-            min_score_per_frame=min_score,
-            details=True,
-        )
-        return utt_id, res, None
-    except AlignmentFailed as exc:
-        return utt_id, None, str(exc)
-    except Exception as exc:  # keep the run going; the clip is reported as unaligned
-        return utt_id, None, f"{type(exc).__name__}: {exc}"
-
-
-def _progress(message: str, progress: bool) -> None:
-    if not progress:
-        return
-    if log.isEnabledFor(logging.INFO) and logging.getLogger().handlers:
-        log.info(message)
-    else:
-        print(message, file=sys.stderr, flush=True)
-
-
-_CRASHED = "worker process crashed while aligning this clip"
-
-
-def _isolate(tasks: list[tuple]) -> Iterator[tuple[str, ClipAlignment | None, str | None]]:
-    """Run each task alone in a fresh one-worker pool, so that a crash names its clip."""
-    ctx = mp.get_context("spawn")
-    for task in tasks:
-        with ProcessPoolExecutor(1, mp_context=ctx, initializer=_worker_init) as executor:
-            try:
-                yield executor.submit(_align_task, task).result()
-            except BrokenProcessPool:
-                yield task[0], None, _CRASHED
-
-
-def _results(
-    tasks: list[tuple], threads: int
-) -> Iterator[tuple[str, ClipAlignment | None, str | None]]:
-    """Results of ``_align_task`` for every task, in completion order.
-
-    ``threads`` <= 1 aligns in this process. Otherwise ``threads`` spawned worker processes run
-    the tasks, at most two per worker in flight; if a worker dies (a crash inside the C library
-    would otherwise hang a pool), the clips in flight are retried one by one in fresh workers,
-    the one that crashes again is reported as unaligned, and the rest go on in a new pool.
-    """
-    if threads <= 1:
-        yield from map(_align_task, tasks)
-        return
-    ctx = mp.get_context("spawn")  # no fork of a process that may hold torch/BLAS threads
-    queue = deque(tasks)
-    while queue:
-        in_flight: dict = {}
-        executor = ProcessPoolExecutor(threads, mp_context=ctx, initializer=_worker_init)
-        try:
-            while queue or in_flight:
-                while queue and len(in_flight) < 2 * threads:
-                    task = queue.popleft()
-                    in_flight[executor.submit(_align_task, task)] = task
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    result = future.result()  # raises BrokenProcessPool if a worker died
-                    del in_flight[future]
-                    yield result
-        except BrokenProcessPool:
-            suspects = list(in_flight.values())
-            log.warning("a worker process died; retrying %d clips one by one", len(suspects))
-            executor.shutdown(wait=True, cancel_futures=True)
-            yield from _isolate(suspects)
-        finally:
-            executor.shutdown(wait=True, cancel_futures=True)
-
-
-def align_clips(
-    clips: pd.DataFrame,
-    threads: int = 1,
-    progress: bool = True,
-    *,
-    progress_every: int = 50,
-    shift_s: float = BOUNDARY_SHIFT_S,
-    decoder_options: Mapping[str, object] | None = None,
-    min_score_per_frame: float = MIN_SCORE_PER_FRAME,
-) -> tuple[pd.DataFrame, AlignmentCounts]:
-    """Align every clip of ``clips`` (columns ``utt_id``, ``audio_path``, ``text``,
-    ``duration_s``) with ``threads`` worker processes (``threads`` = 1: in this process).
-
-    Returns the phone table (:data:`~spectrocam.alignment.PHONE_COLUMNS`, times in seconds, in
-    the order of ``clips``) and the counts; a clip that cannot be aligned is listed in
-    ``counts.unaligned`` with the reason and does not stop the run. ``shift_s``,
-    ``decoder_options`` and ``min_score_per_frame`` are passed on to :func:`align_clip`.
-    """
-    threads = max(1, min(int(threads), os.cpu_count() or 1))
-    tasks = [
-        (str(u), str(p), str(t), float(shift_s), decoder_options, float(min_score_per_frame))
-        for u, p, t in zip(clips["utt_id"], clips["audio_path"], clips["text"], strict=True)
-    ]
-    counts = AlignmentCounts(utterances=len(tasks))
-    by_utt: dict[str, list[tuple]] = {}
-    t0 = time.monotonic()
-    for k, (utt_id, res, reason) in enumerate(_results(tasks, threads), start=1):
-        if res is None:
-            counts.unaligned[utt_id] = reason or "unknown failure"
-            log.warning("%s not aligned: %s", utt_id, reason)
-        else:
-            counts.aligned_utterances += 1
-            counts.silences += res.silences
-            counts.unknown_phones += res.unknown_phones
-            counts.clipped_intervals += res.clipped_intervals
-            counts.phones += len(res.phones)
-            for word in res.oov:
-                counts.add_oov(word)
-            by_utt[utt_id] = [(utt_id, *row) for row in res.phones]
-        if k % progress_every == 0 or k == len(tasks):
-            elapsed = time.monotonic() - t0
-            _progress(
-                f"pocketsphinx: aligned {k}/{len(tasks)} clips "
-                f"({len(counts.unaligned)} failed, {elapsed:.1f} s)",
-                progress,
-            )
-    rows = [row for task in tasks for row in by_utt.get(task[0], [])]
-    table = phone_table(rows)
-    return table, counts
+def _phone_times(
+    start_fr: int, dur_fr: int, frate: float, shift_s: float, duration_s: float
+) -> tuple[float, float]:
+    """Start and end (seconds) of a phone aligned at frame ``start_fr`` for ``dur_fr`` frames:
+    shifted by ``shift_s`` (see "Timing correction") and clipped to ``[0, duration_s]``."""
+    start = min(max(start_fr / frate + shift_s, 0.0), duration_s)
+    end = min(max((start_fr + dur_fr) / frate + shift_s, 0.0), duration_s)
+    return start, end

@@ -98,17 +98,58 @@ def build_store(
     are an error, since the phone table should only hold validated clips.
     """
     segments = select_segments(phones, experiment)
+    audio_paths = _audio_paths(segments, clips)
+    freqs = params.freqs_hz()
+    rows = band_rows(freqs, experiment.fmin_hz, experiment.fmax_hz)
+    n_frames = context_frames(context_s, params.hop_s_exact)
+    times_s = (np.arange(n_frames) - n_frames // 2) * params.hop_s_exact
+    attrs = _store_attrs(experiment, params, context_s, n_frames, extra_attrs)
+    groups = [(utt, g) for utt, g in segments.groupby("utt_id", sort=True)]
+    jobs = [_clip_job(audio_paths[utt], g, params, rows, n_frames, dtype) for utt, g in groups]
+    log.info(
+        "%s: %d segments from %d clips, %d rows (%g-%g Hz) x %d frames",
+        experiment.name,
+        len(segments),
+        len(groups),
+        rows.stop - rows.start,
+        freqs[rows][0],
+        freqs[rows][-1],
+        n_frames,
+    )
+    started = time.monotonic()
+    with SegmentStoreWriter(
+        out_path, len(segments), freqs[rows], times_s, experiment.class_names, dtype, attrs
+    ) as writer:
+        window_centres = _write_clips(
+            writer, groups, jobs, threads, experiment.name, progress_every_s, started
+        )
+    log.info("%s: wrote %s in %.1f s", experiment.name, out_path, time.monotonic() - started)
+    segments["window_centre_s"] = window_centres
+    return segments
+
+
+def _audio_paths(segments: pd.DataFrame, clips: pd.DataFrame) -> dict[str, str]:
+    """``utt_id -> audio_path`` from the clip table; raises ValueError when a clip of
+    ``segments`` is not in it."""
     audio_paths = dict(zip(clips["utt_id"], clips["audio_path"], strict=True))
     missing = sorted(set(segments["utt_id"]) - set(audio_paths))
     if missing:
         raise ValueError(
             f"{len(missing)} aligned clips are not in the clip table (first: {missing[:3]})"
         )
-    freqs = params.freqs_hz()
-    rows = band_rows(freqs, experiment.fmin_hz, experiment.fmax_hz)
-    n_frames = context_frames(context_s, params.hop_s_exact)
-    times_s = (np.arange(n_frames) - n_frames // 2) * params.hop_s_exact
-    attrs = {
+    return audio_paths
+
+
+def _store_attrs(
+    experiment: Experiment,
+    params: StftParams,
+    context_s: float,
+    n_frames: int,
+    extra_attrs: Mapping | None,
+) -> dict:
+    """The store's file attributes: experiment, band (Hz), STFT parameters (samples and
+    seconds), window length (seconds and frames), version, then ``extra_attrs``."""
+    return {
         "experiment": experiment.name,
         "classes": {k: list(v) for k, v in experiment.classes.items()},
         "fmin_hz": experiment.fmin_hz,
@@ -125,62 +166,61 @@ def build_store(
         "spectrocam_version": __version__,
         **dict(extra_attrs or {}),
     }
-    groups = [(utt, g) for utt, g in segments.groupby("utt_id", sort=True)]
-    jobs = [
-        (
-            audio_paths[utt],
-            ((g["start_s"] + g["end_s"]) / 2).to_numpy(),
-            params,
-            rows,
-            n_frames,
-            dtype,
+
+
+def _clip_job(
+    audio_path: str,
+    segs: pd.DataFrame,
+    params: StftParams,
+    rows: slice,
+    n_frames: int,
+    dtype: str,
+) -> tuple:
+    """The :func:`_clip_windows` arguments for one clip's segments ``segs``: windows centred on
+    each phone's midpoint (seconds), ``rows`` of the spectrogram, ``n_frames`` frames wide."""
+    centres_s = ((segs["start_s"] + segs["end_s"]) / 2).to_numpy()
+    return (audio_path, centres_s, params, rows, n_frames, dtype)
+
+
+def _segment_fields(segs: pd.DataFrame, window_centres_s: np.ndarray) -> dict[str, np.ndarray]:
+    """The per-segment fields of the store for one clip's segments (times in seconds)."""
+    return {
+        "phone_id": segs["phone_id"].to_numpy(),
+        "utt_id": segs["utt_id"].to_numpy(),
+        "word": segs["word"].fillna("").astype(str).to_numpy(),
+        "phone": segs["phone"].to_numpy(),
+        "start_s": segs["start_s"].to_numpy(),
+        "end_s": segs["end_s"].to_numpy(),
+        "window_centre_s": window_centres_s,
+    }
+
+
+def _write_clips(
+    writer: SegmentStoreWriter,
+    groups: list[tuple[str, pd.DataFrame]],
+    jobs: list[tuple],
+    threads: int,
+    name: str,
+    progress_every_s: float,
+    last_report: float,
+) -> np.ndarray:
+    """Cut every clip's windows (``threads`` > 1: in worker processes) and write them, clip by
+    clip in ``groups`` order, logging progress every ``progress_every_s`` seconds after the
+    monotonic time ``last_report``. Returns each segment's window centre (seconds)."""
+    window_centres = np.zeros(writer.n)
+    executor = ProcessPoolExecutor(threads) if threads > 1 else None
+    try:
+        results = (
+            executor.map(_clip_windows, jobs, chunksize=8) if executor else map(_clip_windows, jobs)
         )
-        for utt, g in groups
-    ]
-    log.info(
-        "%s: %d segments from %d clips, %d rows (%g-%g Hz) x %d frames",
-        experiment.name,
-        len(segments),
-        len(groups),
-        rows.stop - rows.start,
-        freqs[rows][0],
-        freqs[rows][-1],
-        n_frames,
-    )
-    window_centres = np.zeros(len(segments))
-    started = last = time.monotonic()
-    with SegmentStoreWriter(
-        out_path, len(segments), freqs[rows], times_s, experiment.class_names, dtype, attrs
-    ) as writer:
-        executor = ProcessPoolExecutor(threads) if threads > 1 else None
-        try:
-            results = (
-                executor.map(_clip_windows, jobs, chunksize=8)
-                if executor
-                else map(_clip_windows, jobs)
-            )
-            for k, ((_, g), (windows, centres)) in enumerate(zip(groups, results, strict=True)):
-                lo = writer.filled
-                writer.write(
-                    windows,
-                    g["label"].to_numpy(),
-                    {
-                        "phone_id": g["phone_id"].to_numpy(),
-                        "utt_id": g["utt_id"].to_numpy(),
-                        "word": g["word"].fillna("").astype(str).to_numpy(),
-                        "phone": g["phone"].to_numpy(),
-                        "start_s": g["start_s"].to_numpy(),
-                        "end_s": g["end_s"].to_numpy(),
-                        "window_centre_s": centres,
-                    },
-                )
-                window_centres[lo : writer.filled] = centres
-                if time.monotonic() - last >= progress_every_s:
-                    last = time.monotonic()
-                    log.info("%s: %d/%d clips", experiment.name, k + 1, len(groups))
-        finally:
-            if executor:
-                executor.shutdown(cancel_futures=True)
-    log.info("%s: wrote %s in %.1f s", experiment.name, out_path, time.monotonic() - started)
-    segments["window_centre_s"] = window_centres
-    return segments
+        for k, ((_, g), (windows, centres)) in enumerate(zip(groups, results, strict=True)):
+            lo = writer.filled
+            writer.write(windows, g["label"].to_numpy(), _segment_fields(g, centres))
+            window_centres[lo : writer.filled] = centres
+            if time.monotonic() - last_report >= progress_every_s:
+                last_report = time.monotonic()
+                log.info("%s: %d/%d clips", name, k + 1, len(groups))
+    finally:
+        if executor:
+            executor.shutdown(cancel_futures=True)
+    return window_centres

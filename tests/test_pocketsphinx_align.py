@@ -12,7 +12,8 @@ import soundfile as sf
 from spectrocam.alignment import ARPABET_PHONES, PHONE_COLUMNS, phones_from_textgrids, strip_stress
 from spectrocam.alignment_eval import compare_alignments
 from spectrocam.corpus import read_metadata
-from spectrocam.pocketsphinx_align import AlignmentFailed, align_clip, align_clips
+from spectrocam.pocketsphinx_align import AlignmentFailed, align_clip
+from spectrocam.pocketsphinx_batch import align_clips
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CORPUS = SHARED / "ljspeech_mini"

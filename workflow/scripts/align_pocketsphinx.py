@@ -2,7 +2,7 @@
 
 from spectrocam.io import read_text_table, write_json, write_table
 from spectrocam.jobs import job
-from spectrocam.pocketsphinx_align import align_clips
+from spectrocam.pocketsphinx_batch import align_clips
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

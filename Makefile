@@ -12,10 +12,18 @@ CORES ?= all
 # uv from PATH when it is there, else a pinned copy in .tools/ (installed with pip).
 UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 
-# The demo's corpus: $SPECTROCAM_CORPUS, else ../shared/data/ljspeech_mini when it exists,
-# else none, and the demo downloads the full corpus and keeps the demo's clip ids.
-DEMO_CORPUS := $(or $(SPECTROCAM_CORPUS),$(wildcard ../shared/data/ljspeech_mini))
+# The demo's corpus: $SPECTROCAM_CORPUS (all its clips, or those of $SPECTROCAM_CLIPS; reference
+# TextGrids only from $SPECTROCAM_REFERENCE), else ../shared/data/ljspeech_mini when it exists,
+# else none, and the demo downloads the full corpus; both keep the demo's clip ids.
+ifdef SPECTROCAM_CORPUS
+DEMO_CORPUS := $(SPECTROCAM_CORPUS)
+DEMO_CLIPS := $(SPECTROCAM_CLIPS)
+DEMO_REFERENCE := $(SPECTROCAM_REFERENCE)
+else
+DEMO_CORPUS := $(wildcard ../shared/data/ljspeech_mini)
+DEMO_CLIPS := $(or $(SPECTROCAM_CLIPS),config/demo_clips.txt)
 DEMO_REFERENCE := $(or $(SPECTROCAM_REFERENCE),$(wildcard ../shared/data/ljspeech_mini_mfa))
+endif
 DEMO_HILLENBRAND := $(or $(SPECTROCAM_HILLENBRAND),$(wildcard ../shared/data/hillenbrand1995/all_talkers.csv))
 DEMO_OVERRIDES := results/demo-overrides.yaml
 
@@ -35,11 +43,12 @@ env: $(if $(findstring $(TOOLS)/bin/uv,$(UV)),$(TOOLS)/bin/uv)
 
 demo: env
 	@mkdir -p results
-	@printf 'corpus:\n  dir: %s\nalignment:\n  reference_dir: %s\nreport:\n  hillenbrand: %s\n' \
+	@printf 'corpus:\n  dir: %s\n  clips: %s\nalignment:\n  reference_dir: %s\nreport:\n  hillenbrand: %s\n' \
 		"$(if $(DEMO_CORPUS),'$(DEMO_CORPUS)',null)" \
+		"$(if $(DEMO_CLIPS),'$(DEMO_CLIPS)',null)" \
 		"$(if $(DEMO_REFERENCE),'$(DEMO_REFERENCE)',null)" \
 		"$(if $(DEMO_HILLENBRAND),'$(DEMO_HILLENBRAND)',null)" > $(DEMO_OVERRIDES)
-	@echo "demo corpus: $(or $(DEMO_CORPUS),download the full corpus, keep config/demo_clips.txt)"
+	@echo "demo corpus: $(or $(DEMO_CORPUS),download the full corpus), clips: $(or $(DEMO_CLIPS),all)"
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml $(DEMO_OVERRIDES)
 
 lint:

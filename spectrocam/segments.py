@@ -31,7 +31,11 @@ from spectrocam.spectrogram import (
 )
 from spectrocam.store import SegmentStoreWriter
 
-__all__ = ["Experiment", "select_segments", "build_store"]
+__all__ = ["Experiment", "BANDWIDTH_SHARE", "bandwidth_warning", "select_segments", "build_store"]
+
+# An experiment's band must be covered by the audio up to this share of its top (the demo's
+# clips reach 10.7-10.9 kHz of the full band's 11,025 Hz: 0.97-0.99).
+BANDWIDTH_SHARE = 0.95
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,22 @@ class Experiment(Section):
     @property
     def class_names(self) -> list[str]:
         return list(self.classes)
+
+
+def bandwidth_warning(clips: pd.DataFrame, experiment: Experiment) -> str | None:
+    """A warning when the clips' median bandwidth (``clips.bandwidth_hz``) falls short of the
+    experiment's band: its top rows would hold no sound, only resampling's floor."""
+    if "bandwidth_hz" not in clips or clips.empty:
+        return None
+    median = float(clips["bandwidth_hz"].median())
+    if median >= BANDWIDTH_SHARE * experiment.fmax_hz:
+        return None
+    return (
+        f"{experiment.name}: the corpus's audio reaches {median:.0f} Hz (median over "
+        f"{len(clips)} clips; lowest {clips['bandwidth_hz'].min():.0f} Hz) but the experiment's "
+        f"band goes to {experiment.fmax_hz:g} Hz: everything above is empty (was the audio "
+        "recorded at a lower rate and resampled?). Lower the experiment's fmax_hz."
+    )
 
 
 def select_segments(phones: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:

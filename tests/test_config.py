@@ -99,3 +99,48 @@ def test_readme_documents_every_key():
         "\n<!-- config-table:end -->"
     )[0]
     assert table == markdown_table(), "README's configuration table is stale: regenerate it"
+
+
+def narrowband(**changes) -> dict:
+    """The demo's configuration for a corpus used at its own 8 kHz."""
+    config = load("demo.yaml")
+    config["corpus"]["sample_rate_hz"] = 8000
+    config["formants"] = {"max_formant_hz": 4000, "n_formants": 4}
+    for name in ("vowels_full",):
+        config["experiments"][name]["enabled"] = False
+    for key, value in changes.items():
+        config[key] = value
+    return config
+
+
+def test_a_disabled_experiment_is_not_checked():
+    config = validate_config(narrowband())  # vowels_full (to 11,025 Hz) is off
+    assert enabled_experiments(config) == ["vowels_4k", "voicing_4k"]
+    config = narrowband()
+    config["experiments"]["vowels_full"]["enabled"] = True
+    with pytest.raises(ConfigError, match="experiments.vowels_full.fmax_hz"):
+        validate_config(config)
+
+
+def test_too_many_formants_for_the_ceiling_is_refused_with_what_fits():
+    config = narrowband(formants={"max_formant_hz": 4000, "n_formants": 5})
+    with pytest.raises(ConfigError, match="n_formants 3.5 for this ceiling") as err:
+        validate_config(config)
+    assert "'formants.max_formant_hz': 5 formants below 4000 Hz are 800 Hz apart" in str(err.value)
+    # a male speaker's ceiling is checked only when there is one, and against Nyquist too
+    config = load("demo.yaml")
+    config["corpus"]["speakers"] = {"bob": {"sex": "male"}, "kid": {"max_formant_hz": 12000}}
+    with pytest.raises(ConfigError) as err:
+        validate_config(config)
+    assert "'corpus.speakers.kid.max_formant_hz': 12000 Hz is above the Nyquist" in str(err.value)
+    assert "max_formant_male_hz" not in str(err.value)  # 5,000 Hz and 5 formants are fine
+
+
+def test_stress_digits_in_classes_are_accepted_and_ignored():
+    config = load("demo.yaml")
+    config["experiments"]["vowels_4k"]["classes"] = {"IY": ["IY1", "IY0"], "AA": ["AA2"]}
+    with pytest.raises(ConfigError, match="non-unique"):  # IY1 and IY0 are one phone
+        validate_config(copy.deepcopy(config))
+    config["experiments"]["vowels_4k"]["classes"] = {"IY": ["IY1"], "AA": ["AA2"]}
+    valid = validate_config(config)
+    assert valid["experiments"]["vowels_4k"]["classes"] == {"IY": ["IY"], "AA": ["AA"]}

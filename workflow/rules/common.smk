@@ -140,7 +140,10 @@ def summary_settings():
     return {
         "run": config["run"],
         "backend": BACKEND,
-        "model": {k: config["model"][k] for k in ("arch", "weights", "freq_stride", "time_stride")},
+        "model": {
+            k: config["model"][k]
+            for k in ("arch", "weights", "freq_stride", "time_stride")
+        },
         "training": {k: config["training"][k] for k in ("epochs", "lr", "batch_size")},
         "agreement": {k: config["agreement"][k] for k in ("window_hz", "bootstrap")},
     }

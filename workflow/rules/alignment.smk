@@ -63,7 +63,22 @@ if BACKEND == "textgrids":
 
 if BACKEND == "mfa":
     MFA = f"{ALIGN}/mfa"
-    MFA_MODELS = "resources/mfa/pretrained_models"
+    # MFA's root (MFA_ROOT_DIR) holds its global_config.yaml, joblib_cache/ and what `mfa model
+    # download` fetches, pretrained_models/<kind>/<name>.<ext>. Every MFA rule creates it before
+    # MFA starts: unset or empty, MFA_ROOT_DIR makes MFA write into ~/Documents/MFA or the checkout.
+    MFA_ROOT = "resources/mfa"
+    MFA_MODELS = f"{MFA_ROOT}/pretrained_models"
+    MFA_SETUP = "mkdir -p {params.root:q} && export MFA_ROOT_DIR={params.root:q} && "
+
+    def absolute(name):
+        """A params function: the job's input or output ``name`` as an absolute path.
+
+        MFA is given absolute paths only: it builds links and database paths from them (with a
+        relative -t, the links in sat_ali/ point nowhere and the export fails).
+        """
+        return lambda wildcards, input, output: os.path.abspath(
+            {**dict(input.items()), **dict(output.items())}[name]
+        )
 
     rule mfa_corpus:
         input:
@@ -100,9 +115,10 @@ if BACKEND == "mfa":
                 "resources/logs/mfa_download_acoustic_{model}.log",
             conda:
                 MFA_ENV
+            params:
+                root=os.path.abspath(MFA_ROOT),
             shell:
-                "export MFA_ROOT_DIR=$(realpath resources/mfa) && "
-                "mfa model download acoustic {wildcards.model} > {log} 2>&1"
+                MFA_SETUP + "mfa model download acoustic {wildcards.model} > {log} 2>&1"
 
         rule mfa_download_dictionary:
             output:
@@ -111,9 +127,11 @@ if BACKEND == "mfa":
                 "resources/logs/mfa_download_dictionary_{model}.log",
             conda:
                 MFA_ENV
+            params:
+                root=os.path.abspath(MFA_ROOT),
             shell:
-                "export MFA_ROOT_DIR=$(realpath resources/mfa) && "
-                "mfa model download dictionary {wildcards.model} > {log} 2>&1"
+                MFA_SETUP
+                + "mfa model download dictionary {wildcards.model} > {log} 2>&1"
 
         rule mfa_align:
             input:
@@ -121,7 +139,7 @@ if BACKEND == "mfa":
                 dictionary=f"{MFA_MODELS}/dictionary/{config['alignment']['mfa']['dictionary']}.dict",
                 acoustic_model=f"{MFA_MODELS}/acoustic/{config['alignment']['mfa']['acoustic_model']}.zip",
             output:
-                directory(f"{MFA}/textgrids"),
+                textgrids=directory(f"{MFA}/textgrids"),
             log:
                 f"{LOGS}/alignment/mfa/align.log",
             benchmark:
@@ -132,14 +150,19 @@ if BACKEND == "mfa":
             params:
                 beam=config["alignment"]["mfa"]["beam"],
                 retry_beam=config["alignment"]["mfa"]["retry_beam"],
-                tmp=f"{MFA}/tmp",
+                root=os.path.abspath(MFA_ROOT),
+                tmp=os.path.abspath(f"{MFA}/tmp"),
+                corpus=absolute("corpus"),
+                dictionary=absolute("dictionary"),
+                acoustic_model=absolute("acoustic_model"),
+                textgrids=absolute("textgrids"),
             shell:
-                "export MFA_ROOT_DIR=$(realpath resources/mfa) && "
-                "mfa align --clean --single_speaker --output_format long_textgrid "
+                MFA_SETUP
+                + "mfa align --clean --single_speaker --output_format long_textgrid "
                 "--beam {params.beam} --retry_beam {params.retry_beam} "
-                "-j {threads} -t {params.tmp} "
-                "{input.corpus} {input.dictionary} {input.acoustic_model} {output} "
-                "> {log} 2>&1"
+                "-j {threads} -t {params.tmp:q} "
+                "{params.corpus:q} {params.dictionary:q} {params.acoustic_model:q} "
+                "{params.textgrids:q} > {log} 2>&1"
 
     else:
 
@@ -171,12 +194,17 @@ if BACKEND == "mfa":
                 MFA_ENV
             threads: 8
             params:
-                tmp=f"{MFA}/tmp",
+                root=os.path.abspath(MFA_ROOT),
+                tmp=os.path.abspath(f"{MFA}/tmp"),
+                corpus=absolute("corpus"),
+                dictionary=absolute("dictionary"),
+                textgrids=absolute("textgrids"),
+                acoustic_model=absolute("acoustic_model"),
             shell:
-                "export MFA_ROOT_DIR=$(realpath resources/mfa) && "
-                "mfa train --clean --single_speaker --output_format long_textgrid "
-                "-j {threads} -t {params.tmp} --output_directory {output.textgrids} "
-                "{input.corpus} {input.dictionary} {output.acoustic_model} "
+                MFA_SETUP
+                + "mfa train --clean --single_speaker --output_format long_textgrid "
+                "-j {threads} -t {params.tmp:q} --output_directory {params.textgrids:q} "
+                "{params.corpus:q} {params.dictionary:q} {params.acoustic_model:q} "
                 "> {log} 2>&1"
 
 

@@ -1,19 +1,21 @@
 """The MFA rules end to end, against a stand-in ``mfa`` that checks its command line as MFA 3.x
-reads it."""
+reads it, and the MFA version the conda environment pins against the one README.md names."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from spectrocam.alignment import phones_from_textgrids
 
-from .conftest import MINI_MFA, require_shared
+from .conftest import MINI_MFA, REPO, require_shared
 from .test_workflow import SLICE, check_ok, snakemake, write_config
 
 PHONES = "results/test/alignment/mfa/phones.tsv"
@@ -241,3 +243,18 @@ def test_mfa_rules_give_mfa_absolute_paths_and_a_root_in_resources(tmp_path, sta
     # MFA's own files are in its root, and nothing is written beside results/ and resources/.
     assert (root / "global_config.yaml").is_file() and (root / "joblib_cache").is_dir()
     assert sorted(os.listdir(workdir)) == [".snakemake", "resources", "results"]
+
+
+def test_mfa_version_pinned_is_the_one_documented():
+    env = yaml.safe_load((REPO / "envs" / "mfa.yaml").read_text(encoding="utf-8"))
+    pins = [
+        d.split("=", 1)[1]
+        for d in env["dependencies"]
+        if isinstance(d, str) and d.startswith("montreal-forced-aligner=")
+    ]
+    assert len(pins) == 1 and re.fullmatch(r"\d+\.\d+\.\d+", pins[0]), env["dependencies"]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    # Any version next to MFA's name: "MFA 3.3.9", "`montreal-forced-aligner` 3.3.9", "...=3.3"
+    named = r"(?:MFA|Montreal Forced Aligner|montreal-forced-aligner)[`'\" =]{1,3}v?"
+    documented = set(re.findall(named + r"(\d+\.\d+(?:\.\d+)?)", readme, flags=re.IGNORECASE))
+    assert documented == {pins[0]}, f"envs/mfa.yaml pins {pins[0]}, README.md names {documented}"

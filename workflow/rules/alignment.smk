@@ -68,17 +68,9 @@ if BACKEND == "mfa":
     # MFA starts: unset or empty, MFA_ROOT_DIR makes MFA write into ~/Documents/MFA or the checkout.
     MFA_ROOT = "resources/mfa"
     MFA_MODELS = f"{MFA_ROOT}/pretrained_models"
-    MFA_SETUP = "mkdir -p {params.root:q} && export MFA_ROOT_DIR={params.root:q} && "
-
-    def absolute(name):
-        """A params function: the job's input or output ``name`` as an absolute path.
-
-        MFA is given absolute paths only: it builds links and database paths from them (with a
-        relative -t, the links in sat_ali/ point nowhere and the export fails).
-        """
-        return lambda wildcards, input, output: os.path.abspath(
-            {**dict(input.items()), **dict(output.items())}[name]
-        )
+    # MFA is given absolute paths only (params, computed in the working directory): it builds
+    # links and database paths from them, and with a relative -t the links in sat_ali/ point
+    # nowhere and the export fails.
 
     rule mfa_corpus:
         input:
@@ -118,7 +110,8 @@ if BACKEND == "mfa":
             params:
                 root=os.path.abspath(MFA_ROOT),
             shell:
-                MFA_SETUP + "mfa model download acoustic {wildcards.model} > {log} 2>&1"
+                "mkdir -p {params.root:q} && export MFA_ROOT_DIR={params.root:q} && "
+                "mfa model download acoustic {wildcards.model} > {log} 2>&1"
 
         rule mfa_download_dictionary:
             output:
@@ -130,8 +123,8 @@ if BACKEND == "mfa":
             params:
                 root=os.path.abspath(MFA_ROOT),
             shell:
-                MFA_SETUP
-                + "mfa model download dictionary {wildcards.model} > {log} 2>&1"
+                "mkdir -p {params.root:q} && export MFA_ROOT_DIR={params.root:q} && "
+                "mfa model download dictionary {wildcards.model} > {log} 2>&1"
 
         rule mfa_align:
             input:
@@ -152,13 +145,15 @@ if BACKEND == "mfa":
                 retry_beam=config["alignment"]["mfa"]["retry_beam"],
                 root=os.path.abspath(MFA_ROOT),
                 tmp=os.path.abspath(f"{MFA}/tmp"),
-                corpus=absolute("corpus"),
-                dictionary=absolute("dictionary"),
-                acoustic_model=absolute("acoustic_model"),
-                textgrids=absolute("textgrids"),
+                corpus=lambda wildcards, input: os.path.abspath(input.corpus),
+                dictionary=lambda wildcards, input: os.path.abspath(input.dictionary),
+                acoustic_model=lambda wildcards, input: os.path.abspath(
+                    input.acoustic_model
+                ),
+                textgrids=lambda wildcards, output: os.path.abspath(output.textgrids),
             shell:
-                MFA_SETUP
-                + "mfa align --clean --single_speaker --output_format long_textgrid "
+                "mkdir -p {params.root:q} && export MFA_ROOT_DIR={params.root:q} && "
+                "mfa align --clean --single_speaker --output_format long_textgrid "
                 "--beam {params.beam} --retry_beam {params.retry_beam} "
                 "-j {threads} -t {params.tmp:q} "
                 "{params.corpus:q} {params.dictionary:q} {params.acoustic_model:q} "
@@ -196,13 +191,15 @@ if BACKEND == "mfa":
             params:
                 root=os.path.abspath(MFA_ROOT),
                 tmp=os.path.abspath(f"{MFA}/tmp"),
-                corpus=absolute("corpus"),
-                dictionary=absolute("dictionary"),
-                textgrids=absolute("textgrids"),
-                acoustic_model=absolute("acoustic_model"),
+                corpus=lambda wildcards, input: os.path.abspath(input.corpus),
+                dictionary=lambda wildcards, input: os.path.abspath(input.dictionary),
+                textgrids=lambda wildcards, output: os.path.abspath(output.textgrids),
+                acoustic_model=lambda wildcards, output: os.path.abspath(
+                    output.acoustic_model
+                ),
             shell:
-                MFA_SETUP
-                + "mfa train --clean --single_speaker --output_format long_textgrid "
+                "mkdir -p {params.root:q} && export MFA_ROOT_DIR={params.root:q} && "
+                "mfa train --clean --single_speaker --output_format long_textgrid "
                 "-j {threads} -t {params.tmp:q} --output_directory {params.textgrids:q} "
                 "{params.corpus:q} {params.dictionary:q} {params.acoustic_model:q} "
                 "> {log} 2>&1"

@@ -3,8 +3,10 @@
 * :func:`download` fetches a URL into ``<dest>.part``, resuming with an HTTP Range request after an
   interruption, checks the size and sha256, and only then renames the file to ``dest``.
 * :func:`safe_extract` unpacks a tar archive into a temporary directory beside the target and
-  renames it into place when complete; a member whose path would leave the target (absolute,
-  ``..``, or a link pointing outside) stops the extraction with an error naming it.
+  renames it into place when complete. Before anything is written, :func:`check_members`
+  resolves every member's final path through the links that the members before it make; one
+  that would leave the target (absolute, ``..``, through a link, or a link pointing outside)
+  stops the extraction with an error naming it. Python's ``filter="data"`` is a second guard.
 """
 
 from __future__ import annotations
@@ -17,9 +19,17 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-__all__ = ["DownloadError", "UnsafeArchiveError", "download", "sha256sum", "safe_extract"]
+__all__ = [
+    "DownloadError",
+    "UnsafeArchiveError",
+    "check_members",
+    "download",
+    "safe_extract",
+    "sha256sum",
+]
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
@@ -121,22 +131,126 @@ def download(
     return dest
 
 
-def _check_member(member: tarfile.TarInfo, root: Path) -> None:
-    name = PurePosixPath(member.name)
-    if name.is_absolute() or ".." in name.parts:
-        raise UnsafeArchiveError(f"archive member {member.name!r} would escape the target")
-    target = (root / name).resolve()
-    if not target.is_relative_to(root):
-        raise UnsafeArchiveError(f"archive member {member.name!r} would escape the target")
-    if member.issym() or member.islnk():
-        link = PurePosixPath(member.linkname)
-        base = root if member.islnk() else (root / name).parent
-        if link.is_absolute() or not (base / link).resolve().is_relative_to(root):
+# As many links as Linux follows in one path (SYMLOOP_MAX) before it gives up (ELOOP).
+MAX_LINK_HOPS = 40
+
+
+class _Outside(Exception):
+    """A path leaves the target directory."""
+
+
+class _ExtractedTree:
+    """Where the symbolic links of the members checked so far sit in the extracted tree.
+
+    Locations are tuples of path components below the target, with every link followed as the
+    filesystem will follow it once those members are extracted.
+    """
+
+    def __init__(self) -> None:
+        self.links: dict[tuple[str, ...], tuple[str, str]] = {}  # location -> (target, member)
+
+    def resolve(self, parts: tuple[str, ...]) -> tuple[str, ...]:
+        """The location ``parts`` (relative to the target) ends at, every link followed.
+
+        Raises :class:`_Outside` where the path leaves the target, and
+        :class:`UnsafeArchiveError` where the links loop.
+        """
+        done: list[str] = []
+        todo = list(parts)
+        hops = 0
+        while todo:
+            part = todo.pop(0)
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not done:
+                    raise _Outside
+                done.pop()
+                continue
+            link = self.links.get((*done, part))
+            if link is None:
+                done.append(part)
+                continue
+            hops += 1
+            if hops > MAX_LINK_HOPS:
+                raise UnsafeArchiveError(f"the archive's links loop at {'/'.join(parts)!r}")
+            target = PurePosixPath(link[0])
+            if target.is_absolute():
+                raise _Outside
+            todo[:0] = target.parts  # relative to the link's own directory, ``done``
+        return tuple(done)
+
+    def add(self, member: tarfile.TarInfo) -> None:
+        """Check ``member`` against the tree so far and add its link, if it is one."""
+        name = PurePosixPath(member.name)
+        if name.is_absolute():
+            raise UnsafeArchiveError(f"archive member {member.name!r} has an absolute path")
+        if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
             raise UnsafeArchiveError(
-                f"archive member {member.name!r} links outside the target ({member.linkname!r})"
+                f"archive member {member.name!r} is a device, fifo or of unknown type"
             )
-    elif not (member.isfile() or member.isdir()):
-        raise UnsafeArchiveError(f"archive member {member.name!r} is a device or fifo")
+        try:
+            if member.issym():
+                # The link itself is made in its (resolved) directory; its target is followed
+                # from there, with the links of the members before it.
+                if not name.parts or name.name in ("", ".", ".."):
+                    raise UnsafeArchiveError(f"archive member {member.name!r} names no file")
+                location = (*self.resolve(name.parent.parts), name.name)
+            else:
+                # Files, hard links and directories are written through a link at their path.
+                location = self.resolve(name.parts)
+        except _Outside:
+            raise UnsafeArchiveError(
+                f"archive member {member.name!r} would be written outside the target"
+            ) from None
+        if not location and not member.isdir():
+            raise UnsafeArchiveError(
+                f"archive member {member.name!r} would replace the target directory"
+            )
+        if member.issym() or member.islnk():
+            target = PurePosixPath(member.linkname)
+            # A symbolic link's target is relative to its directory, a hard link's to the root.
+            start = location[:-1] if member.issym() else ()
+            try:
+                if target.is_absolute() or not member.linkname:
+                    raise _Outside
+                self.resolve((*start, *target.parts))
+            except _Outside:
+                raise UnsafeArchiveError(
+                    f"archive member {member.name!r} links outside the target ({member.linkname!r})"
+                ) from None
+        if member.issym():
+            self.links[location] = (member.linkname, member.name)
+
+    def check_links(self) -> None:
+        """Every link, in the complete tree, still points inside the target.
+
+        A later member can change where an earlier link leads (``l -> x/../y``, then ``x -> .``).
+        """
+        for location, (linkname, member) in self.links.items():
+            try:
+                self.resolve(location)
+            except _Outside:
+                raise UnsafeArchiveError(
+                    f"archive member {member!r} links outside the target ({linkname!r}) "
+                    "through links that later members make"
+                ) from None
+
+
+def check_members(members: Iterable[tarfile.TarInfo]) -> None:
+    """Refuse an archive any of whose ``members`` would be written, or link, outside the target.
+
+    The members are taken in order, as extraction makes them: each one's path is resolved in
+    the tree the members before it make, following their symbolic and hard links (a symbolic
+    link relative to where it sits in that tree, a hard link relative to the target). A member
+    whose resolved path or link target leaves the target, an absolute path or link, and a
+    device or fifo raise :class:`UnsafeArchiveError` naming the member. Nothing is read from or
+    written to the filesystem.
+    """
+    tree = _ExtractedTree()
+    for member in members:
+        tree.add(member)
+    tree.check_links()
 
 
 def safe_extract(archive: str | Path, target: str | Path, subdir: str | None = None) -> Path:
@@ -154,8 +268,7 @@ def safe_extract(archive: str | Path, target: str | Path, subdir: str | None = N
     try:
         with tarfile.open(archive, mode="r:*") as tar:
             members = tar.getmembers()
-            for member in members:
-                _check_member(member, root)
+            check_members(members)  # ours first; Python's "data" filter is the second guard
             log.info("extracting %d members of %s", len(members), archive)
             tar.extractall(root, members=members, filter="data")
         source = root / subdir if subdir else root

@@ -243,22 +243,24 @@ def test_full_reproduction_plans_download_and_mfa(tmp_path, mode):
     plan = proc.stdout
     for rule in ("download_corpus", "extract_corpus", "validate_corpus", "mfa_corpus", "segments"):
         assert f"rule {rule}:" in plan
-    corpus, tmp = "results/full/alignment/mfa/corpus", "results/full/alignment/mfa/tmp"
+    # MFA gets absolute paths only, and its root under resources/ (created before it runs).
+    work = tmp_path.resolve()
+    mfa = f"{work}/results/full/alignment/mfa"
+    setup = f"mkdir -p {work}/resources/mfa && export MFA_ROOT_DIR={work}/resources/mfa && "
+    models = f"{work}/resources/mfa/pretrained_models"
     if mode == "pretrained":
-        assert "mfa model download acoustic english_us_arpa" in plan
-        assert "mfa model download dictionary english_us_arpa" in plan
+        assert f"{setup}mfa model download acoustic english_us_arpa" in plan
+        assert f"{setup}mfa model download dictionary english_us_arpa" in plan
         assert (
-            "mfa align --clean --single_speaker --output_format long_textgrid --beam 10 "
-            f"--retry_beam 40 -j 8 -t {tmp} {corpus} "
-            "resources/mfa/pretrained_models/dictionary/english_us_arpa.dict "
-            "resources/mfa/pretrained_models/acoustic/english_us_arpa.zip "
-            "results/full/alignment/mfa/textgrids" in plan
+            f"{setup}mfa align --clean --single_speaker --output_format long_textgrid --beam 10 "
+            f"--retry_beam 40 -j 8 -t {mfa}/tmp {mfa}/corpus "
+            f"{models}/dictionary/english_us_arpa.dict {models}/acoustic/english_us_arpa.zip "
+            f"{mfa}/textgrids" in plan
         )
     else:
         assert "mfa model download" not in plan and "rule mfa_cmudict_dictionary:" in plan
         assert (
-            "mfa train --clean --single_speaker --output_format long_textgrid -j 8 "
-            f"-t {tmp} --output_directory results/full/alignment/mfa/textgrids "
-            f"{corpus} results/full/alignment/mfa/cmudict.dict "
-            "results/full/alignment/mfa/acoustic_model.zip" in plan
+            f"{setup}mfa train --clean --single_speaker --output_format long_textgrid -j 8 "
+            f"-t {mfa}/tmp --output_directory {mfa}/textgrids "
+            f"{mfa}/corpus {mfa}/cmudict.dict {mfa}/acoustic_model.zip" in plan
         )

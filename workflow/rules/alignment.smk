@@ -63,7 +63,14 @@ if BACKEND == "textgrids":
 
 if BACKEND == "mfa":
     MFA = f"{ALIGN}/mfa"
-    MFA_MODELS = "resources/mfa/pretrained_models"
+    # MFA's root (MFA_ROOT_DIR) holds its global_config.yaml, joblib_cache/ and what `mfa model
+    # download` fetches, pretrained_models/<kind>/<name>.<ext>. Every MFA rule creates it before
+    # MFA starts: unset or empty, MFA_ROOT_DIR makes MFA write into ~/Documents/MFA or the checkout.
+    MFA_ROOT = "resources/mfa"
+    MFA_MODELS = f"{MFA_ROOT}/pretrained_models"
+    # MFA is given absolute paths only (params, computed in the working directory): it builds
+    # links and database paths from them, and with a relative -t the links in sat_ali/ point
+    # nowhere and the export fails.
 
     rule mfa_corpus:
         input:
@@ -100,8 +107,10 @@ if BACKEND == "mfa":
                 "resources/logs/mfa_download_acoustic_{model}.log",
             conda:
                 MFA_ENV
+            params:
+                root=os.path.abspath(MFA_ROOT),
             shell:
-                "export MFA_ROOT_DIR=$(realpath resources/mfa) && "
+                "mkdir -p {params.root:q} && export MFA_ROOT_DIR={params.root:q} && "
                 "mfa model download acoustic {wildcards.model} > {log} 2>&1"
 
         rule mfa_download_dictionary:
@@ -111,8 +120,10 @@ if BACKEND == "mfa":
                 "resources/logs/mfa_download_dictionary_{model}.log",
             conda:
                 MFA_ENV
+            params:
+                root=os.path.abspath(MFA_ROOT),
             shell:
-                "export MFA_ROOT_DIR=$(realpath resources/mfa) && "
+                "mkdir -p {params.root:q} && export MFA_ROOT_DIR={params.root:q} && "
                 "mfa model download dictionary {wildcards.model} > {log} 2>&1"
 
         rule mfa_align:
@@ -121,7 +132,7 @@ if BACKEND == "mfa":
                 dictionary=f"{MFA_MODELS}/dictionary/{config['alignment']['mfa']['dictionary']}.dict",
                 acoustic_model=f"{MFA_MODELS}/acoustic/{config['alignment']['mfa']['acoustic_model']}.zip",
             output:
-                directory(f"{MFA}/textgrids"),
+                textgrids=directory(f"{MFA}/textgrids"),
             log:
                 f"{LOGS}/alignment/mfa/align.log",
             benchmark:
@@ -132,14 +143,21 @@ if BACKEND == "mfa":
             params:
                 beam=config["alignment"]["mfa"]["beam"],
                 retry_beam=config["alignment"]["mfa"]["retry_beam"],
-                tmp=f"{MFA}/tmp",
+                root=os.path.abspath(MFA_ROOT),
+                tmp=os.path.abspath(f"{MFA}/tmp"),
+                corpus=lambda wildcards, input: os.path.abspath(input.corpus),
+                dictionary=lambda wildcards, input: os.path.abspath(input.dictionary),
+                acoustic_model=lambda wildcards, input: os.path.abspath(
+                    input.acoustic_model
+                ),
+                textgrids=lambda wildcards, output: os.path.abspath(output.textgrids),
             shell:
-                "export MFA_ROOT_DIR=$(realpath resources/mfa) && "
+                "mkdir -p {params.root:q} && export MFA_ROOT_DIR={params.root:q} && "
                 "mfa align --clean --single_speaker --output_format long_textgrid "
                 "--beam {params.beam} --retry_beam {params.retry_beam} "
-                "-j {threads} -t {params.tmp} "
-                "{input.corpus} {input.dictionary} {input.acoustic_model} {output} "
-                "> {log} 2>&1"
+                "-j {threads} -t {params.tmp:q} "
+                "{params.corpus:q} {params.dictionary:q} {params.acoustic_model:q} "
+                "{params.textgrids:q} > {log} 2>&1"
 
     else:
 
@@ -171,12 +189,19 @@ if BACKEND == "mfa":
                 MFA_ENV
             threads: 8
             params:
-                tmp=f"{MFA}/tmp",
+                root=os.path.abspath(MFA_ROOT),
+                tmp=os.path.abspath(f"{MFA}/tmp"),
+                corpus=lambda wildcards, input: os.path.abspath(input.corpus),
+                dictionary=lambda wildcards, input: os.path.abspath(input.dictionary),
+                textgrids=lambda wildcards, output: os.path.abspath(output.textgrids),
+                acoustic_model=lambda wildcards, output: os.path.abspath(
+                    output.acoustic_model
+                ),
             shell:
-                "export MFA_ROOT_DIR=$(realpath resources/mfa) && "
+                "mkdir -p {params.root:q} && export MFA_ROOT_DIR={params.root:q} && "
                 "mfa train --clean --single_speaker --output_format long_textgrid "
-                "-j {threads} -t {params.tmp} --output_directory {output.textgrids} "
-                "{input.corpus} {input.dictionary} {output.acoustic_model} "
+                "-j {threads} -t {params.tmp:q} --output_directory {params.textgrids:q} "
+                "{params.corpus:q} {params.dictionary:q} {params.acoustic_model:q} "
                 "> {log} 2>&1"
 
 

@@ -38,6 +38,7 @@ def job(smk: Any) -> Iterator[logging.Logger]:
     from spectrocam.config import ConfigError
     from spectrocam.corpus import CorpusError
     from spectrocam.download import DownloadError, UnsafeArchiveError
+    from spectrocam.exceptions import TrainingError
     from spectrocam.textgrid import TextGridError
 
     log = setup_logging(smk.log[0] if len(smk.log) else None)
@@ -49,6 +50,7 @@ def job(smk: Any) -> Iterator[logging.Logger]:
         DownloadError,
         UnsafeArchiveError,
         TextGridError,
+        TrainingError,
         FileNotFoundError,
         FloatingPointError,
     ) as exc:

@@ -30,8 +30,10 @@ import pandas as pd
 import torch
 from torch import nn
 
+from spectrocam.batchnorm import collapse, recalibrate
 from spectrocam.config import Section
 from spectrocam.device import autocast, autocast_dtype, choose_device
+from spectrocam.exceptions import TrainingError
 from spectrocam.io import atomic_path, read_text_table, write_table
 from spectrocam.metrics import classification_metrics
 from spectrocam.model import build_model, load_model
@@ -61,6 +63,8 @@ class TrainConfig(Section):
     seed: int = 0
     device: str = "auto"
     eval_batch_size: int = 64
+    bn_recalibration: int = 256
+    collapse_share: float = 0.95
 
 
 def trained_model_and_splits(
@@ -263,14 +267,31 @@ def _train_one_epoch(run: _Run, state: TrainState, began: float, every_s: float)
     return {"train_segments": seen, "train_loss": total / seen, "train_accuracy": correct / seen}
 
 
-def _validate(run: _Run, model: nn.Module) -> dict:
-    """Loss, accuracy and macro-F1 on the validation split: the history's validation columns."""
-    reader, val_idx = run.reader, run.idx["validation"]
-    logits = predict(model, reader, val_idx, run.cfg.eval_batch_size, run.device, run.amp)
+def _validate(run: _Run, model: nn.Module, epoch: int) -> dict:
+    """BatchNorm statistics re-estimated on training segments, then loss, accuracy, macro-F1
+    and the collapse check on the validation split: the history's validation columns."""
+    cfg, reader, val_idx = run.cfg, run.reader, run.idx["validation"]
+    recalibrate(
+        model,
+        reader,
+        run.idx["train"],
+        run.device,
+        cfg.bn_recalibration,
+        cfg.eval_batch_size,
+        seed=[cfg.seed, epoch],
+    )
+    logits = predict(model, reader, val_idx, cfg.eval_batch_size, run.device, run.amp)
     labels = reader.labels[val_idx]
     loss = float(nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(labels)))
     val = classification_metrics(labels, logits.argmax(1), reader.class_names)
-    return {"val_loss": loss, "val_accuracy": val["accuracy"], "val_macro_f1": val["macro_f1"]}
+    check = collapse(logits.argmax(1), labels, cfg.collapse_share)
+    return {
+        "val_loss": loss,
+        "val_accuracy": val["accuracy"],
+        "val_macro_f1": val["macro_f1"],
+        "val_top_share": check["top_share"],
+        "collapsed": check["collapsed"],
+    }
 
 
 def _save_best(run: _Run, model: nn.Module, row: Mapping, meta: Mapping | None) -> None:
@@ -316,9 +337,16 @@ def _run_epoch(run: _Run, state: TrainState, every_s: float, meta: Mapping | Non
     epoch, best = state.next_epoch, state.best
     began = time.monotonic()
     row = {"epoch": epoch} | _train_one_epoch(run, state, began, every_s)
-    row |= _validate(run, state.model)
+    row |= _validate(run, state.model, epoch)
     row |= {"seconds": time.monotonic() - began, "best": False}
-    if (row["val_macro_f1"], -row["val_loss"]) > (best["macro_f1"], -best["loss"]):
+    if row["collapsed"]:
+        log.warning(
+            "epoch %d: %.0f %% of the validation segments are called one class: collapsed, "
+            "never kept",
+            epoch,
+            100 * row["val_top_share"],
+        )
+    elif (row["val_macro_f1"], -row["val_loss"]) > (best["macro_f1"], -best["loss"]):
         state.best = {"epoch": epoch, "macro_f1": row["val_macro_f1"], "loss": row["val_loss"]}
         row["best"] = True
         _save_best(run, state.model, row, meta)
@@ -335,6 +363,11 @@ def _run_epoch(run: _Run, state: TrainState, every_s: float, meta: Mapping | Non
 
 def _write_outputs(run: _Run, state: TrainState, best_path, history_path) -> None:
     """Copy the kept best model to ``best_path``; write the epoch log to ``history_path``."""
+    if not state.best["epoch"]:
+        raise TrainingError(
+            f"the predictions of every epoch (of {run.cfg.epochs}) collapsed onto one class: no "
+            "model is kept. Train longer or on more segments per class, or lower training.lr."
+        )
     with atomic_path(best_path) as tmp:
         shutil.copyfile(run.checkpoint_dir / "best.pt", tmp)
     write_table(pd.DataFrame(state.history), history_path)

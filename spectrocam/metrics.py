@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["confusion_matrix", "classification_metrics"]
+__all__ = ["confusion_matrix", "classification_metrics", "metric_intervals"]
 
 
 def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
@@ -51,3 +51,21 @@ def classification_metrics(y_true, y_pred, class_names: list[str]) -> dict:
         },
         "confusion": matrix.tolist(),
     }
+
+
+def metric_intervals(
+    y_true, y_pred, class_names: list[str], clusters, n_boot: int = 1000, seed: int = 0
+) -> dict[str, list[float]]:
+    """Accuracy, macro-F1 and balanced accuracy as ``[value, low, high]``: 95 % percentile
+    intervals from resampling ``clusters`` (the utterances) with replacement."""
+    from spectrocam.stats import cluster_bootstrap
+
+    y_true, y_pred = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)
+    out = {}
+    for key in ("accuracy", "macro_f1", "balanced_accuracy"):
+
+        def statistic(idx, key=key):
+            return classification_metrics(y_true[idx], y_pred[idx], class_names)[key]
+
+        out[key] = list(cluster_bootstrap(statistic, clusters, n_boot, seed=seed))
+    return out

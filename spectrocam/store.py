@@ -47,6 +47,7 @@ __all__ = [
     "split_indices",
     "read_classes",
     "read_spectrograms",
+    "read_spectrogram_block",
 ]
 
 STRING_FIELDS = ("phone_id", "utt_id", "word", "phone")
@@ -230,3 +231,14 @@ def read_spectrograms(path: str | Path, indices) -> dict[int, np.ndarray]:
     """A few segments' spectrograms (F, T), by store index."""
     with h5py.File(path, "r") as h5:
         return {int(i): h5["spectrograms"][int(i)] for i in indices}
+
+
+def read_spectrogram_block(path: str | Path, indices) -> np.ndarray:
+    """(len(indices), F, T) float32 spectrograms of the store's segments ``indices``, in that
+    order (one read of the sorted unique indices)."""
+    indices = np.asarray(indices, dtype=int)
+    with h5py.File(path, "r") as h5:
+        if not len(indices):
+            return np.zeros((0, *h5["spectrograms"].shape[1:]), dtype=np.float32)
+        unique, inverse = np.unique(indices, return_inverse=True)
+        return h5["spectrograms"][unique].astype(np.float32)[inverse]

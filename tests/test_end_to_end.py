@@ -50,6 +50,7 @@ def test_the_study_end_to_end(tmp_path):
     for name in EXPERIMENTS:
         history = pd.read_csv(out / f"models/{name}/history.tsv", sep="\t")
         assert list(history.epoch) == [1]
+        assert {"collapsed", "val_top_share"} <= set(history.columns)
         with h5py.File(out / f"segments/{name}.h5") as h5:
             store_utts = h5["utt_id"].asstr()[:]
             grid = (len(h5["freqs_hz"]), len(h5["times_s"]))
@@ -60,6 +61,20 @@ def test_the_study_end_to_end(tmp_path):
         predictions = pd.read_csv(out / f"evaluation/{name}/predictions.tsv", sep="\t")
         assert metrics["n"] == len(test_idx) == len(predictions)
         assert metrics["accuracy"] == predictions.correct.mean()
+        low, high = metrics["intervals"]["accuracy"][1:]
+        assert low <= metrics["accuracy"] <= high
+        references = json.loads((out / f"evaluation/{name}/references.json").read_text())
+        kinds = [r["classifier"] for r in references["rows"]]
+        assert kinds[0] == "network" and kinds[1].startswith("majority")
+        assert ("formants (LDA)" in kinds) == (name != "voicing_4k")
+        evidence = pd.read_csv(out / f"evidence/{name}_summary.tsv", sep="\t")
+        assert set(evidence.method) == set(METHOD_NAMES)
+        assert {"minus_spectrum", "minus_envelope", "minus_prior", "minus_class_mean"} <= set(
+            evidence.columns
+        )
+        sanity = pd.read_csv(out / f"sanity/{name}_randomised.tsv", sep="\t")
+        assert set(sanity.step) == {"fc", "layer4", "conv1"}
+        assert set(sanity.verdict) <= {"passed", "failed", "n/a"}
         assert np.asarray(metrics["confusion"]).sum() == len(test_idx)
         confusion = pd.read_csv(out / f"evaluation/{name}/confusion.csv", index_col=0)
         assert confusion.to_numpy().tolist() == metrics["confusion"]
@@ -112,6 +127,13 @@ def test_the_study_end_to_end(tmp_path):
         assert summary["experiments"][name]["accuracy"] == metrics["accuracy"]
         assert f"{metrics['accuracy']:.3f}" in page and name in page
 
+    verdict = pd.read_csv(out / "report/verdict.tsv", sep="\t")
+    assert len(verdict) == len(EXPERIMENTS) * len(METHOD_NAMES)
+    tests = pd.read_csv(out / "report/tests.tsv", sep="\t")
+    assert (tests.p_holm.dropna() >= tests.p.dropna()).all() and tests.family.iloc[0] == len(
+        tests.dropna(subset=["p"])
+    )
+    assert page.index("<h2>Verdict</h2>") < page.index("<h2>Summary</h2>")
     comparison = pd.read_csv(out / "report/formants.tsv", sep="\t").set_index("vowel")
     assert abs(comparison.loc["IY", "hillenbrand_f2_hz"] - 2761) < 30  # the women's mean
     assert comparison.loc["IY", "f2_mean_hz"] > comparison.loc["AA", "f2_mean_hz"]

@@ -200,6 +200,27 @@ def formant_section(formant_summary: dict, formants: pd.DataFrame) -> str:
     )
 
 
+VERDICT_NOTE = (
+    "<p class='note'>How to read it: <i>map - spectrum</i> is, per test vowel, the share of the "
+    "map's frequency profile within ±{window:g} Hz of the measured F1-F3 minus the same share "
+    "of the vowel's own power spectrum (on the map's cells), averaged, with a 95 % interval "
+    "over utterances. Above 0: the map is nearer the formants than the energy alone would put "
+    "it. The energy null permutes the formants among the vowels of a class and asks whether "
+    "the map beats what its spectrum's share predicts; its p-values are Holm-adjusted over "
+    "the {family} tests of this run (every experiment, method and band). The sanity check "
+    "re-initialises the network's weights from the last layer down: a map that keeps its "
+    "agreement then shows the input, not the model. What the table does not show: whether the "
+    "network <i>uses</i> the formants (see the causal tests), agreement per class, and, in this "
+    "run, the spread over training seeds (one seed was trained).</p>"
+)
+
+
+def verdict_section(verdict: pd.DataFrame, tests: pd.DataFrame, window_hz: float) -> str:
+    """The verdict table, first on the page, with how to read it."""
+    family = int(tests["family"].iloc[0]) if len(tests) else 0
+    return html_table(verdict) + VERDICT_NOTE.format(window=window_hz, family=family)
+
+
 def summary_page(
     settings: dict,
     experiments: list[ExperimentResults],
@@ -208,6 +229,7 @@ def summary_page(
     formant_summary: dict,
     formants: pd.DataFrame,
     alignment_agreement: dict | None = None,
+    verdict: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> tuple[list[tuple[str, str]], dict]:
     """The page's ``(heading, html)`` sections and the run's headline figures.
 
@@ -223,7 +245,11 @@ def summary_page(
     intro = run_intro(settings, splits, alignment, rows)
     if alignment_agreement is not None:
         intro += alignment_note(alignment_agreement)
+    first = []
+    if verdict is not None:
+        first = [("Verdict", verdict_section(*verdict, settings["agreement"]["window_hz"]))]
     sections = [
+        *first,
         ("Summary", intro),
         *sections,
         (

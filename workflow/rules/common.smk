@@ -17,9 +17,11 @@ from spectrocam.config import (
 from spectrocam.agreement import AgreementConfig
 from spectrocam.causal import CausalConfig
 from spectrocam.device import InferenceConfig
+from spectrocam.evaluation import EvaluationConfig
 from spectrocam.formants import FormantConfig
 from spectrocam.methods import ExplainConfig
 from spectrocam.model import weights_url
+from spectrocam.sanity import SanityConfig
 from spectrocam.segments import Experiment
 from spectrocam.spectrogram import SpectrogramConfig
 from spectrocam.splits import SplitConfig
@@ -119,6 +121,7 @@ def get_summary_input(wildcards):
     """Every file the summary page reads; the alignment's agreement where there is one."""
     per_experiment = {
         "metrics": "evaluation/{experiment}/metrics.json",
+        "references": "evaluation/{experiment}/references.json",
         "agreement": "agreement/{experiment}_summary.tsv",
         "figures": "report/{experiment}/confusion.png",
         "comparison": "report/{experiment}/comparison.tsv",
@@ -135,6 +138,8 @@ def get_summary_input(wildcards):
         "formant_summary": f"{RESULTS}/formants/summary.json",
         "alignment": ALIGNMENT_SUMMARY,
         "splits": f"{RESULTS}/splits/summary.json",
+        "verdict": f"{RESULTS}/report/verdict.tsv",
+        "tests": f"{RESULTS}/report/tests.tsv",
     }
     if config["alignment"]["reference_dir"]:
         inputs["alignment_agreement"] = f"{RESULTS}/alignment/{BACKEND}/agreement.json"

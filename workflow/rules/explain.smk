@@ -43,6 +43,57 @@ rule agreement:
         "../scripts/agreement.py"
 
 
+rule evidence:
+    input:
+        maps=f"{RESULTS}/maps/{{experiment}}.h5",
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        formants=f"{RESULTS}/formants/formants.tsv",
+    output:
+        segments=f"{RESULTS}/evidence/{{experiment}}_segments.tsv",
+        summary=f"{RESULTS}/evidence/{{experiment}}_summary.tsv",
+        null=f"{RESULTS}/evidence/{{experiment}}_null.tsv",
+    log:
+        f"{LOGS}/evidence/{{experiment}}.log",
+    benchmark:
+        f"{BENCH}/evidence/{{experiment}}.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=4000,
+    params:
+        agreement=AgreementConfig.pick(config["agreement"]),
+    script:
+        "../scripts/evidence.py"
+
+
+rule sanity:
+    input:
+        model=f"{RESULTS}/models/{{experiment}}/best.pt",
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        splits=f"{RESULTS}/splits/splits.tsv",
+        maps=f"{RESULTS}/maps/{{experiment}}.h5",
+        formants=f"{RESULTS}/formants/formants.tsv",
+    output:
+        f"{RESULTS}/sanity/{{experiment}}_randomised.tsv",
+    log:
+        f"{LOGS}/sanity/{{experiment}}.log",
+    benchmark:
+        f"{BENCH}/sanity/{{experiment}}.tsv"
+    conda:
+        ENV
+    threads: 8
+    resources:
+        gpu=config["training"]["gpus"],
+        mem_mb=8000,
+    params:
+        sanity=SanityConfig.pick(config["sanity"]),
+        agreement=AgreementConfig.pick(config["agreement"]),
+        inference=InferenceConfig.pick(config["training"]),
+        bootstrap=config["agreement"]["bootstrap"],
+    script:
+        "../scripts/sanity_checks.py"
+
+
 rule causal:
     input:
         model=f"{RESULTS}/models/{{experiment}}/best.pt",

@@ -60,8 +60,27 @@ rule test_model:
         mem_mb=8000,
     params:
         inference=InferenceConfig.pick(config["training"]),
+        evaluation=EvaluationConfig.pick(config["evaluation"]),
     script:
         "../scripts/evaluate_model.py"
+
+
+rule reference_classifiers:
+    input:
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        splits=f"{RESULTS}/splits/splits.tsv",
+        predictions=f"{RESULTS}/evaluation/{{experiment}}/predictions.tsv",
+        formants=f"{RESULTS}/formants/formants.tsv",
+    output:
+        f"{RESULTS}/evaluation/{{experiment}}/references.json",
+    log:
+        f"{LOGS}/evaluation/{{experiment}}_references.log",
+    conda:
+        ENV
+    params:
+        evaluation=EvaluationConfig.pick(config["evaluation"]),
+    script:
+        "../scripts/reference_classifiers.py"
 
 
 rule maps:

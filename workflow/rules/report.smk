@@ -109,6 +109,41 @@ rule report_formants:
         "../scripts/report_formants.py"
 
 
+rule verdict:
+    input:
+        metrics=expand(
+            f"{RESULTS}/evaluation/{{experiment}}/metrics.json", experiment=EXPERIMENTS
+        ),
+        references=expand(
+            f"{RESULTS}/evaluation/{{experiment}}/references.json",
+            experiment=EXPERIMENTS,
+        ),
+        evidence=expand(
+            f"{RESULTS}/evidence/{{experiment}}_summary.tsv", experiment=EXPERIMENTS
+        ),
+        nulls=expand(
+            f"{RESULTS}/evidence/{{experiment}}_null.tsv", experiment=EXPERIMENTS
+        ),
+        sanity=expand(
+            f"{RESULTS}/sanity/{{experiment}}_randomised.tsv", experiment=EXPERIMENTS
+        ),
+    output:
+        verdict=report(
+            f"{REPORT}/verdict.tsv",
+            caption="../report/verdict.rst",
+            category="verdict",
+        ),
+        tests=f"{REPORT}/tests.tsv",
+    log:
+        f"{LOGS}/report/verdict.log",
+    conda:
+        ENV
+    params:
+        experiments=EXPERIMENTS,
+    script:
+        "../scripts/verdict.py"
+
+
 rule summary:
     input:
         unpack(get_summary_input),

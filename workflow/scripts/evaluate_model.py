@@ -27,4 +27,6 @@ with job(smk) as log:
         confusion_path=smk.output.confusion,
         per_class_path=smk.output.per_class,
         predictions_path=smk.output.predictions,
+        n_boot=smk.params.evaluation["bootstrap"],
+        seed=smk.params.evaluation["seed"],
     )

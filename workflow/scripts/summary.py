@@ -31,6 +31,7 @@ with job(smk) as log:
         read_json(smk.input.formant_summary),
         read_table(smk.input.formants),
         read_json(smk.input.alignment_agreement) if smk.input.get("alignment_agreement") else None,
+        verdict=(read_table(smk.input.verdict), read_table(smk.input.tests)),
     )
     write_summary_page(smk.output.page, sections, f"spectrocam: {smk.params.settings['run']}")
     write_json(headline, smk.output.summary)

@@ -1,0 +1,194 @@
+"""Known answers for the evidence beyond the spectrum: two classes that share a loud low band and
+differ only in a weak band elsewhere (present in one class, absent in the other)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from spectrocam.baselines import class_mean_profiles, envelope_profiles, pool_to_cells
+from spectrocam.batchnorm import recalibrate
+from spectrocam.evidence import band_shares, energy_null, evidence_table, paired_summary
+from spectrocam.maps import MapFile, MapWriter
+from spectrocam.methods import compute_maps
+from spectrocam.model import STAGES, SpectroResNet
+from spectrocam.sanity import randomised, sanity_summary
+from spectrocam.stats import holm
+from spectrocam.store import (
+    SegmentReader,
+    SegmentStoreWriter,
+    read_segment_table,
+    read_spectrogram_block,
+)
+
+N_ROWS, N_FRAMES, HZ_PER_ROW = 64, 9, 50.0
+LOUD_HZ, WEAK_HZ = 350.0, 2250.0  # the shared loud band; class 1's weak band
+WINDOW_HZ = 150.0
+
+
+def synthetic_store(path, n_per_class=60, seed=0):
+    """Spectrograms in dB: a loud band (+40 dB) at 350 Hz in every segment and, in class 1, a
+    weak one (+12 dB) around 2,250 Hz (each token's within +/- 200 Hz), over noise; and their
+    "formants": F1 the loud band, F2 the token's weak band (undefined in class 0)."""
+    rng = np.random.default_rng(seed)
+    freqs = np.arange(N_ROWS) * HZ_PER_ROW
+    labels = np.repeat([0, 1], n_per_class)
+    spec = rng.normal(-60, 2, (len(labels), N_ROWS, N_FRAMES))
+    weak = np.where(labels == 1, WEAK_HZ + rng.integers(-4, 5, len(labels)) * HZ_PER_ROW, np.nan)
+    for i, c in enumerate(labels):
+        spec[i, np.abs(freqs - LOUD_HZ) <= 100] += 40
+        if c == 1:
+            spec[i, np.abs(freqs - weak[i]) <= 100] += 12
+    utts = [f"U{i // 4:03d}" for i in range(len(labels))]
+    fields = {
+        "phone_id": [f"{u}/{i % 4}" for i, u in enumerate(utts)],
+        "utt_id": utts,
+        "word": ["w"] * len(labels),
+        "phone": ["IY1" if c == 0 else "AA1" for c in labels],
+        "start_s": np.full(len(labels), 0.98),
+        "end_s": np.full(len(labels), 1.02),
+        "window_centre_s": np.full(len(labels), 1.0),
+    }
+    times = (np.arange(N_FRAMES) - N_FRAMES // 2) * 0.01
+    with SegmentStoreWriter(path, len(labels), freqs, times, ["IY", "AA"]) as w:
+        w.write(spec.astype(np.float32), labels, fields)
+    formants = pd.DataFrame(
+        {
+            "phone_id": fields["phone_id"],
+            "f1_hz": LOUD_HZ,
+            "f2_hz": weak,
+            "f3_hz": np.nan,
+        }
+    )
+    return formants
+
+
+class TinyNet(SpectroResNet):
+    """A SpectroResNet whose body is two small convolutions at full resolution (one cell per
+    row and frame), so that its CAM can point at a band."""
+
+    def __init__(self) -> None:
+        super().__init__("resnet18", 2)
+        layers = OrderedDict(
+            conv1=nn.Conv2d(1, 8, 3, padding=1),
+            bn1=nn.BatchNorm2d(8),
+            relu=nn.ReLU(),
+            maxpool=nn.Identity(),
+            **{s: nn.Identity() for s in STAGES[:-1]},
+            layer4=nn.Sequential(nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU()),
+        )
+        self.body = nn.Sequential(layers)
+        self.fc = nn.Linear(16, 2)
+        self.stage_strides = {s: (1, 1) for s in STAGES}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("evidence")
+    formants = synthetic_store(tmp / "s.h5")
+    torch.manual_seed(0)
+    model = TinyNet()
+    with SegmentReader(tmp / "s.h5") as reader:
+        x = reader.batch(np.arange(len(reader.labels)))
+        y = torch.from_numpy(reader.labels)
+        model.input_mean.fill_(float(x.mean()))
+        model.input_std.fill_(float(x.std()))
+        optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+        for step in range(60):
+            idx = torch.from_numpy(np.random.default_rng(step).choice(len(y), 32, replace=False))
+            model.train()
+            optimiser.zero_grad()
+            nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+            optimiser.step()
+        # few steps from scratch: the BatchNorm statistics lag, as in training (see batchnorm)
+        recalibrate(model, reader, np.arange(len(y)), torch.device("cpu"), 120)
+        with torch.no_grad():
+            assert (model(x).argmax(1) == y).float().mean() > 0.95  # it has learnt the task
+    return model, tmp, formants
+
+
+def map_file(model, tmp, name, methods=("cam", "gradcam")):
+    segments = read_segment_table(tmp / "s.h5")
+    segments["segment_index"] = np.arange(len(segments))
+    segments["predicted"] = segments["label"]
+    with SegmentReader(tmp / "s.h5") as reader:
+        compute_maps(
+            model,
+            reader,
+            segments,
+            np.full((len(segments), 2), 0.5),
+            tmp / name,
+            list(methods),
+            torch.device("cpu"),
+            stage="layer4",
+        )
+    return MapFile(tmp / name)
+
+
+def test_the_maps_point_beyond_the_spectrum_at_the_weak_band(trained):
+    model, tmp, formants = trained
+    maps = map_file(model, tmp, "maps.h5")
+    spectrograms = read_spectrogram_block(tmp / "s.h5", maps.segments.segment_index)
+    table, for_null = evidence_table(maps, spectrograms, formants, WINDOW_HZ)
+    summary = paired_summary(table, n_boot=200).set_index(["method", "band"])
+    for method in ("cam", "gradcam"):
+        f1, f2 = summary.loc[(method, "F1")], summary.loc[(method, "F2")]
+        # the spectrum points at the loud band, the network's maps beyond it at the weak one
+        assert f1.share_spectrum > 0.9 and f2.share_spectrum < 0.05
+        assert f2.minus_spectrum_low > 0.1, method
+        assert f1.minus_spectrum_high < 0, method
+    null = energy_null(*for_null["cam"], maps.freqs_hz, WINDOW_HZ, n_perm=200)
+    assert null["F2"]["p"] < 0.01 and null["F2"]["observed"] > null["F2"]["null_mean"]
+
+    # the randomised network's maps lose it: the trained maps pass the sanity check
+    random = map_file(randomised(model, "conv1", seed=1), tmp, "random.h5")
+    random_table, _ = evidence_table(random, spectrograms, formants, WINDOW_HZ)
+    sanity = sanity_summary(table, {"conv1": random_table}, n_boot=200)
+    row = sanity[(sanity.method == "cam") & (sanity.band == "F2")].iloc[0]
+    assert row.verdict == "passed" and row.difference_low > 0
+
+
+def test_a_map_equal_to_the_spectrum_scores_zero_beyond_it_and_fails_the_null(trained):
+    _, tmp, formants = trained
+    segments = read_segment_table(tmp / "s.h5")
+    segments["segment_index"] = np.arange(len(segments))
+    segments["predicted"] = segments["label"]
+    spectrograms = read_spectrogram_block(tmp / "s.h5", segments.segment_index)
+    power = 10 ** (spectrograms.astype(float) / 10)
+    with MapWriter(
+        tmp / "spectrum.h5",
+        segments,
+        np.full((len(segments), 2), 0.5),
+        ["IY", "AA"],
+        np.arange(N_ROWS) * HZ_PER_ROW,
+        (np.arange(N_FRAMES) - N_FRAMES // 2) * 0.01,
+    ) as out:
+        out.add_method("cam", np.arange(len(segments)), (N_ROWS, N_FRAMES), (1, 1), "layer4")
+        out.write("cam", "true", 0, power.astype(np.float32))
+    maps = MapFile(tmp / "spectrum.h5")
+    table, for_null = evidence_table(maps, spectrograms, formants, WINDOW_HZ)
+    summary = paired_summary(table, n_boot=200).set_index("band")
+    assert np.allclose(summary.loc[["F1", "F2", "any"], "minus_spectrum"], 0, atol=1e-6)
+    assert np.isnan(summary.loc["F3", "minus_spectrum"])  # no F3 is defined
+    null = energy_null(*for_null["cam"], maps.freqs_hz, WINDOW_HZ, n_perm=200)
+    assert all(null[band]["p"] > 0.05 for band in ("F1", "F2", "any"))
+
+
+def test_baselines_and_adjustments_do_what_they_say():
+    freqs = np.arange(8) * 100.0
+    shares = band_shares(np.eye(8)[[2, 5]], freqs, np.array([[200.0, np.nan, np.nan]] * 2), 50)
+    assert shares[:, 0].tolist() == [1.0, 0.0] and np.isnan(shares[:, 1]).all()
+    power = np.tile(np.r_[np.ones(4), 100 * np.ones(4)], (2, 1))
+    assert np.allclose(pool_to_cells(power, np.array([0, 0, 1, 1, 2, 2, 3, 3])), power)
+    assert np.allclose(pool_to_cells(power, np.array([0, 0, 0, 0, 0, 0, 1, 1]))[0, :6], 34)
+    smooth = envelope_profiles(power + np.random.default_rng(0).normal(0, 0.01, power.shape))
+    assert smooth[0, 0] < 2 and smooth[0, -1] > 50  # the envelope keeps the broad shape
+    profiles = np.array([[1.0, 0], [0, 1.0], [1.0, 1.0]])
+    loo = class_mean_profiles(profiles, np.array([0, 0, 1]))
+    assert loo.tolist() == [[0, 1], [1, 0], [0, 0]]  # the others of its class, never itself
+    assert holm([0.01, 0.04, 0.03, np.nan]).tolist()[:3] == pytest.approx([0.03, 0.06, 0.06])

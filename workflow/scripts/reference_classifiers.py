@@ -1,0 +1,29 @@
+"""Rule reference_classifiers: the network's test figures beside the majority class and a
+formant-only classifier's (for the vowel experiments)."""
+
+from spectrocam.alignment import strip_stress
+from spectrocam.baseline_classifiers import FEATURES, reference_rows
+from spectrocam.formants import VOWELS
+from spectrocam.io import read_table, read_text_table, write_json
+from spectrocam.jobs import job
+from spectrocam.store import read_classes, read_segment_table
+
+smk = snakemake  # noqa: F821
+with job(smk) as log:
+    cfg = smk.params.evaluation
+    splits = read_text_table(smk.input.splits)[["utt_id", "split"]]
+    segments = read_segment_table(smk.input.segments).merge(splits, on="utt_id", how="left")
+    classes = read_classes(smk.input.segments)
+    vowels = all(strip_stress(p) in VOWELS for phones in classes.values() for p in phones)
+    rows = reference_rows(
+        segments,
+        read_table(smk.input.predictions),
+        read_table(smk.input.formants),
+        list(classes),
+        vowels,
+        cfg["bootstrap"],
+        cfg["seed"],
+    )
+    for row in rows:
+        log.info("%s: accuracy %.3f (n %d)", row["classifier"], row["accuracy"][0], row["n"])
+    write_json({"features": list(FEATURES) if vowels else [], "rows": rows}, smk.output[0])

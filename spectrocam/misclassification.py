@@ -1,6 +1,9 @@
 """Misclassified vowels: are their measured formants nearer the predicted class than the true one?
 
-Each class's F1 and F2 distribution is summarised by the mean and standard deviation of its
+A share of errors "explained" means little without its base rates, which the summary gives beside
+it: the share of errors for which a wrong class drawn at random lies nearer than the true class,
+and the same share among the correctly classified vowels. Each class's F1 and F2 distribution is
+summarised by the mean and standard deviation of its
 training-split vowels. A test vowel's distance to a class is the Euclidean distance of its
 (F1, F2), z-scored with that class's own mean and sd. A misclassification is *explained by
 acoustics* when the vowel lies nearer (in these units) to the predicted class than to its true
@@ -59,6 +62,26 @@ def neighbours(phones: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def random_wrong_share(table: pd.DataFrame, stats: pd.DataFrame) -> tuple[float, int]:
+    """The base rate of "nearer another class": per token, the share of the classes other than
+    its true one that lie nearer (z-scored F1, F2) than the true class, averaged over tokens
+    (the expectation for a wrong class drawn at random). Returns ``(share, n tokens)``."""
+    f1, f2 = table.f1_hz.to_numpy(float), table.f2_hz.to_numpy(float)
+    true = table["true"].to_numpy()
+    d_true = formant_distances(f1, f2, stats, true)
+    shares = []
+    for i, cls in enumerate(true):
+        others = [c for c in stats.index if c != cls]
+        if not np.isfinite(d_true[i]) or not others:
+            continue
+        d = formant_distances(
+            np.full(len(others), f1[i]), np.full(len(others), f2[i]), stats, others
+        )
+        if np.isfinite(d).all():
+            shares.append(float(np.mean(d < d_true[i])))
+    return (float(np.mean(shares)) if shares else float("nan")), len(shares)
+
+
 def explain_errors(
     predictions: pd.DataFrame,
     formants: pd.DataFrame,
@@ -112,12 +135,20 @@ def explain_errors(
     )
     n_known = int(known.sum())
     explained = int((errors.explained_by_formants == 1).sum())
+    wrong_share, n_wrong = random_wrong_share(errors, stats)
+    correct_share, n_correct = random_wrong_share(table[table["correct"].astype(bool)], stats)
     summary = {
         "test_vowels_with_formants": len(table),
         "misclassified": len(errors),
         "with_distances": n_known,
         "explained_by_formants": explained,
         "share_explained": explained / n_known if n_known else None,
+        # base rates: the same share for a wrong class drawn at random, among the errors and
+        # among the correctly classified vowels
+        "errors_nearer_a_random_wrong_class": wrong_share,
+        "errors_with_base_rate": n_wrong,
+        "correct_nearer_a_random_wrong_class": correct_share,
+        "correct_with_base_rate": n_correct,
         "class_stats": stats.reset_index().to_dict(orient="records"),
     }
     return errors.reset_index(drop=True), summary

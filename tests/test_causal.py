@@ -142,3 +142,22 @@ def test_errors_nearer_the_predicted_class_are_explained():
     assert summary["share_explained"] == 0.5
     first = errors.set_index("start_s").loc[0.1]
     assert first.explained_by_formants == 1 and first.previous == "S" and first.next == "IY1"
+
+
+def test_base_rate_of_a_nearer_wrong_class():
+    from spectrocam.misclassification import random_wrong_share
+
+    stats = pd.DataFrame(
+        {"f1_mean": [300, 700, 500], "f1_sd": 50, "f2_mean": [2700, 1200, 1800], "f2_sd": 200},
+        index=pd.Index(["IY", "AA", "EH"], name="class_name"),
+    )
+    tokens = pd.DataFrame(
+        {
+            "true": ["IY", "IY", "AA"],
+            "f1_hz": [300.0, 480.0, 690.0],  # at IY; nearest EH; at AA
+            "f2_hz": [2700.0, 1850.0, 1210.0],
+        }
+    )
+    share, n = random_wrong_share(tokens, stats)
+    # token 1: no other class nearer (0); token 2: EH nearer, AA not (1/2); token 3: 0
+    assert n == 3 and share == pytest.approx((0 + 0.5 + 0) / 3)

@@ -6,6 +6,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from spectrocam.io import write_text
@@ -114,11 +115,22 @@ def _error_text(r: ExperimentResults, shown: int) -> str:
         + (
             f"{s['explained_by_formants']} of the {s['with_distances']} with class statistics "
             f"({100 * explained:.0f} %) lie nearer (z-scored F1, F2) to the predicted "
-            "class's training vowels than to their own class's. "
+            "class's training vowels than to their own class's" + _base_rates(s) + ". "
             if explained is not None
             else "the classes have no formant statistics to compare with. "
         )
         + f"The first {shown} are listed; all are in errors/{r.name}.tsv.</p>"
+    )
+
+
+def _base_rates(s: dict) -> str:
+    wrong = s.get("errors_nearer_a_random_wrong_class")
+    correct = s.get("correct_nearer_a_random_wrong_class")
+    if wrong is None or not np.isfinite(wrong):
+        return ""
+    return (
+        f"; base rates: a wrong class drawn at random lies nearer for {100 * wrong:.0f} % of "
+        f"the errors and for {100 * correct:.0f} % of the correctly classified vowels"
     )
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "null_by_method",
     "summarise_agreement",
     "permutation_null",
+    "band_shares",
 ]
 
 FORMANTS = ("F1", "F2", "F3")
@@ -220,22 +221,26 @@ def summarise_agreement(
     return pd.DataFrame(rows)
 
 
-def _band_shares(
+def band_shares(
     profiles: np.ndarray, freqs_hz: np.ndarray, formants_hz: np.ndarray, window_hz: float
 ) -> np.ndarray:
-    """(N, 4) shares of each (normalised) profile within the bands of its F1, F2, F3 and of
-    their union; NaN where a formant is undefined (and for the union, where all are)."""
-    n = len(profiles)
-    out = np.full((n, 4), np.nan)
-    union = np.zeros(profiles.shape, dtype=bool)
+    """(N, 4) share of each profile's mass within the bands of its F1, F2, F3 and their union;
+    NaN where the formant is undefined (the union: where all are) or the profile is all zero."""
+    profiles = np.asarray(profiles, dtype=float)
+    totals = profiles.sum(axis=1)
+    unit = np.divide(
+        profiles, totals[:, None], out=np.zeros_like(profiles), where=totals[:, None] > 0
+    )
+    out = np.full((len(unit), 4), np.nan)
+    union = np.zeros(unit.shape, dtype=bool)
+    freqs = np.asarray(freqs_hz, dtype=float)[None, :]
     for k in range(3):
         f = formants_hz[:, k]
-        band = np.abs(freqs_hz[None, :] - np.nan_to_num(f, nan=-1e9)[:, None]) <= window_hz
+        band = np.abs(freqs - np.nan_to_num(f, nan=-1e9)[:, None]) <= window_hz
         union |= band
-        share = (profiles * band).sum(1)
-        out[:, k] = np.where(np.isfinite(f), share, np.nan)
-    any_defined = np.isfinite(formants_hz).any(1)
-    out[:, 3] = np.where(any_defined, (profiles * union).sum(1), np.nan)
+        out[:, k] = np.where(np.isfinite(f), (unit * band).sum(axis=1), np.nan)
+    out[:, 3] = np.where(np.isfinite(formants_hz).any(axis=1), (unit * union).sum(axis=1), np.nan)
+    out[totals <= 0] = np.nan
     return out
 
 
@@ -263,7 +268,7 @@ def permutation_null(
     profiles, formants_hz = profiles[keep] / totals[keep], np.asarray(formants_hz)[keep]
     groups = np.asarray(groups)[keep]
     freqs_hz = np.asarray(freqs_hz, dtype=float)
-    observed = np.nanmean(_band_shares(profiles, freqs_hz, formants_hz, window_hz), axis=0)
+    observed = np.nanmean(band_shares(profiles, freqs_hz, formants_hz, window_hz), axis=0)
     rng = np.random.default_rng(seed)
     members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
     null = np.empty((n_perm, 4))
@@ -271,7 +276,7 @@ def permutation_null(
         order = np.arange(len(groups))
         for idx in members:
             order[idx] = rng.permutation(idx)
-        null[p] = np.nanmean(_band_shares(profiles, freqs_hz, formants_hz[order], window_hz), 0)
+        null[p] = np.nanmean(band_shares(profiles, freqs_hz, formants_hz[order], window_hz), 0)
     names = (*FORMANTS, "any")
     return {
         name: {

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from spectrocam.agreement import band_shares
 from spectrocam.baselines import (
     BASELINES,
     class_mean_profiles,
@@ -38,29 +39,6 @@ __all__ = ["BANDS", "band_shares", "evidence_table", "paired_summary", "energy_n
 
 BANDS = ("F1", "F2", "F3", "any")
 FORMANT_HZ = ["f1_hz", "f2_hz", "f3_hz"]
-
-
-def band_shares(
-    profiles: np.ndarray, freqs_hz: np.ndarray, formants_hz: np.ndarray, window_hz: float
-) -> np.ndarray:
-    """(N, 4) share of each profile's mass within the bands of its F1, F2, F3 and their union;
-    NaN where the formant is undefined (the union: where all are) or the profile is all zero."""
-    profiles = np.asarray(profiles, dtype=float)
-    totals = profiles.sum(axis=1)
-    unit = np.divide(
-        profiles, totals[:, None], out=np.zeros_like(profiles), where=totals[:, None] > 0
-    )
-    out = np.full((len(unit), 4), np.nan)
-    union = np.zeros(unit.shape, dtype=bool)
-    freqs = np.asarray(freqs_hz, dtype=float)[None, :]
-    for k in range(3):
-        f = formants_hz[:, k]
-        band = np.abs(freqs - np.nan_to_num(f, nan=-1e9)[:, None]) <= window_hz
-        union |= band
-        out[:, k] = np.where(np.isfinite(f), (unit * band).sum(axis=1), np.nan)
-    out[:, 3] = np.where(np.isfinite(formants_hz).any(axis=1), (unit * union).sum(axis=1), np.nan)
-    out[totals <= 0] = np.nan
-    return out
 
 
 def _sources(maps: MapFile, method: str, rows: np.ndarray, power: dict) -> dict[str, np.ndarray]:

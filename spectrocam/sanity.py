@@ -6,8 +6,8 @@ maps have; otherwise the method shows the input, not the model.
 seeded) ``fc`` and every stage down to ``CASCADE[k]``; the input standardisation stays. The
 check compares, per segment, the trained map's share of mass on the formants beyond the
 spectrum's with the randomised map's (:func:`sanity_summary`): it *passes* when the trained
-map's is higher, with a 95 % interval over utterances above 0, and is *not applicable* when the
-trained map has no agreement beyond the spectrum to lose.
+map's is higher, with a 95 % interval over utterances above 0, and says *nothing to lose* when
+the trained map has no agreement beyond the spectrum to lose.
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ def sanity_summary(
 ) -> pd.DataFrame:
     """Per cascade step, method and band: the trained and the randomised maps' mean share
     beyond the spectrum's, their paired difference with a 95 % interval over utterances, and
-    the verdict (``passed``, ``failed`` or ``n/a``). ``trained`` and each of ``random``'s
-    tables are :func:`spectrocam.evidence.evidence_table` outputs."""
+    the verdict (``passed``, ``failed`` or ``nothing to lose``). ``trained`` and each of
+    ``random``'s tables are :func:`spectrocam.evidence.evidence_table` outputs."""
     rows = []
     own = _beyond(trained)
     for step, table in random.items():
@@ -66,7 +66,7 @@ def sanity_summary(
                 continue  # a band no segment has (F3 undefined everywhere)
             mean, low, high = cluster_bootstrap_ci(diff, pair.utt_id, n_boot, 0.95, seed)
             t_mean, t_low, _ = cluster_bootstrap_ci(pair.beyond, pair.utt_id, n_boot, 0.95, seed)
-            verdict = "n/a" if not t_low > 0 else ("passed" if low > 0 else "failed")
+            verdict = "nothing to lose" if not t_low > 0 else ("passed" if low > 0 else "failed")
             rows.append(
                 {
                     "step": step,

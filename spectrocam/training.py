@@ -14,8 +14,6 @@ with different settings (another store, split or training option) it starts over
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import random
 import shutil
@@ -24,13 +22,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
 from spectrocam.batchnorm import collapse, recalibrate
+from spectrocam.checkpoint import fingerprint, rng_states, set_rng_states
 from spectrocam.config import Section
 from spectrocam.device import autocast, autocast_dtype, choose_device
 from spectrocam.exceptions import TrainingError
@@ -65,6 +63,7 @@ class TrainConfig(Section):
     eval_batch_size: int = 64
     bn_recalibration: int = 256
     collapse_share: float = 0.95
+    max_validation: int | None = None
 
 
 def trained_model_and_splits(
@@ -116,37 +115,6 @@ def predict(
     return np.concatenate(out) if out else np.zeros((0, model.n_classes), dtype=np.float32)
 
 
-def _fingerprint(cfg: TrainConfig, store: Path, idx: Mapping[str, np.ndarray]) -> str:
-    with h5py.File(store, "r") as h5:
-        store_id = {k: str(v) for k, v in h5.attrs.items()} | {"shape": h5["spectrograms"].shape}
-    data = {
-        # More epochs continue a finished run; the device does not change the model.
-        "config": asdict(cfg) | {"device": None, "epochs": None},
-        "store": store_id,
-        "splits": {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in idx.items()},
-    }
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _rng_states() -> dict:
-    states = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-        "torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available():
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states
-
-
-def _set_rng_states(states: Mapping) -> None:
-    random.setstate(states["python"])
-    np.random.set_state(states["numpy"])
-    torch.set_rng_state(states["torch"])
-    if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
-
-
 @dataclass
 class TrainState:
     """What the steps of :func:`train` pass on: model, optimiser, epoch log, best, next epoch."""
@@ -195,7 +163,7 @@ def _start_or_resume(run: _Run, weights_path: str | Path | None) -> TrainState:
             model.load_state_dict(saved["model"])
             optimiser.load_state_dict(saved["optimizer"])
             state.history, state.best = saved["history"], saved["best"]
-            _set_rng_states(saved["rng"])
+            set_rng_states(saved["rng"])
             state.next_epoch = saved["epoch"] + 1
             log.info("resuming from the checkpoint of epoch %d/%d", saved["epoch"], cfg.epochs)
         else:
@@ -325,7 +293,7 @@ def _save_checkpoint(run: _Run, state: TrainState) -> None:
         "optimizer": state.optimiser.state_dict(),
         "history": state.history,
         "best": state.best,
-        "rng": _rng_states(),
+        "rng": rng_states(),
         "fingerprint": run.fingerprint,
     }
     with atomic_path(run.checkpoint_dir / "last.pt") as tmp:
@@ -391,13 +359,17 @@ def train(
     device = choose_device(cfg.device, threads)
     amp = autocast_dtype(cfg.precision, device)
     idx = split_indices(store_path, splits)
-    fingerprint = _fingerprint(cfg, store_path, idx)
+    if cfg.max_validation and len(idx["validation"]) > cfg.max_validation:
+        # a fixed, seeded subset: every epoch is selected on the same segments
+        rng = np.random.default_rng([cfg.seed, 1])
+        idx["validation"] = np.sort(rng.choice(idx["validation"], cfg.max_validation, False))
+    settings = fingerprint(cfg, store_path, idx)
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
 
     with SegmentReader(store_path) as reader:
-        run = _Run(cfg, reader, idx, device, amp, checkpoint_dir, fingerprint)
+        run = _Run(cfg, reader, idx, device, amp, checkpoint_dir, settings)
         state = _start_or_resume(run, weights_path)
         log.info(
             "%s on %s (%s): %d train / %d validation segments, shape %s, %s, %d epochs",

@@ -136,3 +136,10 @@ def test_a_class_missing_from_training_is_an_error(tmp_path):
     splits.loc[labels == 1, "split"] = "test"
     with pytest.raises(ValueError, match="no training segments of class"):
         run(tmp_path, config(), splits)
+
+
+def test_validation_can_be_capped_to_a_fixed_subset(tmp_path, caplog):
+    splits, _ = write_store(tmp_path / "toy.h5")
+    with caplog.at_level("INFO"):
+        run(tmp_path, config(epochs=1, max_validation=5), splits)
+    assert "/ 5 validation segments" in caplog.text

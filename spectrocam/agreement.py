@@ -39,6 +39,7 @@ __all__ = [
     "summarise_agreement",
     "permutation_null",
     "band_shares",
+    "within_class_orders",
 ]
 
 FORMANTS = ("F1", "F2", "F3")
@@ -244,6 +245,18 @@ def band_shares(
     return out
 
 
+def within_class_orders(groups: np.ndarray, n_perm: int, seed: int = 0):
+    """``n_perm`` orders of the items that shuffle each group's members among themselves
+    (seeded): ``values[order]`` gives every item another member's value of its group."""
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
+    for _ in range(n_perm):
+        order = np.arange(len(groups))
+        for idx in members:
+            order[idx] = rng.permutation(idx)
+        yield order
+
+
 def permutation_null(
     profiles: np.ndarray,
     formants_hz: np.ndarray,
@@ -269,13 +282,8 @@ def permutation_null(
     groups = np.asarray(groups)[keep]
     freqs_hz = np.asarray(freqs_hz, dtype=float)
     observed = np.nanmean(band_shares(profiles, freqs_hz, formants_hz, window_hz), axis=0)
-    rng = np.random.default_rng(seed)
-    members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
     null = np.empty((n_perm, 4))
-    for p in range(n_perm):
-        order = np.arange(len(groups))
-        for idx in members:
-            order[idx] = rng.permutation(idx)
+    for p, order in enumerate(within_class_orders(groups, n_perm, seed)):
         null[p] = np.nanmean(band_shares(profiles, freqs_hz, formants_hz[order], window_hz), 0)
     names = (*FORMANTS, "any")
     return {

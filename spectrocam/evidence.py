@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from spectrocam.agreement import band_shares
+from spectrocam.agreement import band_shares, within_class_orders
 from spectrocam.baselines import (
     BASELINES,
     class_mean_profiles,
@@ -149,16 +149,11 @@ def energy_null(
     """Per band: the observed mean of (map share - curve(spectrum share)) on the tokens' own
     formants, its mean under within-class permutations of the formants, and the one-sided
     p-value ``(1 + #{null >= observed}) / (1 + n_perm)``."""
-    rng = np.random.default_rng(seed)
-    members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
     s_obs = band_shares(profiles, freqs_hz, formants_hz, window_hz)
     e_obs = band_shares(spectrum, freqs_hz, formants_hz, window_hz)
     s_null = np.empty((n_perm, *s_obs.shape))
     e_null = np.empty_like(s_null)
-    for p in range(n_perm):
-        order = np.arange(len(groups))
-        for idx in members:
-            order[idx] = rng.permutation(idx)
+    for p, order in enumerate(within_class_orders(groups, n_perm, seed)):
         s_null[p] = band_shares(profiles, freqs_hz, formants_hz[order], window_hz)
         e_null[p] = band_shares(spectrum, freqs_hz, formants_hz[order], window_hz)
     out = {}

@@ -157,7 +157,7 @@ def test_the_explorer_is_self_contained_and_its_arrays_decode_to_the_stores(tmp_
     assert not (folder.parent / "explorer.tmp").exists()
     # BokehJS inline, no network: no script or stylesheet from elsewhere
     assert not re.search(r"""<(script|link)[^>]+(src|href)=["']?(https?:)?//""", page)
-    assert "Bokeh" in page and '<script src="data/vowels.js"></script>' in page
+    assert "Bokeh" in page and '<script src="data/vowels.js" onerror=' in page
     assert "SpectrocamExplorer.expect" in page and "vowels-table" in page
     name, meta = read_script(folder / "data" / "vowels.js")
     assert name == "vowels" and meta["n_chunks"] == 2 and meta["chunk_tokens"] == 4

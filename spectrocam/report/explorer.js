@@ -2,14 +2,29 @@
 // files and loads a token's arrays when it is selected. All drawing is Bokeh's.
 (function () {
   "use strict";
-  const E = { experiments: {}, chunks: {}, models: {}, waiting: {}, state: {}, expected: [] };
+  const E = { experiments: {}, chunks: {}, models: {}, waiting: {}, state: {}, expected: [],
+    filled: {}, loading: {} };
   window.SpectrocamExplorer = E;
   const NUMERIC = ["p_true", "p_predicted", "start_s", "end_s", "window_centre_s",
     "duration_ms", "f1_hz", "f2_hz", "f3_hz", "ratio_F1", "ratio_F2", "ratio_F3", "ratio_any",
     "peak_hz", "peak_hit"];
 
-  E.expect = function (names) { E.expected = names; E.inited = []; };
-  E.experiment = function (name, data) { E.experiments[name] = data; };
+  // The first tab's data file is loaded with the page; another's when its tab is first shown.
+  E.expect = function (names) { E.expected = names; };
+  E.experiment = function (name, data) { E.experiments[name] = data; fill(name); };
+  E.missing = function (name) {
+    E.loading[name] = "failed";
+    const m = E.models[name];
+    if (m) m.count.text = "<b>The data file data/" + esc(name) + ".js did not load.</b>";
+  };
+  E.show = function (name) {
+    if (E.experiments[name] || E.loading[name]) return;
+    E.loading[name] = true;
+    const script = document.createElement("script");
+    script.src = "data/" + encodeURIComponent(name) + ".js";
+    script.onerror = () => E.missing(name);
+    document.head.appendChild(script);
+  };
   E.chunk = function (name, k, tokens) {
     const store = (E.chunks[name] = E.chunks[name] || {});
     for (const t of tokens) store[t.row] = t;
@@ -49,13 +64,17 @@
   const num = (v, d) => (v === null || v === undefined || !isFinite(v) ? "–" : Number(v).toFixed(d));
 
   E.init = function (name, m) {
-    const d = E.experiments[name];
     E.models[name] = m;
     E.state[name] = { row: null };
-    if (!d) {
-      m.count.text = "<b>The data file data/" + esc(name) + ".js did not load.</b>";
-      return;
-    }
+    if (E.loading[name] === "failed") E.missing(name);
+    fill(name);
+  };
+
+  // fill an experiment's models once both its data and its models are there
+  function fill(name) {
+    const d = E.experiments[name], m = E.models[name];
+    if (!d || !m || E.filled[name]) return;
+    E.filled[name] = true;
     const cols = {};
     for (const k of Object.keys(m.tokens.data)) {
       const v = d.table[k] || [];
@@ -64,15 +83,14 @@
     m.tokens.data = cols;
     E.filter(name, m);
     E.redraw(name, m);
-    E.inited.push(name);
-    if (E.inited.length === E.expected.length) {
+    if (name === E.expected[0]) {
       // ready once the filled models have been painted
       requestAnimationFrame(() => requestAnimationFrame(() => {
         E.readyAt = performance.now();
         document.documentElement.dataset.explorerReady = "1";
       }));
     }
-  };
+  }
 
   E.filter = function (name, m) {
     const t = E.experiments[name].table;

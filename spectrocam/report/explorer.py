@@ -73,9 +73,8 @@ CAPTIONS = {
 
 def _models(name: str, meta: Mapping) -> tuple[dict, dict]:
     """The experiment's models: those the glue fills (by name), and the figures."""
-    n = len(meta["table"]["row"])
     tokens = ColumnDataSource({f: [] for f in TABLE_FIELDS})
-    view = CDSView(filter=IndexFilter(indices=list(range(n))))
+    view = CDSView(filter=IndexFilter(indices=[]))  # the glue shows the rows with the data
     c = controls(name, meta)
     spec = spectrogram_figure(name, meta)
     c["opacity"].js_link("value", spec["overlay"].glyph, "global_alpha")
@@ -139,8 +138,9 @@ def _intro(meta: Mapping) -> str:
 
 
 def page_html(title: str, experiments: Sequence[tuple[str, object, CustomJS]], note: str) -> str:
-    """The page: BokehJS and the glue inlined, the experiments' data files loaded from
-    ``data/``, one tab per experiment (each laid out when it is first shown)."""
+    """The page: BokehJS and the glue inlined, one tab per experiment; its data file
+    (``data/<experiment>.js``) is loaded and its figures laid out when the tab is first shown
+    (the first tab's with the page)."""
     doc = Document()
     names = [n for n, _, _ in experiments]
     full = [TabPanel(child=layout, title=n) for n, layout, _ in experiments]
@@ -148,17 +148,24 @@ def page_html(title: str, experiments: Sequence[tuple[str, object, CustomJS]], n
     tabs = Tabs(tabs=[*full[:1], *waiting[1:]], width=WIDTH, html_id="experiments")
     # a tab's figures are built when it is first shown: its full panel replaces the waiting one
     show = (
-        "const k = tabs.active; if (tabs.tabs[k] !== full[k]) "
+        "const k = tabs.active; SpectrocamExplorer.show(names[k]); if (tabs.tabs[k] !== full[k]) "
         "{ const t = [...tabs.tabs]; t[k] = full[k]; tabs.tabs = t; }"
     )
-    tabs.js_on_change("active", CustomJS(args={"tabs": tabs, "full": full}, code=show))
+    args = {"tabs": tabs, "full": full, "names": names}
+    tabs.js_on_change("active", CustomJS(args=args, code=show))
     doc.add_root(column(Div(text=f"<h1>{html.escape(title)}</h1>{note}", width=WIDTH), tabs))
     for _, _, init in experiments:
         doc.js_on_event("document_ready", init)
+    first = html.escape(names[0]) if names else ""
     head = (
         f"<style>{PAGE_CSS}</style><script>{GLUE.read_text(encoding='utf-8')}</script>"
         f"<script>SpectrocamExplorer.expect({json.dumps(names)});</script>"
-        + "".join(f'<script src="data/{html.escape(n)}.js"></script>' for n in names)
+        + (
+            f'<script src="data/{first}.js" '
+            f"onerror=\"SpectrocamExplorer.missing('{first}')\"></script>"
+            if names
+            else ""
+        )
     )
     template = get_env().from_string(
         '{% extends "file.html.jinja" %}{% block postamble %}{{ head }}{% endblock %}'
@@ -183,8 +190,9 @@ def write_explorer(
     cfg: ExplorerConfig,
 ) -> dict:
     """Write the explorer (``index.html``, ``data/``, ``sizes.json``) into the folder
-    ``folder``, whole or not at all. Returns the sizes: what the page loads when it opens and
-    what it loads per selected token."""
+    ``folder``, whole or not at all. Returns the sizes: what the page loads when it opens (the
+    page and the first tab's table), each experiment's table (loaded when its tab is shown) and
+    arrays (a chunk when one of its tokens is selected)."""
     folder = Path(folder)
     built, sizes = [], {}
     with atomic_path(folder) as tmp:
@@ -203,9 +211,10 @@ def write_explorer(
         page = page_html(title, built, note).encode()
         (tmp / "index.html").write_bytes(page)
         tables = sum(s["table_bytes"] for s in sizes.values())
+        first = sizes[experiments[0].name]["table_bytes"] if experiments else 0
         summary = {
             "page_bytes": len(page),
-            "opened_bytes": len(page) + tables,
+            "opened_bytes": len(page) + first,  # the page and its first tab's table
             "total_bytes": len(page) + tables + sum(s["array_bytes"] for s in sizes.values()),
             "experiments": sizes,
         }

@@ -90,6 +90,7 @@ def token_table(name: str, tokens: ColumnDataSource, view: CDSView) -> DataTable
         height=280,
         index_position=None,
         sortable=True,
+        reorderable=False,
         selectable=True,
         html_id=f"{name}-table",
     )

@@ -10,6 +10,8 @@ from spectrocam.progress import bar, logged
 
 def test_a_bar_is_drawn_on_stderr_and_logged_to_the_file_only(tmp_path, capsys):
     log_path = tmp_path / "job.log"
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
     setup_logging(log_path)
     try:
         assert list(logged(range(5), "tokens", every_s=0.0, unit="clip")) == list(range(5))
@@ -18,8 +20,10 @@ def test_a_bar_is_drawn_on_stderr_and_logged_to_the_file_only(tmp_path, capsys):
                 progress.update()
         logging.getLogger("spectrocam").info("a plain message")
     finally:
-        for handler in logging.getLogger().handlers:
-            handler.flush()
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:] = before[0]  # the test's logging as it was
+        root.setLevel(before[1])
     err = capsys.readouterr().err
     # the live bar: count, rate and time left, redrawn in place on the terminal
     assert "tokens:" in err and "5/5" in err and "clip/s" in err and "\r" in err

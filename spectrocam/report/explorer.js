@@ -179,7 +179,9 @@
     const d = E.experiments[name], t = d.table, tok = E.chunks[name][row], g = grid(d, row);
     m.spec.data = { image: [rows2d(halfs(tok.spectrogram), g.F, g.T)], x: [g.x], y: [g.y],
       dw: [g.dw], dh: [g.dh] };
-    m.xr.setv({ start: g.x, end: g.x + g.dw, reset_start: g.x, reset_end: g.x + g.dw });
+    // the window, and the whole phone where it is longer than the window
+    const x0 = Math.min(g.x, t.start_s[row] - 0.01), x1 = Math.max(g.x + g.dw, t.end_s[row] + 0.01);
+    m.xr.setv({ start: x0, end: x1, reset_start: x0, reset_end: x1 });
     drawMap(name, m, row);
     const lo = g.y, hi = g.y + g.dh;
     const fx0 = [], fx1 = [], fy = [], fl = [];
@@ -193,13 +195,13 @@
     const bx = [], by0 = [], by1 = [], dash = [], colour = [], lx = [], ly = [], lt = [];
     for (const [phone, start, end, , own] of tok.phones) {
       for (const x of [start, end]) {
-        if (x >= g.x && x <= g.x + g.dw) {
+        if (x >= x0 && x <= x1) {
           bx.push(x); by0.push(lo); by1.push(hi);
           dash.push(own ? "dashed" : "dotted"); colour.push(own ? "#00aaff" : "#888888");
         }
       }
-      const mid = (Math.max(start, g.x) + Math.min(end, g.x + g.dw)) / 2;
-      if (end > g.x && start < g.x + g.dw) { lx.push(mid); ly.push(hi); lt.push(phone); }
+      const mid = (Math.max(start, x0) + Math.min(end, x1)) / 2;
+      if (end > x0 && start < x1) { lx.push(mid); ly.push(hi); lt.push(phone); }
     }
     m.bounds.data = { x: bx, y0: by0, y1: by1, dash: dash, colour: colour };
     m.labels.data = { x: lx, y: ly, text: lt };

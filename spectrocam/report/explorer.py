@@ -57,7 +57,8 @@ CAPTIONS = {
     "spectrogram": "The selected token's spectrogram on the store's exact grid (each pixel is "
     "one row of the STFT and one frame, centred on its frequency and time in the clip) with the "
     "chosen map over it: the map's positive part, scaled to its maximum, constant over each "
-    "feature cell of its stage. Green: the measured F1-F3 over the phone; blue dashed: the "
+    "feature cell of its stage. The time axis spans the model's window (the image) and the "
+    "whole phone where it is longer. Green: the measured F1-F3 over the phone; blue dashed: the "
     "token's phone boundaries; grey dotted: its neighbours'. Right: the model's class "
     "probabilities (green: the true class; red: the predicted one when it is wrong), the token "
     "and its sound, and every map's agreement with its formants.",

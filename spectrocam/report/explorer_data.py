@@ -135,6 +135,11 @@ def token_table(maps: MapFile, formants: pd.DataFrame, agreement: pd.DataFrame) 
     n = np.arange(len(seg))
     fm = join(seg, formants, ["f1_hz", "f2_hz", "f3_hz"], how="left")
     cam = agreement
+    if len(cam) and "phone_id" not in cam:
+        raise ValueError(
+            "the agreement table has no phone_id: it was made by an older spectrocam; make it "
+            "again (snakemake --forcerun agreement)"
+        )
     if len(cam):
         cam = cam[(cam["method"] == "cam") & (cam["cam"] == "true")]
     cam = join(seg[["phone_id"]], cam, list(AGREEMENT_COLUMNS), how="left") if len(cam) else None

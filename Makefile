@@ -27,11 +27,12 @@ endif
 DEMO_HILLENBRAND := $(or $(SPECTROCAM_HILLENBRAND),$(wildcard ../shared/data/hillenbrand1995/all_talkers.csv))
 DEMO_OVERRIDES := results/demo-overrides.yaml
 
-.PHONY: help env demo test lint format dry-run
+.PHONY: help env browser demo test lint format dry-run
 
 help:
 	@echo "make demo   - set up the environment and run the pipeline on the demo configuration"
 	@echo "make test   - set up the environment and run linters, workflow checks and the tests"
+	@echo "              (installs Debian's chromium for the browser test when missing)"
 	@echo "make format - format the Python and Snakemake files"
 
 $(TOOLS)/bin/uv:
@@ -50,6 +51,8 @@ demo: env
 		"$(if $(DEMO_HILLENBRAND),'$(DEMO_HILLENBRAND)',null)" > $(DEMO_OVERRIDES)
 	@echo "demo corpus: $(or $(DEMO_CORPUS),download the full corpus), clips: $(or $(DEMO_CLIPS),all)"
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml $(DEMO_OVERRIDES)
+	@echo "summary page: $(abspath results/demo/report/index.html)"
+	@echo "explorer: $(abspath results/demo/report/explorer/index.html)"
 
 lint:
 	$(BIN)/ruff check .
@@ -61,7 +64,17 @@ lint:
 dry-run:
 	$(BIN)/snakemake -n --quiet rules --configfile config/config.yaml
 
-test: env lint dry-run
+# Debian's headless Chromium and its driver, for the browser test: installed when missing (as
+# root, with apt-get; elsewhere the test says that they are absent and skips).
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium and chromium-driver for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium chromium-driver >/dev/null; \
+	else echo "chromium is absent and cannot be installed here: the browser test will skip"; fi
+
+test: env browser lint dry-run
 	$(BIN)/pytest
 
 format: env

@@ -118,6 +118,7 @@ def segment_agreement(maps: MapFile, formants: pd.DataFrame, window_hz: float) -
     ]
     base = pd.DataFrame(
         {
+            "phone_id": seg.phone_id,
             "utt_id": seg.utt_id,
             "start_s": seg.start_s,
             "end_s": seg.end_s,

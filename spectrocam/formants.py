@@ -31,6 +31,7 @@ import parselmouth
 from spectrocam.alignment import strip_stress
 from spectrocam.config import Section
 from spectrocam.corpus import load_audio
+from spectrocam.progress import logged
 
 __all__ = [
     "VOWELS",
@@ -167,17 +168,14 @@ def measure_formants(
     ]
     log.info("formants of %d vowels in %d clips on %d workers", len(table), len(jobs), threads)
     results: list[dict] = []
-    started = last = time.monotonic()
+    started = time.monotonic()
     executor = ProcessPoolExecutor(threads) if threads > 1 else None
     try:
         mapped = (
             executor.map(_measure_clip, jobs, chunksize=4) if executor else map(_measure_clip, jobs)
         )
-        for k, rows in enumerate(mapped, start=1):
+        for rows in logged(mapped, "formants", progress_every_s, "clip", len(jobs)):
             results.extend(rows)
-            if time.monotonic() - last >= progress_every_s:
-                last = time.monotonic()
-                log.info("formants: %d/%d clips", k, len(jobs))
     finally:
         if executor:
             executor.shutdown(cancel_futures=True)

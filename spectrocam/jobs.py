@@ -1,8 +1,9 @@
 """Glue for the workflow's scripts: logging into the rule's log file and clear failures.
 
 A rule's script does ``with job(snakemake) as log: ...``. Messages go to the rule's log file and
-to stderr; an expected error (bad input, a corpus that cannot be used, ...) ends the job with a
-one-line message instead of a traceback. Anything else is a bug and keeps its traceback.
+to stderr (a progress bar is drawn live on stderr and logged as lines in the file); an expected
+error (bad input, a corpus that cannot be used, ...) ends the job with a one-line message
+instead of a traceback. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -14,11 +15,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from spectrocam.progress import is_progress_record
+
 __all__ = ["setup_logging", "job", "trained_model"]
 
 
 def setup_logging(log_path: str | Path | None, level: int = logging.INFO) -> logging.Logger:
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    """Log to stderr and to ``log_path``; the lines of progress bars go to the file only (the
+    bar itself is drawn live on stderr, :mod:`spectrocam.progress`)."""
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.addFilter(lambda record: not is_progress_record(record))
+    handlers: list[logging.Handler] = [terminal]
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))

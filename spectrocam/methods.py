@@ -286,7 +286,7 @@ def _write_weights_method(model, reader, index, classes, out, method, device, ba
         METHODS[method].description,
     )
     fn = METHODS[method].fn
-    for lo, hi in logged(_batches(len(index), batch), f"{method} maps, batches"):
+    for lo, hi in logged(_batches(len(index), batch), f"{method} maps", unit="batch"):
         _, last = model.forward_with_features(reader.batch(index[lo:hi]).to(device))
         for which, of_which in zip(WHICH, classes, strict=True):
             c = torch.as_tensor(of_which[lo:hi], device=device, dtype=torch.long)
@@ -303,7 +303,7 @@ def _write_other_methods(
         out.add_method(
             m, rows, cells, model.stage_strides[stage], stage, ("true",), METHODS[m].description
         )
-    for lo, hi in logged(_batches(len(index), batch), f"maps on {stage}, batches"):
+    for lo, hi in logged(_batches(len(index), batch), f"maps on {stage}", unit="batch"):
         x = reader.batch(index[lo:hi]).to(device)
         _, maps = explain_batch(
             model, x, labels[lo:hi], methods, stage, score_channels=score_channels

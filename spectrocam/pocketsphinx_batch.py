@@ -9,11 +9,10 @@ aligning it) is recorded in ``counts.unaligned`` with the reason, and the run ca
 
 Workers
     :func:`align_clips` runs ``threads`` spawned worker processes (``threads`` = 1: in the calling
-    process), each with one decoder kept in a per-process cache, and logs progress every
-    ``progress_every`` clips (logger ``spectrocam.pocketsphinx_align``; with ``progress=True`` and
-    no logging configured, a line goes to stderr). A worker that dies (e.g. a crash in the C
-    library) does not hang or stop the run: the clips it may have held are retried one at a time
-    and the one that crashes again is reported as unaligned.
+    process), each with one decoder kept in a per-process cache, and shows a progress bar (with
+    ``progress=True``: :func:`spectrocam.progress.logged`, also in the job's log). A worker that
+    dies (e.g. a crash in the C library) does not hang or stop the run: the clips it may have held
+    are retried one at a time and the one that crashes again is reported as unaligned.
 """
 
 from __future__ import annotations
@@ -39,6 +38,7 @@ from spectrocam.pocketsphinx_align import (
     ClipAlignment,
     align_clip,
 )
+from spectrocam.progress import logged
 
 __all__ = ["align_clips"]
 
@@ -142,7 +142,6 @@ def align_clips(
     threads: int = 1,
     progress: bool = True,
     *,
-    progress_every: int = 50,
     shift_s: float = BOUNDARY_SHIFT_S,
     decoder_options: Mapping[str, object] | None = None,
     min_score_per_frame: float = MIN_SCORE_PER_FRAME,
@@ -163,7 +162,10 @@ def align_clips(
     counts = AlignmentCounts(utterances=len(tasks))
     by_utt: dict[str, list[tuple]] = {}
     t0 = time.monotonic()
-    for k, (utt_id, res, reason) in enumerate(_results(tasks, threads), start=1):
+    results = _results(tasks, threads)
+    if progress:
+        results = logged(results, "pocketsphinx alignment", unit="clip", total=len(tasks))
+    for utt_id, res, reason in results:
         if res is None:
             counts.unaligned[utt_id] = reason or "unknown failure"
             log.warning("%s not aligned: %s", utt_id, reason)
@@ -176,13 +178,11 @@ def align_clips(
             for word in res.oov:
                 counts.add_oov(word)
             by_utt[utt_id] = [(utt_id, *row) for row in res.phones]
-        if k % progress_every == 0 or k == len(tasks):
-            elapsed = time.monotonic() - t0
-            _progress(
-                f"pocketsphinx: aligned {k}/{len(tasks)} clips "
-                f"({len(counts.unaligned)} failed, {elapsed:.1f} s)",
-                progress,
-            )
+    _progress(
+        f"pocketsphinx: aligned {len(tasks)} clips "
+        f"({len(counts.unaligned)} failed, {time.monotonic() - t0:.1f} s)",
+        progress,
+    )
     rows = [row for task in tasks for row in by_utt.get(task[0], [])]
     table = phone_table(rows)
     return table, counts

@@ -22,6 +22,7 @@ from spectrocam import __version__
 from spectrocam.alignment import strip_stress
 from spectrocam.config import Section
 from spectrocam.corpus import load_audio
+from spectrocam.progress import logged
 from spectrocam.spectrogram import (
     StftParams,
     band_rows,
@@ -141,7 +142,7 @@ def build_store(
         out_path, len(segments), freqs[rows], times_s, experiment.class_names, dtype, attrs
     ) as writer:
         window_centres = _write_clips(
-            writer, groups, jobs, threads, experiment.name, progress_every_s, started
+            writer, groups, jobs, threads, experiment.name, progress_every_s
         )
     log.info("%s: wrote %s in %.1f s", experiment.name, out_path, time.monotonic() - started)
     segments["window_centre_s"] = window_centres
@@ -222,24 +223,22 @@ def _write_clips(
     threads: int,
     name: str,
     progress_every_s: float,
-    last_report: float,
 ) -> np.ndarray:
     """Cut every clip's windows (``threads`` > 1: in worker processes) and write them, clip by
-    clip in ``groups`` order, logging progress every ``progress_every_s`` seconds after the
-    monotonic time ``last_report``. Returns each segment's window centre (seconds)."""
+    clip in ``groups`` order, under a progress bar logged every ``progress_every_s`` seconds.
+    Returns each segment's window centre (seconds)."""
     window_centres = np.zeros(writer.n)
     executor = ProcessPoolExecutor(threads) if threads > 1 else None
     try:
         results = (
             executor.map(_clip_windows, jobs, chunksize=8) if executor else map(_clip_windows, jobs)
         )
-        for k, ((_, g), (windows, centres)) in enumerate(zip(groups, results, strict=True)):
+        pairs = zip(groups, results, strict=True)
+        clips = logged(pairs, f"{name} segments", progress_every_s, "clip", len(groups))
+        for (_, g), (windows, centres) in clips:
             lo = writer.filled
             writer.write(windows, g["label"].to_numpy(), _segment_fields(g, centres))
             window_centres[lo : writer.filled] = centres
-            if time.monotonic() - last_report >= progress_every_s:
-                last_report = time.monotonic()
-                log.info("%s: %d/%d clips", name, k + 1, len(groups))
     finally:
         if executor:
             executor.shutdown(cancel_futures=True)

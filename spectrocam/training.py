@@ -35,6 +35,7 @@ from spectrocam.exceptions import TrainingError
 from spectrocam.io import atomic_path, read_text_table, write_table
 from spectrocam.metrics import classification_metrics
 from spectrocam.model import build_model, load_model
+from spectrocam.progress import bar
 from spectrocam.store import SegmentReader, split_indices
 
 __all__ = ["TrainConfig", "balanced_epoch", "predict", "train", "trained_model_and_splits"]
@@ -210,8 +211,9 @@ def _train_one_epoch(run: _Run, state: TrainState, began: float, every_s: float)
     epoch, order = state.next_epoch, _epoch_order(run, state.next_epoch)
     model, optimiser = state.model, state.optimiser
     model.train()
-    total, correct, seen, last = 0.0, 0, 0, time.monotonic()
+    total, correct, seen = 0.0, 0, 0
     n_batches = (len(order) + cfg.batch_size - 1) // cfg.batch_size
+    progress = bar(n_batches, f"epoch {epoch}/{cfg.epochs}", "batch", every_s)
     for b, lo in enumerate(range(0, len(order), cfg.batch_size), start=1):
         batch = order[lo : lo + cfg.batch_size]
         x = reader.batch(batch).to(device)
@@ -228,10 +230,9 @@ def _train_one_epoch(run: _Run, state: TrainState, began: float, every_s: float)
         total += loss.item() * len(batch)
         correct += int((logits.argmax(1) == y).sum())
         seen += len(batch)
-        if time.monotonic() - last >= every_s:
-            last = time.monotonic()
-            progress = (epoch, cfg.epochs, b, n_batches, total / seen, seen / (last - began))
-            log.info("epoch %d/%d: batch %d/%d, loss %.3f, %.1f segments/s", *progress)
+        progress.set_postfix(loss=f"{total / seen:.3f}", refresh=False)
+        progress.update()
+    progress.close()
     return {"train_segments": seen, "train_loss": total / seen, "train_accuracy": correct / seen}
 
 

@@ -11,6 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 MINI = SHARED_DATA / "ljspeech_mini"
 MINI_MFA = SHARED_DATA / "ljspeech_mini_mfa"
+TEXTGRIDS = {"backend": "textgrids", "textgrids_dir": str(MINI_MFA)}
 
 
 def require_shared() -> None:
@@ -39,3 +40,18 @@ def make_corpus(root: Path, ids: list[str]) -> Path:
 def shared_mini() -> Path:
     require_shared()
     return MINI
+
+
+@pytest.fixture(scope="session")
+def study(tmp_path_factory) -> tuple[Path, Path]:
+    """The whole study on the end-to-end slice of the real clips (ResNet-18, one epoch,
+    reference TextGrids as the alignment), run once and its ``snakemake --report`` made
+    (``report.zip``), for every test that reads its outputs: ``(workdir, configfile)``."""
+    require_shared()
+    from .test_workflow import WIDE_SLICE, check_ok, snakemake, write_config
+
+    workdir = tmp_path_factory.mktemp("study")
+    config = write_config(workdir, clips=WIDE_SLICE, alignment=TEXTGRIDS)
+    check_ok(snakemake(workdir, config))
+    check_ok(snakemake(workdir, config, "--report", str(workdir / "report.zip")))
+    return workdir, config

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+import zipfile
 
 import h5py
 import numpy as np
@@ -17,7 +18,7 @@ from spectrocam.alignment import strip_stress
 from spectrocam.maps import MapFile
 from spectrocam.methods import METHOD_NAMES
 
-from .conftest import MINI_MFA, require_shared
+from .conftest import TEXTGRIDS, require_shared
 from .test_workflow import (
     EXPERIMENTS,
     VOWELS,
@@ -29,13 +30,9 @@ from .test_workflow import (
     write_config,
 )
 
-TEXTGRIDS = {"backend": "textgrids", "textgrids_dir": str(MINI_MFA)}
 
-
-def test_the_study_end_to_end(tmp_path):
-    require_shared()
-    config = write_config(tmp_path, clips=WIDE_SLICE, alignment=TEXTGRIDS)
-    check_ok(snakemake(tmp_path, config))
+def test_the_study_end_to_end(study):
+    tmp_path, config = study
     out = tmp_path / "results" / "test"
     splits = pd.read_csv(out / "splits/splits.tsv", sep="\t").set_index("utt_id")["split"]
     formants = pd.read_csv(out / "formants/formants.tsv", sep="\t")
@@ -138,17 +135,32 @@ def test_the_study_end_to_end(tmp_path):
     assert abs(comparison.loc["IY", "hillenbrand_f2_hz"] - 2761) < 30  # the women's mean
     assert comparison.loc["IY", "f2_mean_hz"] > comparison.loc["AA", "f2_mean_hz"]
 
+    explorer = out / "report/explorer"
+    sizes = json.loads((explorer / "sizes.json").read_text())
+    assert list(sizes["experiments"]) == list(summary["experiments"])
+    for name, size in sizes["experiments"].items():
+        assert size["tokens"] == summary["experiments"][name]["test_segments"]
+        assert (explorer / f"data/{name}.js").stat().st_size == size["table_bytes"]
+        assert len(list((explorer / f"data/{name}").glob("*.js"))) == size["chunks"]
+    assert "explorer/index.html" in page
+
     assert nothing_to_do(tmp_path, config)
-    report = tmp_path / "report.zip"
-    check_ok(snakemake(tmp_path, config, "--report", str(report)))
+    report = tmp_path / "report.zip"  # made by the fixture, after the run
     assert report.stat().st_size > 10_000
+    with zipfile.ZipFile(report) as z:
+        names = z.namelist()
+    assert sum(n.endswith("/sizes.json") for n in names) == 1  # the explorer, with its data
+    chunks = sizes["experiments"]["vowels_4k"]["chunks"]
+    assert sum("/data/vowels_4k/" in n for n in names) == chunks
     # A late change (the agreement band) leaves training, CAMs and formants alone.
     changed = write_config(
         tmp_path, clips=WIDE_SLICE, alignment=TEXTGRIDS, agreement={"window_hz": 100}
     )
     proc = snakemake(tmp_path, changed, "-n")
+    write_config(tmp_path, clips=WIDE_SLICE, alignment=TEXTGRIDS)  # the run's, for later tests
     check_ok(proc)
     assert "rule agreement:" in proc.stdout and "rule summary:" in proc.stdout
+    assert "rule explorer:" in proc.stdout
     for rule in ("train", "test_model", "maps", "formants", "segments"):
         assert f"rule {rule}:" not in proc.stdout
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from spectrocam.report.page import ExperimentResults, summary_page, write_summary_page
+from spectrocam.report.page import (
+    ExperimentResults,
+    html_table,
+    methods_compared,
+    summary_page,
+    write_summary_page,
+)
+from spectrocam.report.tables import column_kind, fmt
 
 SETTINGS = {
     "run": "tiny",
@@ -107,3 +114,52 @@ def test_the_alignment_agreement_is_stated_when_there_is_one(tmp_path):
     text = page.read_text()
     assert text.startswith("<!doctype html>") and "<h2>voicing_4k</h2>" in text
     assert not (tmp_path / "index.html.tmp").exists()
+
+
+def test_numbers_are_written_by_kind():
+    table = pd.DataFrame(
+        {
+            "class": ["IY", "AA"],
+            "n": [37.0, 5.0],  # counts read back as floats (a NaN elsewhere in the column)
+            "f1_undefined": [0.0, 2.0],
+            "f2_mean_hz": [2761.33, 1214.9],
+            "start_s": [0.18, 1.5],
+            "precision": [1.0, 0.5],
+            "explained_by_formants": [1.0, 0.0],
+            "ratio": [float("nan"), 1.234],
+        }
+    )
+    text = html_table(table, 3)
+    for cell in ("<td>37</td>", "<td>0</td>", "<td>2,761</td>", "<td>0.180</td>", "<td>1.000</td>",
+                 "<td>yes</td>", "<td>no</td>", "<td>–</td>", "<td>1.234</td>"):  # fmt: skip
+        assert cell in text, cell
+    assert ".00<" not in text.replace("1.000<", "")
+    assert fmt(37.0, 2, "count") == "37" and fmt(12345, 2, "count") == "12,345"
+    assert column_kind("vowels with formants") == "count" and column_kind("Hz per cell") == "hz"
+    assert column_kind("n (utt.)") == "count" and column_kind("p_true") == "number"
+
+
+def test_every_figure_has_its_caption_and_the_page_fits_one_column(tmp_path):
+    sections, _ = build()
+    body = sections[1][1]
+    assert body.count("<figure>") == body.count("<figcaption>") == 6
+    assert "Confusion matrix of vowels_4k on the held-out test split" in body
+    assert "{{" not in body
+    assert "explorer/index.html" in sections[0][1]
+    page = tmp_path / "index.html"
+    write_summary_page(page, sections, "spectrocam: tiny")
+    text = page.read_text()
+    assert "max-width:1100px" in text and ".table{max-width:100%;overflow-x:auto" in text
+    assert "1 epoch" not in text and "2 epochs" in text
+
+
+def test_the_methods_are_the_columns_of_their_comparison():
+    comparison = pd.DataFrame(
+        [
+            {"experiment": "e", "method": "cam", "Hz per cell": "689", "n vowels": 36},
+            {"experiment": "e", "method": "gradcam", "Hz per cell": "86", "n vowels": 30},
+        ]
+    )
+    table = methods_compared(comparison)
+    assert list(table.columns) == ["figure", "cam", "gradcam"]
+    assert list(table["figure"]) == ["Hz per cell", "n vowels"]

@@ -1,12 +1,17 @@
-"""The report of a run: reference data, class profiles, figures, tables and the summary page.
+"""The report of a run: reference data, class profiles, figures, tables, the summary page and
+the explorer.
 
-=============  ================================================================================
-module         what
-=============  ================================================================================
-reference      Hillenbrand et al.'s women's means; measured means beside them; formant lines
-profiles       each class's mean frequency profile of a method's maps
-figures        the figures (confusion, history, profiles, examples, vowel chart, methods)
-tables         the agreement, comparison and headline tables, formatted by kind
-page           the summary page (HTML) and its headline figures
-=============  ================================================================================
+==============  ==============================================================================
+module          what
+==============  ==============================================================================
+reference       Hillenbrand et al.'s women's means; measured means beside them; formant lines
+profiles        each class's mean frequency profile of a method's maps
+figures         the figures (confusion, history, profiles, examples, vowel chart, methods)
+tables          the agreement, comparison and headline tables, formatted by kind
+page            the summary page (HTML) and its headline figures
+explorer        the explorer page (Bokeh): every test token, its spectrogram, maps, sound
+explorer_plots  the explorer's figures, table and widgets
+explorer_data   the explorer's data files: token tables, and arrays in chunks loaded on demand
+explorer.js     the explorer's glue in the browser (fills Bokeh's models, loads the chunks)
+==============  ==============================================================================
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -11,10 +12,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from spectrocam.maps import MapFile  # noqa: E402
 
 __all__ = [
+    "fit_titles",
     "plot_confusion",
     "plot_history",
     "plot_profiles",
@@ -26,11 +29,43 @@ __all__ = [
 
 
 def _save(fig, path: str | Path, dpi: int = 110, tight: bool = True) -> None:
-    """Lay ``fig`` out, write it to ``path`` and free it."""
+    """Fit the titles, lay ``fig`` out, write it to ``path`` and free it."""
+    fit_titles(fig)
     if tight:
         fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
+
+
+def fit_titles(fig) -> None:
+    """Wrap every title that is wider than its room onto more lines: the figure's title within
+    the figure, an axes' title within the figure around its axes, or within its axes' width
+    (and a tenth) where other axes stand beside it."""
+    renderer = fig.canvas.get_renderer()
+    width = fig.bbox.width
+    texts = [(fig._suptitle, 0.96 * width)] if fig._suptitle is not None else []
+    for ax in fig.axes:
+        box = ax.get_position()
+        beside = any(
+            other is not ax and other.get_visible() and _overlap(box, other.get_position())
+            for other in fig.axes
+        )
+        centre = (box.x0 + box.x1) / 2 * width
+        room = 1.1 * box.width * width if beside else 1.92 * min(centre, width - centre)
+        texts += [(t, room) for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
+    for text, room in texts:
+        for _ in range(6):
+            wide = text.get_window_extent(renderer).width
+            if wide <= room:
+                break
+            lines = text.get_text().split("\n")
+            chars = max(8, int(max(map(len, lines)) * room / wide * 0.95))
+            text.set_text("\n".join(textwrap.fill(line, chars) for line in lines))
+
+
+def _overlap(a, b) -> bool:
+    """Whether two axes positions share a band of height (stand side by side)."""
+    return min(a.y1, b.y1) - max(a.y0, b.y0) > 0.2 * min(a.height, b.height)
 
 
 def _empty_figure(path: str | Path, text: str) -> None:
@@ -84,6 +119,11 @@ def plot_history(history: pd.DataFrame, path: str | Path, title: str) -> None:
     if len(best):
         b.axvline(best["epoch"].iloc[-1], color="grey", ls=":", label="kept model")
     b.set_xlabel("epoch")
+    for ax in (a, b):  # epochs are whole numbers
+        if len(history) <= 15:
+            ax.set_xticks(history["epoch"].to_numpy())
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     b.set_ylim(0, 1)
     b.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)

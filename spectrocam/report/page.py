@@ -10,32 +10,60 @@ import numpy as np
 import pandas as pd
 
 from spectrocam.io import write_text
-from spectrocam.report.tables import agreement_headline, agreement_table, fmt
+from spectrocam.report.tables import agreement_headline, agreement_table, column_kind, fmt
 
 __all__ = [
     "ExperimentResults",
     "html_table",
+    "figure_html",
     "write_summary_page",
     "summary_page",
 ]
 
 
 def html_table(frame: pd.DataFrame, digits: int = 2) -> str:
+    """A table with each column's numbers written by their kind (:func:`column_kind`: counts
+    as integers, Hz as whole numbers, ...), other floats with ``digits`` digits. It scrolls
+    inside its own box if it is wider than the page, never the page."""
+    kinds = [column_kind(c) for c in frame.columns]
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{fmt(v, digits)}</td>" for v in row) + "</tr>"
+        "<tr>"
+        + "".join(f"<td>{fmt(v, digits, k)}</td>" for v, k in zip(row, kinds, strict=True))
+        + "</tr>"
         for row in frame.itertuples(index=False)
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f"<div class='table'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+        "</table></div>"
+    )
 
 
+# One column whatever the window: text and tables within 1,100 px, figures scaled to fit.
 PAGE_STYLE = """
-body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.2em;font-size:.9em}
-td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right}
+*{box-sizing:border-box}
+body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.4;
+color:#222}
+.table{max-width:100%;overflow-x:auto;margin:.5em 0 1.2em}
+table{border-collapse:collapse;font-size:.85em}
+td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right;vertical-align:top}
 th{background:#f2f2f2} td:first-child,th:first-child{text-align:left}
-img{max-width:100%;border:1px solid #ddd;margin:.3em 0} .note{color:#555;font-size:.9em}
+figure{margin:.5em 0 1.5em} figcaption{color:#444;font-size:.9em;max-width:60em}
+img{max-width:100%;height:auto;border:1px solid #ddd} .note{color:#555;font-size:.9em}
+.explorer{background:#eef6ff;border:1px solid #bcd;padding:.5em 1em}
 """
+CAPTIONS = Path(__file__).resolve().parents[2] / "workflow" / "report"
+
+
+def figure_html(src: str, name: str, experiment: str, alt: str) -> str:
+    """A figure with its caption: the text of ``workflow/report/<name>.rst``, the caption of
+    the same figure in ``snakemake --report``."""
+    text = (CAPTIONS / f"{name}.rst").read_text(encoding="utf-8")
+    text = text.replace("{{ snakemake.wildcards.experiment }}", experiment)
+    return (
+        f"<figure><img src='{html.escape(src)}' alt='{html.escape(alt)}'>"
+        f"<figcaption>{html.escape(' '.join(text.split()))}</figcaption></figure>"
+    )
 
 
 def write_summary_page(path: str | Path, sections: list[tuple[str, str]], title: str) -> None:
@@ -134,21 +162,34 @@ def _base_rates(s: dict) -> str:
     )
 
 
+# The columns of errors/<experiment>.tsv that the page lists.
+ERROR_COLUMNS = [
+    "utt_id", "start_s", "duration_s", "word", "previous", "phone", "next", "true", "predicted",
+    "p_true", "p_predicted", "f1_hz", "f2_hz", "explained_by_formants",
+]  # fmt: skip
+
+
+def methods_compared(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The comparison of methods with the methods as columns (it has more figures than
+    methods), so that it fits the page."""
+    table = comparison.drop(columns=["experiment"], errors="ignore").set_index("method")
+    return table.T.rename_axis("figure").reset_index()
+
+
 def experiment_body(r: ExperimentResults, window_hz: float, bootstrap: int) -> str:
     """The experiment's section of the page; its figures are ``<name>/<figure>.png``."""
     m = r.metrics
     per_class = pd.DataFrame([{"class": c, **v} for c, v in m["per_class"].items()])
-    fig = {k: f"{r.name}/{k}.png" for k in FIGURES}
-    shown = r.errors.drop(columns=["phone_id"], errors="ignore").head(25)
+    fig = {k: figure_html(f"{r.name}/{k}.png", k, r.name, k.replace("_", " ")) for k in FIGURES}
+    shown = r.errors[[c for c in ERROR_COLUMNS if c in r.errors]].head(25)
     return (
         f"<p>{r.description} Test split: {m['n']} segments; kept model: epoch "
         f"{m['model']['epoch']} (validation macro-F1 {m['model']['val_macro_f1']:.3f}). "
         f"CAM: {r.cells[0]} x {r.cells[1]} cells, {r.hz_per_cell:.0f} Hz per cell.</p>"
         f"<h3>Test metrics</h3>{html_table(per_class, 3)}"
-        f"<img src='{fig['confusion']}' alt='confusion matrix'>"
-        f"<img src='{fig['history']}' alt='training history'>"
-        f"<h3>CAM profiles and formants</h3><img src='{fig['profiles']}' alt='profiles'>"
-        f"<h3>Examples</h3><img src='{fig['examples']}' alt='examples'>"
+        f"{fig['confusion']}{fig['history']}"
+        f"<h3>CAM profiles and formants</h3>{fig['profiles']}"
+        f"<h3>Examples</h3>{fig['examples']}"
         "<h3>Agreement of the true-class CAM with the formants</h3>"
         + (
             html_table(agreement_table(r.agreement))
@@ -156,10 +197,10 @@ def experiment_body(r: ExperimentResults, window_hz: float, bootstrap: int) -> s
             else "<p>No test segment of this experiment is a vowel with formants.</p>"
         )
         + "<h3>Methods compared</h3>"
-        + html_table(r.comparison.drop(columns=["experiment"]))
-        + f"<img src='{fig['methods']}' alt='profiles of every method'>"
+        + html_table(methods_compared(r.comparison))
+        + fig["methods"]
         + "<h3>Misclassifications</h3>"
-        + f"<img src='{fig['vowel_chart']}' alt='vowel chart'>"
+        + fig["vowel_chart"]
         + _error_text(r, len(shown))
         + (html_table(shown, 3) if len(shown) else "")
         + "<p class='note'>Ratio: share of the CAM profile within ±"
@@ -178,9 +219,22 @@ def run_intro(settings: dict, splits: dict, alignment: dict, rows: list[dict]) -
         f"{settings['corpus']} ({settings['backend']}), "
         f"{_speakers(splits)}; splits by {splits['unit']} {splits['utterances']}; model "
         f"{model['arch']} ({model['weights']} weights, strides {model['freq_stride']} rows x "
-        f"{model['time_stride']} frames), {training['epochs']} epochs, Adam lr "
-        f"{training['lr']:g}, batch {training['batch_size']}.</p>" + html_table(pd.DataFrame(rows))
+        f"{model['time_stride']} frames), {_count(training['epochs'], 'epoch')}, Adam lr "
+        f"{training['lr']:g}, batch {training['batch_size']}.</p>"
+        + EXPLORER_LINK
+        + html_table(pd.DataFrame(rows))
     )
+
+
+EXPLORER_LINK = (
+    "<p class='explorer'><a href='explorer/index.html'><b>Open the explorer</b></a>: every test "
+    "token of every experiment, with its spectrogram, maps, formants, probabilities and sound; "
+    "filter, sort and search the tokens, and browse the errors.</p>"
+)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _speakers(splits: dict) -> str:

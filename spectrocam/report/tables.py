@@ -3,21 +3,61 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["fmt", "ci", "agreement_table", "agreement_headline", "comparison_table"]
+__all__ = [
+    "KINDS",
+    "column_kind",
+    "fmt",
+    "ci",
+    "agreement_table",
+    "agreement_headline",
+    "comparison_table",
+]
 
 
-def fmt(value, digits: int = 2) -> str:
-    """A number for a table: fixed digits for floats, "–" for a missing or infinite value."""
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+KINDS = ("count", "hz", "seconds", "flag", "number")
+_COUNT = re.compile(r"(^|[ _(])n($|[ _)])|support|undefined|count|segments|tokens|with formants")
+_FLAGS = {"explained_by_formants", "correct", "short", "best"}
+
+
+def column_kind(name) -> str:
+    """How a column's numbers are written, from its name: ``count`` (n, support, undefined,
+    ...: integers), ``hz`` (frequencies: whole Hz), ``seconds`` (``*_s``: ms precision),
+    ``flag`` (yes/no) or ``number`` (fixed digits)."""
+    name = str(name).lower()
+    if name in _FLAGS:
+        return "flag"
+    if _COUNT.search(name):
+        return "count"
+    if "hz" in name:
+        return "hz"
+    return "seconds" if name.endswith("_s") else "number"
+
+
+def fmt(value, digits: int = 2, kind: str = "number") -> str:
+    """A number for a table, by its ``kind`` (:func:`column_kind`): counts as integers, Hz as
+    whole numbers with thousands separators, seconds to the millisecond, flags as yes/no, other
+    floats with fixed ``digits`` and integers as integers; "–" for a missing or infinite value."""
+    if value is None or (isinstance(value, float | np.floating) and not np.isfinite(value)):
         return "–"
-    if isinstance(value, float | np.floating):
-        return f"{value:.{digits}f}"
-    return html.escape(str(value))
+    if isinstance(value, bool | np.bool_) or (kind == "flag" and value in (0, 1)):
+        return "yes" if value else "no"
+    if not isinstance(value, int | float | np.integer | np.floating):
+        return html.escape(str(value))
+    if kind == "count":
+        return f"{round(float(value)):,}"
+    if kind == "hz":
+        return f"{float(value):,.0f}"
+    if kind == "seconds":
+        return f"{float(value):.3f}"
+    if isinstance(value, int | np.integer):
+        return str(value)
+    return f"{value:.{digits}f}"
 
 
 def ci(row: Mapping, key: str) -> str:

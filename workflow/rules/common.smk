@@ -21,6 +21,7 @@ from spectrocam.evaluation import EvaluationConfig
 from spectrocam.formants import FormantConfig
 from spectrocam.methods import ExplainConfig
 from spectrocam.model import weights_url
+from spectrocam.report.explorer_data import ExplorerConfig
 from spectrocam.sanity import SanityConfig
 from spectrocam.segments import Experiment
 from spectrocam.spectrogram import SpectrogramConfig
@@ -117,6 +118,27 @@ def get_train_input(wildcards):
     return inputs
 
 
+def get_explorer_input(wildcards):
+    """Every file the explorer reads (the page itself then plays the clips' wav files)."""
+    per_experiment = {
+        "maps": "maps/{experiment}.h5",
+        "segments": "segments/{experiment}.h5",
+        "agreement": "agreement/{experiment}_segments.tsv",
+    }
+    inputs = {
+        key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS)
+        for key, path in per_experiment.items()
+    }
+    inputs |= {
+        "formants": f"{RESULTS}/formants/formants.tsv",
+        "clips": CLIPS,
+        "phones": PHONES,
+    }
+    if config["report"]["hillenbrand"]:
+        inputs["hillenbrand"] = config["report"]["hillenbrand"]
+    return inputs
+
+
 def get_summary_input(wildcards):
     """Every file the summary page reads; the alignment's agreement where there is one."""
     per_experiment = {
@@ -140,6 +162,8 @@ def get_summary_input(wildcards):
         "splits": f"{RESULTS}/splits/summary.json",
         "verdict": f"{RESULTS}/report/verdict.tsv",
         "tests": f"{RESULTS}/report/tests.tsv",
+        # the page links to it
+        "explorer": f"{RESULTS}/report/explorer",
     }
     if config["alignment"]["reference_dir"]:
         inputs["alignment_agreement"] = f"{RESULTS}/alignment/{BACKEND}/agreement.json"
@@ -175,5 +199,5 @@ def get_final_outputs():
     outputs += expand(
         f"{RESULTS}/splits/{{experiment}}_balance.tsv", experiment=EXPERIMENTS
     )
-    outputs.append(f"{RESULTS}/report/index.html")
+    outputs += [f"{RESULTS}/report/index.html", f"{RESULTS}/report/explorer"]
     return outputs

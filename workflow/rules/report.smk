@@ -1,5 +1,5 @@
-# Stage 7: figures per experiment, the formant table, and the summary page. The figures are
-# also in `snakemake --report` (captions in workflow/report/).
+# Stage 7: figures per experiment, the formant table, the explorer and the summary page. The
+# figures and the explorer are also in `snakemake --report` (captions in workflow/report/).
 
 REPORT = f"{RESULTS}/report"
 
@@ -142,6 +142,29 @@ rule verdict:
         experiments=EXPERIMENTS,
     script:
         "../scripts/verdict.py"
+
+
+rule explorer:
+    input:
+        unpack(get_explorer_input),
+    output:
+        report(
+            directory(f"{REPORT}/explorer"),
+            htmlindex="index.html",
+            caption="../report/explorer.rst",
+            category="explorer",
+        ),
+    log:
+        f"{LOGS}/report/explorer.log",
+    conda:
+        ENV
+    params:
+        run=config["run"],
+        experiments=EXPERIMENTS,
+        descriptions={e: config["experiments"][e]["description"] for e in EXPERIMENTS},
+        explorer=ExplorerConfig.pick(config["report"]["explorer"]),
+    script:
+        "../scripts/explorer.py"
 
 
 rule summary:

@@ -16,6 +16,7 @@ from spectrocam.device import autocast_dtype
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job, trained_model
 from spectrocam.maps import MapFile
+from spectrocam.progress import bar
 from spectrocam.store import SegmentReader
 
 smk = snakemake  # noqa: F821
@@ -27,7 +28,10 @@ with job(smk) as log:
     chosen = causal_segments(maps, read_table(smk.input.formants), cfg.max_segments, cfg.seed)
     log.info("causal tests on %d test vowels with formants", len(chosen))
     orders = map_deletion_orders(maps, chosen.row.to_numpy(), np.random.default_rng(cfg.seed))
-    with SegmentReader(smk.input.segments) as reader:
+    with (
+        SegmentReader(smk.input.segments) as reader,
+        bar(len(chosen), "causal tests", "segment") as progress,
+    ):
         occlusions, deletions = run_causal_tests(
             model,
             reader,
@@ -41,7 +45,7 @@ with job(smk) as log:
             cfg.seed,
             device,
             inference["eval_batch_size"],
-            progress=lambda k, n: log.info("causal tests: %d/%d", k, n) if k % 25 == 0 else None,
+            progress=lambda k, n: progress.update(),
             dtype=autocast_dtype(inference["precision"], device),
         )
     occ, dele = pd.DataFrame(occlusions), pd.DataFrame(deletions)

@@ -162,8 +162,7 @@ def null_by_method(
     used = common[np.isfinite(fm[common]).any(axis=1)]
     out = []
     for m in maps.methods:
-        position = {int(r): k for k, r in enumerate(maps.rows(m))}
-        profiles = maps.profiles(m, "true")[[position[int(r)] for r in used]]
+        profiles = maps.profiles(m, "true", used)
         if not len(profiles):
             continue
         null = permutation_null(

@@ -78,10 +78,7 @@ def map_deletion_orders(
 ) -> list[dict[str, np.ndarray]]:
     """:func:`deletion_orders` of every method's true-class profile, for the map file's
     ``rows``."""
-    profiles = {}
-    for m in maps.methods:
-        position = {int(r): k for k, r in enumerate(maps.rows(m))}
-        profiles[m] = maps.profiles(m, "true")[[position[int(r)] for r in rows]]
+    profiles = {m: maps.profiles(m, "true", rows) for m in maps.methods}
     return [deletion_orders({m: p[k] for m, p in profiles.items()}, rng) for k in range(len(rows))]
 
 

@@ -43,8 +43,7 @@ FORMANT_HZ = ["f1_hz", "f2_hz", "f3_hz"]
 
 def _sources(maps: MapFile, method: str, rows: np.ndarray, power: dict) -> dict[str, np.ndarray]:
     """The method's profiles on ``rows`` and every baseline's, pooled onto its cells."""
-    position = {int(r): k for k, r in enumerate(maps.rows(method))}
-    profiles = maps.profiles(method, "true")[[position[int(r)] for r in rows]]
+    profiles = maps.profiles(method, "true", rows)
     row_cell = maps.cell_grid(method)[0]
     spectrum = np.stack([power[int(r)] for r in rows]) if len(rows) else profiles * 0
     labels = maps.segments["label"].to_numpy()[rows]
@@ -67,14 +66,15 @@ def evidence_table(
     seg = join(maps.segments, formants, FORMANT_HZ, how="left")
     fm = seg[FORMANT_HZ].to_numpy(float)
     vowel = np.isfinite(fm).any(axis=1)
-    power_all = spectrum_profiles(
-        spectrograms_db,
+    vowels = np.flatnonzero(vowel)  # the spectra of the other segments are never scored
+    power_of_vowels = spectrum_profiles(
+        spectrograms_db[vowels],
         maps.times_s,
-        seg.window_centre_s.to_numpy(),
-        seg.start_s.to_numpy(),
-        seg.end_s.to_numpy(),
+        seg.window_centre_s.to_numpy()[vowels],
+        seg.start_s.to_numpy()[vowels],
+        seg.end_s.to_numpy()[vowels],
     )
-    power = {i: power_all[i] for i in np.flatnonzero(vowel)}
+    power = dict(zip(vowels.tolist(), power_of_vowels, strict=True))
     frames, for_null = [], {}
     for method in maps.methods:
         rows = np.array([r for r in maps.rows(method) if vowel[r]], dtype=int)

@@ -186,10 +186,21 @@ class MapFile:
         cells = self.cells(method, which)
         return to_grid(cells[k], *self.cell_grid(method, cells.shape[1:]))
 
-    def profiles(self, method: str, which: str = "true") -> np.ndarray:
-        """(n_m, F) frequency profiles of ``method``'s maps over each segment's own frames."""
+    def positions(self, method: str, rows) -> np.ndarray:
+        """Where the map file's ``rows`` sit among ``method``'s maps (a KeyError for a row that
+        the method has no map of)."""
+        position = {int(r): k for k, r in enumerate(self.rows(method))}
+        return np.array([position[int(r)] for r in rows], dtype=np.int64)
+
+    def profiles(self, method: str, which: str = "true", rows=None) -> np.ndarray:
+        """(n, F) frequency profiles of ``method``'s maps over each segment's own frames: of all
+        its :meth:`rows`, or of the map file's ``rows``, in that order."""
         cells = self.cells(method, which)
-        seg = self.segments.iloc[self.rows(method)]
+        own = self.rows(method)
+        if rows is not None:
+            keep = self.positions(method, rows)
+            cells, own = cells[keep], own[keep]
+        seg = self.segments.iloc[own]
         return cell_profiles(
             cells,
             *self.cell_grid(method, cells.shape[1:]),

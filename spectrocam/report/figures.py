@@ -212,7 +212,7 @@ def plot_examples(
     seg = maps.segments
     freqs, times = maps.freqs_hz, maps.times_s * 1000
     by_phone = formants.set_index("phone_id") if formants is not None else None
-    cam_position = {int(r): k for k, r in enumerate(maps.rows("cam"))}
+    cam_position = dict(zip(picks, maps.positions("cam", picks), strict=True))
     cols = min(3, len(picks))
     rows = (len(picks) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.3 * rows), squeeze=False)

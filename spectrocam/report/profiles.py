@@ -18,12 +18,8 @@ def class_profiles(
     map of the ``which`` class, each profile scaled to sum 1; profiles that are nowhere positive
     are left out. ``rows`` (of the map file) restricts the segments, for example to those that
     every method has (:meth:`MapFile.common_rows`)."""
-    own = maps.rows(method)
-    profiles = maps.profiles(method, which)
-    if rows is not None:
-        position = {int(r): k for k, r in enumerate(own)}
-        keep = [position[int(r)] for r in rows]
-        own, profiles = own[keep], profiles[keep]
+    own = maps.rows(method) if rows is None else np.asarray(rows, dtype=int)
+    profiles = maps.profiles(method, which, rows)
     labels = maps.segments["label"].to_numpy()[own]
     grouped: dict[str, list[np.ndarray]] = {n: [] for n in maps.class_names}
     for label, profile in zip(labels, profiles, strict=True):

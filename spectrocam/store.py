@@ -227,18 +227,24 @@ def read_classes(path: str | Path) -> dict[str, list[str]]:
         return json.loads(h5.attrs["classes"])
 
 
-def read_spectrograms(path: str | Path, indices) -> dict[int, np.ndarray]:
-    """A few segments' spectrograms (F, T), by store index."""
+def _read_block(path: str | Path, indices: np.ndarray) -> np.ndarray:
+    """The spectrograms of ``indices`` in that order, as stored (one read of the sorted unique
+    indices: h5py reads strictly increasing ones)."""
     with h5py.File(path, "r") as h5:
-        return {int(i): h5["spectrograms"][int(i)] for i in indices}
+        data = h5["spectrograms"]
+        if not len(indices):
+            return np.zeros((0, *data.shape[1:]), dtype=data.dtype)
+        unique, inverse = np.unique(indices, return_inverse=True)
+        return data[unique][inverse]
+
+
+def read_spectrograms(path: str | Path, indices) -> dict[int, np.ndarray]:
+    """A few segments' spectrograms (F, T) as stored, by store index."""
+    indices = np.asarray(indices, dtype=int)
+    return dict(zip(indices.tolist(), _read_block(path, indices), strict=True))
 
 
 def read_spectrogram_block(path: str | Path, indices) -> np.ndarray:
     """(len(indices), F, T) float32 spectrograms of the store's segments ``indices``, in that
-    order (one read of the sorted unique indices)."""
-    indices = np.asarray(indices, dtype=int)
-    with h5py.File(path, "r") as h5:
-        if not len(indices):
-            return np.zeros((0, *h5["spectrograms"].shape[1:]), dtype=np.float32)
-        unique, inverse = np.unique(indices, return_inverse=True)
-        return h5["spectrograms"][unique].astype(np.float32)[inverse]
+    order."""
+    return _read_block(path, np.asarray(indices, dtype=int)).astype(np.float32)

@@ -73,6 +73,7 @@ rule sanity:
         splits=f"{RESULTS}/splits/splits.tsv",
         maps=f"{RESULTS}/maps/{{experiment}}.h5",
         formants=f"{RESULTS}/formants/formants.tsv",
+        evidence=f"{RESULTS}/evidence/{{experiment}}_segments.tsv",
     output:
         f"{RESULTS}/sanity/{{experiment}}_randomised.tsv",
     log:

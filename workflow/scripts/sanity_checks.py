@@ -24,8 +24,7 @@ with job(smk) as log:
     methods = [m for m in maps.methods if METHODS[m].kind != "score"]
     stage = maps.method_attrs(next((m for m in methods if m != "cam"), "cam"))["stage"]
     formants = read_table(smk.input.formants)
-    spectrograms = read_spectrogram_block(smk.input.segments, maps.segments.segment_index)
-    trained, _ = evidence_table(maps, spectrograms, formants, window_hz)
+    spectrograms = read_spectrogram_block(smk.input.segments, segments.segment_index)
     random = {}
     out = Path(smk.output[0])
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -46,7 +45,9 @@ with job(smk) as log:
                 device,
                 stage=stage,
             )
-            random[step] = evidence_table(MapFile(path), spectrograms[rows], formants, window_hz)[0]
+            random[step] = evidence_table(MapFile(path), spectrograms, formants, window_hz)[0]
+    # the trained maps' shares: the evidence rule's table of the same segments
+    trained = read_table(smk.input.evidence)
     summary = sanity_summary(trained, random, smk.params.bootstrap, cfg.seed)
     for row in summary[summary.band == "any"].itertuples():
         log.info("%s, %s: %s (difference %.3f)", row.step, row.method, row.verdict, row.difference)

@@ -205,7 +205,7 @@ def _epoch_order(run: _Run, epoch: int) -> np.ndarray:
     return rng.permutation(train)
 
 
-def _train_one_epoch(run: _Run, state: TrainState, began: float, every_s: float) -> dict:
+def _train_one_epoch(run: _Run, state: TrainState, every_s: float) -> dict:
     """Train on epoch ``state.next_epoch``'s order: the epoch's training columns of the history."""
     cfg, reader, device, amp = run.cfg, run.reader, run.device, run.amp
     epoch, order = state.next_epoch, _epoch_order(run, state.next_epoch)
@@ -305,7 +305,7 @@ def _run_epoch(run: _Run, state: TrainState, every_s: float, meta: Mapping | Non
     """Train and validate epoch ``state.next_epoch``, keep it if best, checkpoint and log it."""
     epoch, best = state.next_epoch, state.best
     began = time.monotonic()
-    row = {"epoch": epoch} | _train_one_epoch(run, state, began, every_s)
+    row = {"epoch": epoch} | _train_one_epoch(run, state, every_s)
     row |= _validate(run, state.model, epoch)
     row |= {"seconds": time.monotonic() - began, "best": False}
     if row["collapsed"]:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from spectrocam.io import write_text
-from spectrocam.report.tables import agreement_headline, agreement_table, column_kind, fmt
+from spectrocam.report.tables import agreement_headline, agreement_table, ci, column_kind, fmt
 
 __all__ = [
     "ExperimentResults",
@@ -97,9 +97,10 @@ FIGURES = ("confusion", "history", "profiles", "examples", "methods", "vowel_cha
 
 
 def _ci_text(block: dict, key: str) -> str:
+    """:func:`spectrocam.report.tables.ci` of a headline block, which may lack the figure."""
     if not block or block.get(key) is None:
         return "–"
-    return f"{block[key]:.2f} [{block[key + '_low']:.2f}, {block[key + '_high']:.2f}]"
+    return ci(block, key)
 
 
 def experiment_headline(r: ExperimentResults) -> dict:

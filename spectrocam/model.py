@@ -9,7 +9,10 @@ training set's mean and standard deviation (stored as buffers), so a saved model
 of the last feature maps spans. Below 32, the later stages stop striding along that axis and
 dilate their 3x3 convolutions along it instead, exactly as torchvision's
 ``replace_stride_with_dilation`` does on both axes (``freq_stride = time_stride = 8`` is its
-output stride 8); the weights, and so ImageNet weights, fit unchanged. The class activation maps
+output stride 8); the weights, and so ImageNet weights, fit unchanged. ResNet-18 and -34 (basic
+blocks of two 3x3 convolutions, which torchvision's constructor refuses to dilate) dilate the
+same way: a stage's first block strides in its first convolution with the previous dilation and
+dilates its second; the other blocks dilate both. The class activation maps
 become that much finer along frequency, where formants lie, and training that much slower.
 
 A feature cell ``i`` of a ResNet whose convolutions are padded by half their kernel is centred on
@@ -26,6 +29,7 @@ from pathlib import Path
 import torch
 import torchvision
 from torch import nn
+from torchvision.models.resnet import BasicBlock
 
 __all__ = [
     "ARCHS",
@@ -60,12 +64,22 @@ def _restride(net: nn.Module, strides: tuple[int, int]) -> dict[str, tuple[int, 
             else:
                 current[axis] *= 2
         first = layer[0]
-        first.conv2.stride, first.conv2.dilation = tuple(stride), tuple(previous)
-        first.conv2.padding = tuple(previous)
+        if isinstance(first, BasicBlock):
+            # two 3x3 convolutions, the first strides: it takes the previous dilation, the
+            # second the new one (torchvision's BasicBlock refuses dilation only in __init__)
+            first.conv1.stride = tuple(stride)
+            first.conv1.dilation = first.conv1.padding = tuple(previous)
+            first.conv2.dilation = first.conv2.padding = tuple(dilation)
+        else:
+            first.conv2.stride, first.conv2.dilation = tuple(stride), tuple(previous)
+            first.conv2.padding = tuple(previous)
         if first.downsample is not None:
             first.downsample[0].stride = tuple(stride)
         for block in layer[1:]:
-            block.conv2.dilation = block.conv2.padding = tuple(dilation)
+            for conv in (
+                (block.conv1, block.conv2) if isinstance(block, BasicBlock) else (block.conv2,)
+            ):
+                conv.dilation = conv.padding = tuple(dilation)
         out[name] = (current[0], current[1])
     return out
 
@@ -89,8 +103,6 @@ class SpectroResNet(nn.Module):
             if value not in STRIDES:
                 raise ValueError(f"{name} must be one of {STRIDES}, not {value}")
         net = getattr(torchvision.models, arch)(weights=None)
-        if (freq_stride, time_stride) != (32, 32) and arch in ("resnet18", "resnet34"):
-            raise ValueError(f"{arch} has basic blocks, which cannot dilate: use strides of 32")
         self.stage_strides = (
             _restride(net, (freq_stride, time_stride))
             if (freq_stride, time_stride) != (32, 32)

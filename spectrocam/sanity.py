@@ -4,10 +4,11 @@ maps have; otherwise the method shows the input, not the model.
 
 :data:`CASCADE` lists the steps: step ``k`` re-initialises (PyTorch's default initialisation,
 seeded) ``fc`` and every stage down to ``CASCADE[k]``; the input standardisation stays. The
-check compares, per segment, the trained map's share of mass on the formants beyond the
-spectrum's with the randomised map's (:func:`sanity_summary`): it *passes* when the trained
-map's is higher, with a 95 % interval over utterances above 0, and says *nothing to lose* when
-the trained map has no agreement beyond the spectrum to lose.
+model trained on shuffled labels (:func:`spectrocam.sampling.shuffled_labels`) is compared the
+same way, as one more step. The check compares, per segment, the trained map's share of mass
+on the formants beyond the spectrum's with the other map's (:func:`sanity_summary`): it
+*passes* when the trained map's is higher, with a 95 % interval over utterances above 0, and
+says *nothing to lose* when the trained map has no agreement beyond the spectrum to lose.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import torch
-from torch import nn
 
 from spectrocam.config import Section
 from spectrocam.stats import cluster_bootstrap_ci
@@ -28,9 +27,13 @@ __all__ = ["CASCADE", "SanityConfig", "randomised", "sanity_summary"]
 CASCADE = ("fc", "layer4", "layer3", "layer2", "layer1", "conv1")
 
 
-def randomised(model: nn.Module, step: str, seed: int = 0) -> nn.Module:
+def randomised(model, step: str, seed: int = 0):
     """A copy of ``model`` whose ``fc`` and stages from the last down to ``step`` are
-    re-initialised (``step`` one of :data:`CASCADE`)."""
+    re-initialised (``step`` one of :data:`CASCADE`). (torch is imported here: the shuffled-labels
+    check reads tables only.)"""
+    import torch
+    from torch import nn
+
     if step not in CASCADE:
         raise ValueError(f"step must be one of {', '.join(CASCADE)}, not {step!r}")
     out = copy.deepcopy(model)

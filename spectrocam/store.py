@@ -44,6 +44,7 @@ __all__ = [
     "read_segment_table",
     "read_store",
     "SegmentReader",
+    "MemorySegments",
     "split_indices",
     "read_classes",
     "read_spectrograms",
@@ -208,6 +209,45 @@ class SegmentReader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class MemorySegments:
+    """Some of a store's segments read once into memory (host or ``device``), with the reader's
+    interface (``batch``, ``labels``, ``class_names``, ``shape``, ``freqs_hz``, ``path``), so that
+    a training loop never indexes HDF5. Spectrograms stay in the store's dtype (float16 halves
+    the memory) and are converted to float32 per batch; a batch of store indices not loaded is
+    an error. ``labels`` may replace the store's (training on shuffled labels)."""
+
+    def __init__(self, reader: SegmentReader, indices, device=None, labels=None) -> None:
+        import torch
+
+        self.path, self.class_names = reader.path, reader.class_names
+        self.freqs_hz, self.times_s = reader.freqs_hz, reader.times_s
+        self.labels = np.asarray(reader.labels if labels is None else labels, dtype=int)
+        self.indices = np.unique(np.asarray(indices, dtype=int))
+        self._row = np.full(len(reader.labels), -1, dtype=np.int64)
+        self._row[self.indices] = np.arange(len(self.indices))
+        block = reader.data[self.indices] if len(self.indices) else np.zeros((0, *reader.shape))
+        self.data = torch.from_numpy(np.ascontiguousarray(block)).to(device or "cpu")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.data.shape[1:])
+
+    @property
+    def nbytes(self) -> int:
+        return self.data.element_size() * self.data.nelement()
+
+    def batch(self, indices: np.ndarray):
+        """Spectrograms ``indices`` (store indices) as a float32 tensor (B, 1, F, T) on the
+        data's device."""
+        import torch
+
+        rows = self._row[np.asarray(indices, dtype=int)]
+        if (rows < 0).any():
+            raise IndexError("a batch asks for segments that were not loaded into memory")
+        picked = self.data[torch.from_numpy(rows).to(self.data.device)]
+        return picked.float().unsqueeze(1)
 
 
 def split_indices(store_path: str | Path, splits: pd.DataFrame) -> dict[str, np.ndarray]:

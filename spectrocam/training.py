@@ -36,9 +36,15 @@ from spectrocam.io import atomic_path, read_text_table, write_table
 from spectrocam.metrics import classification_metrics
 from spectrocam.model import build_model, load_model
 from spectrocam.progress import bar
-from spectrocam.store import SegmentReader, split_indices
+from spectrocam.sampling import balanced_epoch, shuffled_labels
+from spectrocam.store import MemorySegments, SegmentReader, split_indices
 
-__all__ = ["TrainConfig", "balanced_epoch", "predict", "train", "trained_model_and_splits"]
+__all__ = [
+    "TrainConfig",
+    "predict",
+    "train",
+    "trained_model_and_splits",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,7 @@ class TrainConfig(Section):
     """The keys of the ``model`` and ``training`` sections that training uses (not ``gpus``)."""
 
     SECTIONS = ("model", "training")
+    EXTRA = ("seed",)  # one of training.seeds: the rule's model wildcard
 
     arch: str = "resnet101"
     weights: str = "imagenet"
@@ -79,22 +86,6 @@ def trained_model_and_splits(
     model, meta = load_model(model_path, chosen)
     splits = read_text_table(splits_path)
     return model, meta, chosen, split_indices(store_path, splits)
-
-
-def balanced_epoch(
-    labels: np.ndarray, n_classes: int, rng: np.random.Generator, per_class: int | None = None
-) -> np.ndarray:
-    """A shuffled epoch with the same number of positions from each class present.
-
-    ``per_class`` defaults to the smallest class's size; a class with fewer segments than that
-    is drawn with replacement, the others without.
-    """
-    labels = np.asarray(labels)
-    pools = [np.flatnonzero(labels == c) for c in range(n_classes)]
-    pools = [p for p in pools if len(p)]
-    n = per_class or min(len(p) for p in pools)
-    chosen = [rng.choice(p, size=n, replace=len(p) < n) for p in pools]
-    return rng.permutation(np.concatenate(chosen))
 
 
 @torch.no_grad()
@@ -353,8 +344,11 @@ def train(
     weights_path: str | Path | None = None,
     progress_every_s: float = 30.0,
     meta: Mapping | None = None,
+    shuffle_labels: bool = False,
 ) -> dict:
-    """Train, checkpointing into ``checkpoint_dir``; write the best model and the epoch log."""
+    """Train, checkpointing into ``checkpoint_dir``; write the best model and the epoch log.
+    ``shuffle_labels`` trains the sanity check's model on labels permuted within the train and
+    within the validation split (:func:`shuffled_labels`); the test split is never read."""
     store_path, checkpoint_dir = Path(store_path), Path(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     device = choose_device(cfg.device, threads)
@@ -364,12 +358,23 @@ def train(
         # a fixed, seeded subset: every epoch is selected on the same segments
         rng = np.random.default_rng([cfg.seed, 1])
         idx["validation"] = np.sort(rng.choice(idx["validation"], cfg.max_validation, False))
-    settings = fingerprint(cfg, store_path, idx)
+    settings = fingerprint(cfg, store_path, idx) + ("-shuffled" if shuffle_labels else "")
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
 
-    with SegmentReader(store_path) as reader:
+    with SegmentReader(store_path) as store:
+        labels = shuffled_labels(store.labels, idx, cfg.seed) if shuffle_labels else None
+        # train and validation segments read once, onto the device: no HDF5 in the hot loop
+        reader = MemorySegments(store, np.union1d(idx["train"], idx["validation"]), device, labels)
+        log.info(
+            "%d segments in memory (%.0f MB)%s",
+            len(reader.indices),
+            reader.nbytes / 1e6,
+            ", labels shuffled within the train and within the validation split"
+            if shuffle_labels
+            else "",
+        )
         run = _Run(cfg, reader, idx, device, amp, checkpoint_dir, settings)
         state = _start_or_resume(run, weights_path)
         log.info(

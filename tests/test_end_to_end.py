@@ -45,7 +45,7 @@ def test_the_study_end_to_end(study):
     page = (out / "report/index.html").read_text()
 
     for name in EXPERIMENTS:
-        history = pd.read_csv(out / f"models/{name}/history.tsv", sep="\t")
+        history = pd.read_csv(out / f"models/{name}/seed0/history.tsv", sep="\t")
         assert list(history.epoch) == [1]
         assert {"collapsed", "val_top_share"} <= set(history.columns)
         with h5py.File(out / f"segments/{name}.h5") as h5:
@@ -54,8 +54,8 @@ def test_the_study_end_to_end(study):
             freqs = h5["freqs_hz"][:]
         test_idx = np.flatnonzero(pd.Series(store_utts).map(splits).to_numpy() == "test")
 
-        metrics = json.loads((out / f"evaluation/{name}/metrics.json").read_text())
-        predictions = pd.read_csv(out / f"evaluation/{name}/predictions.tsv", sep="\t")
+        metrics = json.loads((out / f"evaluation/{name}/seed0/metrics.json").read_text())
+        predictions = pd.read_csv(out / f"evaluation/{name}/seed0/predictions.tsv", sep="\t")
         assert metrics["n"] == len(test_idx) == len(predictions)
         assert metrics["accuracy"] == predictions.correct.mean()
         low, high = metrics["intervals"]["accuracy"][1:]
@@ -64,8 +64,16 @@ def test_the_study_end_to_end(study):
         kinds = [r["classifier"] for r in references["rows"]]
         assert kinds[0] == "network" and kinds[1].startswith("majority")
         assert ("formants (LDA)" in kinds) == (name != "voicing_4k")
-        evidence = pd.read_csv(out / f"evidence/{name}_summary.tsv", sep="\t")
+        evidence = pd.read_csv(out / f"evidence/{name}/seed0_summary.tsv", sep="\t")
         assert set(evidence.method) == set(METHOD_NAMES)
+        # a second seed and a model trained on shuffled labels, each its own model
+        seed1 = json.loads((out / f"evaluation/{name}/seed1/metrics.json").read_text())
+        assert seed1["n"] == metrics["n"] and seed1["confusion"] != metrics["confusion"]
+        shuffled = torch.load(out / f"models/{name}/shuffled/best.pt", weights_only=False)
+        assert shuffled["meta"]["config"]["seed"] == 0
+        assert "labels shuffled" in (out / f"logs/models/{name}/shuffled_train.log").read_text()
+        against = pd.read_csv(out / f"sanity/{name}_shuffled.tsv", sep="\t")
+        assert set(against.step) == {"shuffled labels"} and set(against.method) <= set(METHOD_NAMES)
         assert {"minus_spectrum", "minus_envelope", "minus_prior", "minus_class_mean"} <= set(
             evidence.columns
         )
@@ -73,11 +81,11 @@ def test_the_study_end_to_end(study):
         assert set(sanity.step) == {"fc", "layer4", "conv1"}
         assert set(sanity.verdict) <= {"passed", "failed", "nothing to lose"}
         assert np.asarray(metrics["confusion"]).sum() == len(test_idx)
-        confusion = pd.read_csv(out / f"evaluation/{name}/confusion.csv", index_col=0)
+        confusion = pd.read_csv(out / f"evaluation/{name}/seed0/confusion.csv", index_col=0)
         assert confusion.to_numpy().tolist() == metrics["confusion"]
         assert set(predictions.utt_id) <= set(splits[splits == "test"].index)
 
-        maps = MapFile(out / f"maps/{name}.h5")
+        maps = MapFile(out / f"maps/{name}/seed0.h5")
         assert maps.methods == list(METHOD_NAMES)
         assert list(maps.segments.segment_index) == list(test_idx)
         assert list(maps.segments.phone_id) == list(predictions.phone_id)
@@ -126,7 +134,10 @@ def test_the_study_end_to_end(study):
 
     verdict = pd.read_csv(out / "report/verdict.tsv", sep="\t")
     assert len(verdict) == len(EXPERIMENTS) * len(METHOD_NAMES)
+    assert verdict["accuracy over seeds"].str.endswith("2 seeds)").all()
+    assert verdict["beyond the energy"].str.contains("of 2 seeds").all()
     tests = pd.read_csv(out / "report/tests.tsv", sep="\t")
+    assert set(tests.model) == {"seed0", "seed1"}
     assert (tests.p_holm.dropna() >= tests.p.dropna()).all() and tests.family.iloc[0] == len(
         tests.dropna(subset=["p"])
     )
@@ -174,8 +185,8 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path):
         training={"epochs": 5, "samples_per_class": 48},
     )
     out = tmp_path / "results" / "test"
-    target = "results/test/models/vowels_4k/best.pt"
-    checkpoint = out / "models/vowels_4k/checkpoint/last.pt"
+    target = "results/test/models/vowels_4k/seed0/best.pt"
+    checkpoint = out / "models/vowels_4k/seed0/checkpoint/last.pt"
     proc = subprocess.Popen(
         snakemake_cmd(tmp_path, config, target),
         stdout=subprocess.DEVNULL,
@@ -189,13 +200,13 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path):
     proc.wait()
     assert checkpoint.exists(), "training never finished its first epoch"
     saved = torch.load(checkpoint, weights_only=False)
-    assert saved["epoch"] < 5 and not (out / "models/vowels_4k/best.pt").exists()
+    assert saved["epoch"] < 5 and not (out / "models/vowels_4k/seed0/best.pt").exists()
 
     check_ok(snakemake(tmp_path, config, "--unlock"))
     check_ok(snakemake(tmp_path, config, target))
-    log = (out / "logs/models/vowels_4k_train.log").read_text()
+    log = (out / "logs/models/vowels_4k/seed0_train.log").read_text()
     assert f"resuming from the checkpoint of epoch {saved['epoch']}/5" in log
-    history = pd.read_csv(out / "models/vowels_4k/history.tsv", sep="\t")
+    history = pd.read_csv(out / "models/vowels_4k/seed0/history.tsv", sep="\t")
     assert list(history.epoch) == [1, 2, 3, 4, 5]
     before = pd.DataFrame(saved["history"])
     pd.testing.assert_frame_equal(

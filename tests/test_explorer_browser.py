@@ -167,7 +167,7 @@ def test_the_explorer_in_chromium(study, browser, capsys):
     tab = next(t for t in deep(browser, "experiments", ".bk-tab") if t.text == name)
     tab.click()
     wait(lambda: deep(browser, f"{name}-table", ".slick-row"))
-    maps = MapFile(out / f"maps/{name}.h5")
+    maps = MapFile(out / f"maps/{name}/seed0.h5")
     seg = maps.segments
     row, word = pick_token(maps)
 

@@ -120,8 +120,20 @@ def test_dilation_makes_finer_cells_along_frequency_only():
         with torch.no_grad():
             assert model.features(x).shape[2:] == (cells, 2)
         assert model.stage_strides["layer4"] == (stride, 32)
-    with pytest.raises(ValueError, match="cannot dilate"):
-        build_model("resnet18", 2, freq_stride=8)
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnet34"])
+def test_basic_block_resnets_dilate_too(arch):
+    x = torch.zeros(1, 1, 256, 64)
+    for stride, cells in ((32, 8), (8, 32), (4, 64)):
+        model = build_model(arch, 2, freq_stride=stride).eval()
+        with torch.no_grad():
+            assert model.features(x).shape[2:] == (cells, 2)
+    first, second = model.body.layer4[0], model.body.layer4[1]
+    # freq_stride 4: layer2 stops striding along frequency (dilation 2), layer3 4, layer4 8
+    assert first.conv1.stride == (1, 2) and first.conv1.dilation == (4, 1)
+    assert first.conv2.dilation == (8, 1) and second.conv1.dilation == (8, 1)
+    assert first.conv1.padding == first.conv1.dilation  # "same" padding keeps cells centred
 
 
 def test_strides_of_8_are_torchvisions_output_stride_8():

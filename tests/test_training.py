@@ -8,10 +8,12 @@ import pytest
 import torch
 
 from spectrocam.model import load_model
-from spectrocam.store import SegmentStoreWriter, split_indices
-from spectrocam.training import TrainConfig, balanced_epoch, predict, train
+from spectrocam.sampling import balanced_epoch, shuffled_labels
+from spectrocam.store import MemorySegments, SegmentReader, SegmentStoreWriter, split_indices
+from spectrocam.training import TrainConfig, predict, train
 
 N_ROWS, N_FRAMES = 64, 21
+SPLITS = ("train", "validation", "test")
 
 
 def write_store(path, n_per_class=(24, 12), seed=0):
@@ -143,3 +145,50 @@ def test_validation_can_be_capped_to_a_fixed_subset(tmp_path, caplog):
     with caplog.at_level("INFO"):
         run(tmp_path, config(epochs=1, max_validation=5), splits)
     assert "/ 5 validation segments" in caplog.text
+
+
+def test_shuffled_labels_keep_counts_per_split_and_leave_test_alone():
+    labels = np.repeat([0, 1, 2], 40)
+    idx = {s: np.arange(120)[np.arange(120) % 3 == k] for k, s in enumerate(SPLITS)}
+    out = shuffled_labels(labels, idx, seed=0)
+    for split in ("train", "validation"):
+        assert np.array_equal(np.sort(out[idx[split]]), np.sort(labels[idx[split]]))
+        assert (out[idx[split]] != labels[idx[split]]).mean() > 0.4  # most segments move
+    assert np.array_equal(out[idx["test"]], labels[idx["test"]])
+    assert not np.array_equal(out, shuffled_labels(labels, idx, seed=1))
+
+
+def test_memory_segments_batch_like_the_store(tmp_path):
+    write_store(tmp_path / "toy.h5")
+    with SegmentReader(tmp_path / "toy.h5") as reader:
+        memory = MemorySegments(reader, [3, 1, 7, 5], labels=np.zeros(len(reader.labels)))
+        wanted = np.array([7, 1, 7])
+        assert torch.equal(memory.batch(wanted), reader.batch(wanted))
+        assert memory.data.dtype == torch.from_numpy(reader.data[:1]).dtype  # as stored
+        assert not memory.labels.any()
+        with pytest.raises(IndexError, match="not loaded"):
+            memory.batch([0])
+
+
+def test_a_model_trained_on_shuffled_labels_learns_nothing_of_the_classes(tmp_path):
+    splits, labels = write_store(tmp_path / "toy.h5", n_per_class=(30, 30))
+    cfg = config(epochs=3)
+    run(tmp_path, cfg, splits, "true")
+    train(
+        cfg,
+        tmp_path / "toy.h5",
+        splits,
+        tmp_path / "shuffled" / "checkpoint",
+        tmp_path / "shuffled" / "best.pt",
+        tmp_path / "shuffled" / "history.tsv",
+        shuffle_labels=True,
+    )
+    test = split_indices(tmp_path / "toy.h5", splits)["test"]
+    accuracy = {}
+    with SegmentReader(tmp_path / "toy.h5") as reader:
+        for name in ("true", "shuffled"):
+            model, _ = load_model(tmp_path / name / "best.pt")
+            logits = predict(model, reader, test, 16, torch.device("cpu"))
+            accuracy[name] = float((logits.argmax(1) == labels[test]).mean())
+    assert accuracy["true"] >= 0.9  # the band is easy to learn
+    assert accuracy["shuffled"] < 0.8  # with its labels shuffled it is not

@@ -77,8 +77,23 @@ PHONES = f"{RESULTS}/alignment/{BACKEND}/phones.tsv"
 ALIGNMENT_SUMMARY = f"{RESULTS}/alignment/{BACKEND}/summary.json"
 
 
+# The models of an experiment: one per training seed, and one trained on shuffled labels (the
+# sanity check; with the first seed). The figures that are not repeated per seed (agreement,
+# causal tests, randomised weights, report figures, explorer) use the first seed's, PRIMARY.
+SEEDS = config["training"]["seeds"]
+MODELS = [f"seed{seed}" for seed in SEEDS]
+PRIMARY = MODELS[0]
+SHUFFLED = ["shuffled"] if config["sanity"]["shuffled_labels"] else []
+
+
+def model_seed(model):
+    """The training seed of a model directory's name (seed<N>, or shuffled: the first seed)."""
+    return SEEDS[0] if model == "shuffled" else int(model[len("seed") :])
+
+
 wildcard_constraints:
     experiment="|".join(EXPERIMENTS) or "no-experiment",
+    model=r"seed\d+|shuffled",
     shard=r"\d+",
 
 
@@ -121,7 +136,7 @@ def get_train_input(wildcards):
 def get_explorer_input(wildcards):
     """Every file the explorer reads (the page itself then plays the clips' wav files)."""
     per_experiment = {
-        "maps": "maps/{experiment}.h5",
+        "maps": f"maps/{{experiment}}/{PRIMARY}.h5",
         "segments": "segments/{experiment}.h5",
         "agreement": "agreement/{experiment}_segments.tsv",
     }
@@ -139,17 +154,42 @@ def get_explorer_input(wildcards):
     return inputs
 
 
+def get_verdict_input(wildcards):
+    """Per experiment: every seed's test metrics, evidence summary and energy null; the
+    reference classifiers; the sanity checks (randomised weights, shuffled labels)."""
+    per_model = {
+        "metrics": "evaluation/{experiment}/{model}/metrics.json",
+        "evidence": "evidence/{experiment}/{model}_summary.tsv",
+        "nulls": "evidence/{experiment}/{model}_null.tsv",
+    }
+    inputs = {
+        key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS, model=MODELS)
+        for key, path in per_model.items()
+    }
+    per_experiment = {
+        "references": "evaluation/{experiment}/references.json",
+        "sanity": "sanity/{experiment}_randomised.tsv",
+    }
+    if SHUFFLED:
+        per_experiment["shuffled"] = "sanity/{experiment}_shuffled.tsv"
+    inputs |= {
+        key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS)
+        for key, path in per_experiment.items()
+    }
+    return inputs
+
+
 def get_summary_input(wildcards):
     """Every file the summary page reads; the alignment's agreement where there is one."""
     per_experiment = {
-        "metrics": "evaluation/{experiment}/metrics.json",
+        "metrics": f"evaluation/{{experiment}}/{PRIMARY}/metrics.json",
         "references": "evaluation/{experiment}/references.json",
         "agreement": "agreement/{experiment}_summary.tsv",
         "figures": "report/{experiment}/confusion.png",
         "comparison": "report/{experiment}/comparison.tsv",
         "errors": "errors/{experiment}.tsv",
         "error_summaries": "errors/{experiment}_summary.json",
-        "maps": "maps/{experiment}.h5",
+        "maps": f"maps/{{experiment}}/{PRIMARY}.h5",
     }
     inputs = {
         key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS)
@@ -180,7 +220,9 @@ def summary_settings():
             k: config["model"][k]
             for k in ("arch", "weights", "freq_stride", "time_stride")
         },
-        "training": {k: config["training"][k] for k in ("epochs", "lr", "batch_size")},
+        "training": {
+            k: config["training"][k] for k in ("epochs", "lr", "batch_size", "seeds")
+        },
         "agreement": {k: config["agreement"][k] for k in ("window_hz", "bootstrap")},
     }
 

@@ -27,7 +27,7 @@ rule formants:
 
 rule agreement:
     input:
-        maps=f"{RESULTS}/maps/{{experiment}}.h5",
+        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
         formants=f"{RESULTS}/formants/formants.tsv",
     output:
         segments=f"{RESULTS}/agreement/{{experiment}}_segments.tsv",
@@ -45,17 +45,17 @@ rule agreement:
 
 rule evidence:
     input:
-        maps=f"{RESULTS}/maps/{{experiment}}.h5",
+        maps=f"{RESULTS}/maps/{{experiment}}/{{model}}.h5",
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
         formants=f"{RESULTS}/formants/formants.tsv",
     output:
-        segments=f"{RESULTS}/evidence/{{experiment}}_segments.tsv",
-        summary=f"{RESULTS}/evidence/{{experiment}}_summary.tsv",
-        null=f"{RESULTS}/evidence/{{experiment}}_null.tsv",
+        segments=f"{RESULTS}/evidence/{{experiment}}/{{model}}_segments.tsv",
+        summary=f"{RESULTS}/evidence/{{experiment}}/{{model}}_summary.tsv",
+        null=f"{RESULTS}/evidence/{{experiment}}/{{model}}_null.tsv",
     log:
-        f"{LOGS}/evidence/{{experiment}}.log",
+        f"{LOGS}/evidence/{{experiment}}/{{model}}.log",
     benchmark:
-        f"{BENCH}/evidence/{{experiment}}.tsv"
+        f"{BENCH}/evidence/{{experiment}}/{{model}}.tsv"
     conda:
         ENV
     resources:
@@ -68,12 +68,12 @@ rule evidence:
 
 rule sanity:
     input:
-        model=f"{RESULTS}/models/{{experiment}}/best.pt",
+        model=f"{RESULTS}/models/{{experiment}}/{PRIMARY}/best.pt",
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
         splits=f"{RESULTS}/splits/splits.tsv",
-        maps=f"{RESULTS}/maps/{{experiment}}.h5",
+        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
         formants=f"{RESULTS}/formants/formants.tsv",
-        evidence=f"{RESULTS}/evidence/{{experiment}}_segments.tsv",
+        evidence=f"{RESULTS}/evidence/{{experiment}}/{PRIMARY}_segments.tsv",
     output:
         f"{RESULTS}/sanity/{{experiment}}_randomised.tsv",
     log:
@@ -95,12 +95,29 @@ rule sanity:
         "../scripts/sanity_checks.py"
 
 
+rule sanity_shuffled:
+    input:
+        trained=f"{RESULTS}/evidence/{{experiment}}/{PRIMARY}_segments.tsv",
+        shuffled=f"{RESULTS}/evidence/{{experiment}}/shuffled_segments.tsv",
+    output:
+        f"{RESULTS}/sanity/{{experiment}}_shuffled.tsv",
+    log:
+        f"{LOGS}/sanity/{{experiment}}_shuffled.log",
+    conda:
+        ENV
+    params:
+        bootstrap=config["agreement"]["bootstrap"],
+        seed=config["sanity"]["seed"],
+    script:
+        "../scripts/sanity_shuffled.py"
+
+
 rule causal:
     input:
-        model=f"{RESULTS}/models/{{experiment}}/best.pt",
+        model=f"{RESULTS}/models/{{experiment}}/{PRIMARY}/best.pt",
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
         splits=f"{RESULTS}/splits/splits.tsv",
-        maps=f"{RESULTS}/maps/{{experiment}}.h5",
+        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
         formants=f"{RESULTS}/formants/formants.tsv",
     output:
         occlusion=f"{RESULTS}/causal/{{experiment}}_occlusion.tsv",
@@ -127,7 +144,7 @@ rule causal:
 
 rule errors:
     input:
-        predictions=f"{RESULTS}/evaluation/{{experiment}}/predictions.tsv",
+        predictions=f"{RESULTS}/evaluation/{{experiment}}/{PRIMARY}/predictions.tsv",
         formants=f"{RESULTS}/formants/formants.tsv",
         phones=PHONES,
         splits=f"{RESULTS}/splits/splits.tsv",

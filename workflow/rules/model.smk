@@ -1,5 +1,7 @@
-# Stage 5: one classifier per experiment (checkpointed every epoch, selected on validation),
-# then its test-set figures, and the map file of every explanation method (maps/).
+# Stage 5: classifiers per experiment, one per training seed (models/<experiment>/seed<N>/) and
+# one trained on shuffled labels for the sanity check (models/<experiment>/shuffled/), each
+# checkpointed every epoch and selected on validation; then each one's test-set figures and the
+# map file of every explanation method (maps/<experiment>/<model>.h5).
 
 
 rule download_weights:
@@ -19,39 +21,43 @@ rule train:
     input:
         unpack(get_train_input),
     output:
-        model=f"{RESULTS}/models/{{experiment}}/best.pt",
-        history=f"{RESULTS}/models/{{experiment}}/history.tsv",
+        model=f"{RESULTS}/models/{{experiment}}/{{model}}/best.pt",
+        history=f"{RESULTS}/models/{{experiment}}/{{model}}/history.tsv",
     log:
-        f"{LOGS}/models/{{experiment}}_train.log",
+        f"{LOGS}/models/{{experiment}}/{{model}}_train.log",
     benchmark:
-        f"{BENCH}/models/{{experiment}}_train.tsv"
+        f"{BENCH}/models/{{experiment}}/{{model}}_train.tsv"
     conda:
         ENV
     threads: 8
     resources:
         gpu=config["training"]["gpus"],
-        mem_mb=8000,
+        # the train and validation segments are held in memory
+        mem_mb=lambda wildcards, input: 4000 + int(1.5 * input.size_mb),
     params:
-        training=TrainConfig.pick(config["model"], config["training"]),
-        checkpoint_dir=lambda wildcards: f"{RESULTS}/models/{wildcards.experiment}/checkpoint",
+        training=lambda wildcards: TrainConfig.pick(
+            config["model"], config["training"], seed=model_seed(wildcards.model)
+        ),
+        shuffle_labels=lambda wildcards: wildcards.model == "shuffled",
+        checkpoint_dir=lambda wildcards: f"{RESULTS}/models/{wildcards.experiment}/{wildcards.model}/checkpoint",
     script:
         "../scripts/train_model.py"
 
 
 rule test_model:
     input:
-        model=f"{RESULTS}/models/{{experiment}}/best.pt",
+        model=f"{RESULTS}/models/{{experiment}}/{{model}}/best.pt",
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
         splits=f"{RESULTS}/splits/splits.tsv",
     output:
-        metrics=f"{RESULTS}/evaluation/{{experiment}}/metrics.json",
-        confusion=f"{RESULTS}/evaluation/{{experiment}}/confusion.csv",
-        per_class=f"{RESULTS}/evaluation/{{experiment}}/per_class.csv",
-        predictions=f"{RESULTS}/evaluation/{{experiment}}/predictions.tsv",
+        metrics=f"{RESULTS}/evaluation/{{experiment}}/{{model}}/metrics.json",
+        confusion=f"{RESULTS}/evaluation/{{experiment}}/{{model}}/confusion.csv",
+        per_class=f"{RESULTS}/evaluation/{{experiment}}/{{model}}/per_class.csv",
+        predictions=f"{RESULTS}/evaluation/{{experiment}}/{{model}}/predictions.tsv",
     log:
-        f"{LOGS}/evaluation/{{experiment}}.log",
+        f"{LOGS}/evaluation/{{experiment}}/{{model}}.log",
     benchmark:
-        f"{BENCH}/evaluation/{{experiment}}.tsv"
+        f"{BENCH}/evaluation/{{experiment}}/{{model}}.tsv"
     conda:
         ENV
     threads: 8
@@ -69,7 +75,7 @@ rule reference_classifiers:
     input:
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
         splits=f"{RESULTS}/splits/splits.tsv",
-        predictions=f"{RESULTS}/evaluation/{{experiment}}/predictions.tsv",
+        predictions=f"{RESULTS}/evaluation/{{experiment}}/{PRIMARY}/predictions.tsv",
         formants=f"{RESULTS}/formants/formants.tsv",
     output:
         f"{RESULTS}/evaluation/{{experiment}}/references.json",
@@ -85,16 +91,16 @@ rule reference_classifiers:
 
 rule maps:
     input:
-        model=f"{RESULTS}/models/{{experiment}}/best.pt",
+        model=f"{RESULTS}/models/{{experiment}}/{{model}}/best.pt",
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
         splits=f"{RESULTS}/splits/splits.tsv",
-        predictions=f"{RESULTS}/evaluation/{{experiment}}/predictions.tsv",
+        predictions=f"{RESULTS}/evaluation/{{experiment}}/{{model}}/predictions.tsv",
     output:
-        f"{RESULTS}/maps/{{experiment}}.h5",
+        f"{RESULTS}/maps/{{experiment}}/{{model}}.h5",
     log:
-        f"{LOGS}/maps/{{experiment}}.log",
+        f"{LOGS}/maps/{{experiment}}/{{model}}.log",
     benchmark:
-        f"{BENCH}/maps/{{experiment}}.tsv"
+        f"{BENCH}/maps/{{experiment}}/{{model}}.tsv"
     conda:
         ENV
     threads: 8

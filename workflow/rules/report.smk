@@ -6,9 +6,9 @@ REPORT = f"{RESULTS}/report"
 
 rule report_experiment:
     input:
-        metrics=f"{RESULTS}/evaluation/{{experiment}}/metrics.json",
-        history=f"{RESULTS}/models/{{experiment}}/history.tsv",
-        maps=f"{RESULTS}/maps/{{experiment}}.h5",
+        metrics=f"{RESULTS}/evaluation/{{experiment}}/{PRIMARY}/metrics.json",
+        history=f"{RESULTS}/models/{{experiment}}/{PRIMARY}/history.tsv",
+        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
         formants=f"{RESULTS}/formants/formants.tsv",
         agreement=f"{RESULTS}/agreement/{{experiment}}_summary.tsv",
@@ -55,7 +55,7 @@ rule report_experiment:
 
 rule report_methods:
     input:
-        maps=f"{RESULTS}/maps/{{experiment}}.h5",
+        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
         formants=f"{RESULTS}/formants/formants.tsv",
         agreement=f"{RESULTS}/agreement/{{experiment}}_summary.tsv",
@@ -111,22 +111,7 @@ rule report_formants:
 
 rule verdict:
     input:
-        metrics=expand(
-            f"{RESULTS}/evaluation/{{experiment}}/metrics.json", experiment=EXPERIMENTS
-        ),
-        references=expand(
-            f"{RESULTS}/evaluation/{{experiment}}/references.json",
-            experiment=EXPERIMENTS,
-        ),
-        evidence=expand(
-            f"{RESULTS}/evidence/{{experiment}}_summary.tsv", experiment=EXPERIMENTS
-        ),
-        nulls=expand(
-            f"{RESULTS}/evidence/{{experiment}}_null.tsv", experiment=EXPERIMENTS
-        ),
-        sanity=expand(
-            f"{RESULTS}/sanity/{{experiment}}_randomised.tsv", experiment=EXPERIMENTS
-        ),
+        unpack(get_verdict_input),
     output:
         verdict=report(
             f"{REPORT}/verdict.tsv",
@@ -140,6 +125,8 @@ rule verdict:
         ENV
     params:
         experiments=EXPERIMENTS,
+        models=MODELS,
+        shuffled=bool(SHUFFLED),
     script:
         "../scripts/verdict.py"
 

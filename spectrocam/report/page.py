@@ -271,21 +271,25 @@ VERDICT_NOTE = (
     "<p class='note'>How to read it: <i>map - spectrum</i> is, per test vowel, the share of the "
     "map's frequency profile within ±{window:g} Hz of the measured F1-F3 minus the same share "
     "of the vowel's own power spectrum (on the map's cells), averaged, with a 95 % interval "
-    "over utterances. Above 0: the map is nearer the formants than the energy alone would put "
-    "it. The energy null permutes the formants among the vowels of a class and asks whether "
-    "the map beats what its spectrum's share predicts; its p-values are Holm-adjusted over "
-    "the {family} tests of this run (every experiment, method and band). The sanity check "
-    "re-initialises the network's weights from the last layer down: a map that keeps its "
+    "over utterances, for the first training seed, and as the mean over the {seeds} with their "
+    "range. Above 0: the map is nearer the formants than the energy alone would put it. The "
+    "energy null permutes the formants among the vowels of a class and asks whether the map "
+    "beats what its spectrum's share predicts; its p-values are Holm-adjusted over the "
+    "{family} tests of this run (every experiment, seed, method and band). <i>Beyond the "
+    "energy</i> needs both, for every seed. The sanity checks re-initialise the network's "
+    "weights from the last layer down, and train it on shuffled labels: a map that keeps its "
     "agreement then shows the input, not the model. What the table does not show: whether the "
-    "network <i>uses</i> the formants (see the causal tests), agreement per class, and, in this "
-    "run, the spread over training seeds (one seed was trained).</p>"
+    "network <i>uses</i> the formants (see the causal tests), agreement per class, and the "
+    "spread over seeds of the other figures (they are the first seed's).</p>"
 )
 
 
 def verdict_section(verdict: pd.DataFrame, tests: pd.DataFrame, window_hz: float) -> str:
     """The verdict table, first on the page, with how to read it."""
     family = int(tests["family"].iloc[0]) if len(tests) else 0
-    return html_table(verdict) + VERDICT_NOTE.format(window=window_hz, family=family)
+    n = tests["model"].nunique() if "model" in tests else 1
+    seeds = f"{n} seeds" if n != 1 else "1 seed"
+    return html_table(verdict) + VERDICT_NOTE.format(window=window_hz, family=family, seeds=seeds)
 
 
 def summary_page(

@@ -55,7 +55,7 @@ def write_config(workdir: Path, clips: list[str] = SLICE, **changes) -> Path:
     config["corpus"].update(dir=str(MINI), clips=str(workdir / "clips.txt"))
     config["alignment"].update(shards=2, reference_dir=str(MINI_MFA))
     config["spectrogram"].update(context_s=0.1, dtype="float16")
-    # resnet18 cannot dilate: the study's strides, and the other methods on layer1 (stride 4),
+    # the study's strides (the cheapest), and the other methods on layer1 (stride 4),
     # so that the slice checks maps on a second grid
     config["model"].update(arch="resnet18", weights="scratch", freq_stride=32, time_stride=32)
     config["training"].update(epochs=1, samples_per_class=16, batch_size=8)

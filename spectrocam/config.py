@@ -222,15 +222,6 @@ def _semantic_problems(config: dict) -> Iterator[str]:
     alignment = config["alignment"]
     if alignment["backend"] == "textgrids" and not alignment["textgrids_dir"]:
         yield "'alignment.textgrids_dir': must be set when alignment.backend is 'textgrids'"
-    model = config["model"]
-    if (model["freq_stride"], model["time_stride"]) != (32, 32) and model["arch"] in (
-        "resnet18",
-        "resnet34",
-    ):
-        yield (
-            f"'model.freq_stride': {model['arch']} cannot dilate its stages; use strides of 32 "
-            "or a resnet50 or larger"
-        )
     yield from _formant_problems(config, nyquist)
     if not enabled_experiments(config):
         yield "'experiments': no enabled experiment"

@@ -214,3 +214,52 @@ def test_the_package_has_no_import_cycles():
     for module in graph:
         if module not in state:
             visit(module, [])
+
+
+LIGHT_CHECK = """
+import ast, sys
+from pathlib import Path
+for script in sys.argv[1:]:
+    tree = ast.parse(Path(script).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            __import__(node.module)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                __import__(alias.name)
+    if "torch" in sys.modules:
+        print(script)
+        break
+"""
+
+
+def rule_scripts() -> dict[str, tuple[str, bool]]:
+    """rule -> (its script, whether it declares a GPU: the rules that run a network)."""
+    out = {}
+    for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
+        for block in re.split(r"\n(?=rule )", smk.read_text(encoding="utf-8")):
+            name = re.match(r"rule (\w+):", block)
+            script = re.search(r'script:\s*\n\s*"\.\./scripts/([\w.]+)"', block)
+            if name and script:
+                out[name.group(1)] = (script.group(1), "gpu=" in block)
+    return out
+
+
+def test_light_rules_do_not_import_torch():
+    """Only the rules that run a network (those that declare a GPU) pay torch's 600 MB and 4-5 s."""
+    import subprocess
+    import sys
+
+    scripts = rule_scripts()
+    assert {"train", "maps", "evidence", "verdict"} <= set(scripts)
+    light = [str(REPO / "workflow" / "scripts" / s) for s, gpu in scripts.values() if not gpu]
+    assert len(light) >= 15
+    proc = subprocess.run(
+        [sys.executable, "-c", LIGHT_CHECK, *light],
+        capture_output=True,
+        text=True,
+        cwd=REPO / "workflow" / "scripts",
+        env={**__import__("os").environ, "PYTHONPATH": str(REPO)},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "", f"{proc.stdout.strip()} imports torch"

@@ -88,7 +88,7 @@ def trained_model_and_splits(
     return model, meta, chosen, split_indices(store_path, splits)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict(
     model: nn.Module,
     reader: SegmentReader,

@@ -10,8 +10,8 @@ the formants at each come from the ``formant_ceilings`` rule, :func:`spectrocam.
 measure_ceilings`). :func:`sensitivity_table` recomputes the statistic for every method,
 half-width and ceiling (``configured``: the formants rule's own, per speaker) on the same
 profiles, and says whether each agrees with the headline (configured ceiling, configured
-half-width): ``above`` (interval above 0), ``below`` (under 0) or ``unclear`` (it holds 0),
-and ``holds`` when that call is the headline's.
+half-width): ``above`` (interval above 0), ``below`` (under 0) or ``unclear`` (it holds 0;
+``no vowels`` where no vowel has the formant), and ``holds`` when that call is the headline's.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def sensitivity_table(
                             "minus_spectrum": mean,
                             "minus_spectrum_low": low,
                             "minus_spectrum_high": high,
-                            "call": call(low, high),
+                            "call": call(low, high) if ok.any() else "no vowels",
                         }
                     )
     return _against_headline(pd.DataFrame(out), float(headline_hz))

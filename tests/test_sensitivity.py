@@ -17,6 +17,7 @@ from spectrocam.formants import (
     measure_vowel,
 )
 from spectrocam.maps import MapFile, MapWriter
+from spectrocam.report.sensitivity import ceiling_moves_view, sensitivity_view
 from spectrocam.sensitivity import call, formant_sets, sensitivity_table
 
 from .test_formants import SR, synthetic_vowel
@@ -80,6 +81,14 @@ def test_the_table_gives_the_expected_signs_and_says_when_the_headline_holds(tmp
     share = f1.loc[("on", "configured", 150.0)]
     assert share["share"] > 0.9 and share["share_spectrum"] == pytest.approx(3 / N_ROWS)
     assert table[table.band == "F2"]["n_segments"].eq(0).all()  # F2 is undefined everywhere
+    assert table[table.band == "F2"]["call"].eq("no vowels").all()
+    # the page's view: one row per method and half-width, one column per ceiling
+    view = sensitivity_view(table, band="F1").set_index(["method", "half-width Hz"])
+    assert list(view.columns[:3]) == ["configured", "5000", "5500"]
+    assert view.loc[("on", 150.0), "configured"].endswith("above (headline)")
+    assert view.loc[("on", 75.0), "5000"].endswith("below")
+    assert view.loc[("on", 150.0), "holds"] == "2 of 3"  # all but the moved formants
+    assert view.loc[("off", 150.0), "holds"] == "3 of 3"  # nowhere near F1 at any ceiling
 
 
 def test_a_missing_ceiling_is_a_plain_error():
@@ -139,3 +148,5 @@ def test_moves_count_the_tokens_that_leave_their_band():
         and moves.loc[("F3", 150.0), "n_defined_at_one_only"] == 1
     )
     assert moves.loc[("F3", 150.0), "share_moved"] == pytest.approx(1 / 3)
+    view = ceiling_moves_view(moves.reset_index()).set_index("formant")
+    assert view.loc["F3", "share moved > 75"] == 1.0 and view.loc["F3", "n"] == 3

@@ -11,8 +11,8 @@ whose centre lies inside the phone's interval (:func:`vowel_cells`; the cell nea
 phone's midpoint when none does, so a phone shorter than a cell gets one). Averaging over the
 phone's frames instead would count a cell whose centre lies outside the phone (it spans the
 neighbours too) as soon as one of its frames does. How many cells a profile averages is
-:func:`vowel_cells`' length; at a time stride of 32 and a 0.3 s window, a cell is 160 ms and
-every vowel gets one.
+:func:`vowel_cells`' length. At a time stride of 32 a cell is 160 ms at a 5 ms hop (two over a
+0.3 s window, one or two per vowel, each covering the neighbours too); at 8, 40 ms.
 
 Pure numpy: the jobs that only read maps do not import torch.
 """

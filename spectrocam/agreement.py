@@ -1,8 +1,9 @@
 """How well a CAM agrees with the formants of its vowel.
 
 Per segment, the CAM's frequency profile is the non-negative part of the map on the spectrogram
-grid, averaged over the frames that lie inside the vowel (the frame nearest its midpoint when
-none does). For each of F1, F2, F3 (and for their union, ``any``) the *share* is the part of the
+grid, averaged over the map's time cells whose centre lies inside the vowel (the cell nearest its
+midpoint when none does; ``n_cells`` says how many, ``n_frames`` how many spectrogram frames the
+vowel spans). For each of F1, F2, F3 (and for their union, ``any``) the *share* is the part of the
 profile's mass within +/- ``window_hz`` of the measured formant, and the *chance* share is what a
 flat profile would put there (the band's share of the rows). Their ratio is 1 when the map
 ignores the formants. The profile's *peak* is the centre of the rows at its maximum; it "hits"
@@ -136,8 +137,10 @@ def segment_agreement(maps: MapFile, formants: pd.DataFrame, window_hz: float) -
     rows = []
     for order, m in enumerate(maps.methods):
         positions = _peak_positions(maps.freqs_hz, maps.cell_grid(m)[0])
+        n_cells = maps.n_cells(m)
         for w, which in enumerate(maps.which(m)):
-            for k, profile in zip(maps.rows(m), maps.profiles(m, which), strict=True):
+            profiles = maps.profiles(m, which)
+            for k, profile, n in zip(maps.rows(m), profiles, n_cells, strict=True):
                 if not vowel[k]:
                     continue
                 agree = profile_agreement(
@@ -147,7 +150,8 @@ def segment_agreement(maps: MapFile, formants: pd.DataFrame, window_hz: float) -
                     window_hz,
                     positions,
                 )
-                rows.append(((k, order, w), base[k] | {"method": m, "cam": which} | agree))
+                own = {"method": m, "cam": which, "n_cells": int(n)}
+                rows.append(((k, order, w), base[k] | own | agree))
     return pd.DataFrame([row for _, row in sorted(rows, key=lambda r: r[0])])
 
 
@@ -182,8 +186,9 @@ def summarise_agreement(
     table: pd.DataFrame, n_boot: int = 2000, seed: int = 0, level: float = 0.95
 ) -> pd.DataFrame:
     """Per CAM (true/predicted class), class and outcome (all/correct/misclassified): n, mean
-    share and chance, mean ratio to chance with CI per formant, and the peak-hit share against
-    its chance, with CI. Bootstrap over utterances."""
+    share and chance, mean ratio to chance with CI per formant, the peak-hit share against its
+    chance, with CI, and the median and least number of time cells a profile averages
+    (``n_cells_median``, ``n_cells_min``). Bootstrap over utterances."""
     rows = []
     if table.empty:
         return pd.DataFrame(rows)
@@ -214,6 +219,9 @@ def summarise_agreement(
                         low,
                         high,
                     )
+                if "n_cells" in g:
+                    row["n_cells_median"] = float(g["n_cells"].median()) if len(g) else np.nan
+                    row["n_cells_min"] = int(g["n_cells"].min()) if len(g) else 0
                 hit = g["peak_hit"].to_numpy(float) if len(g) else np.array([])
                 mean, low, high = cluster_bootstrap_ci(hit, g["utt_id"], n_boot, level, seed)
                 row["peak_hit"], row["peak_hit_low"], row["peak_hit_high"] = mean, low, high

@@ -248,8 +248,8 @@ def _semantic_problems(config: dict) -> Iterator[str]:
 
 
 def _formant_problems(config: dict, nyquist: float) -> Iterator[str]:
-    """Every formant ceiling (the female and male defaults, each speaker's own) below the
-    Nyquist frequency, with enough Hz per formant for Burg's method."""
+    """Every formant ceiling (the female and male defaults, each speaker's own, those of the
+    sensitivity check) below the Nyquist frequency, with enough Hz per formant for Burg's method."""
     from spectrocam.formants import check_ceiling
 
     formants, speakers = config["formants"], config["corpus"]["speakers"]
@@ -265,6 +265,8 @@ def _formant_problems(config: dict, nyquist: float) -> Iterator[str]:
     for speaker, facts in speakers.items():
         if facts.get("max_formant_hz"):
             ceilings[f"corpus.speakers.{speaker}.max_formant_hz"] = facts["max_formant_hz"]
+    for k, ceiling in enumerate(config.get("sensitivity", {}).get("ceilings_hz", [])):
+        ceilings[f"sensitivity.ceilings_hz[{k}]"] = ceiling
     for key, ceiling in ceilings.items():
         if ceiling > nyquist:
             yield f"'{key}': {ceiling:g} Hz is above the Nyquist frequency ({nyquist:g} Hz)"

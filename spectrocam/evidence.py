@@ -85,6 +85,7 @@ def evidence_table(
             frame.insert(0, "source", source)
             frame.insert(0, "method", method)
             frame[[f"share_{b}" for b in BANDS]] = shares
+            frame["n_cells"] = maps.n_cells(method, rows)  # time cells of the method's profile
             frames.append(frame)
         labels = seg["label"].to_numpy()[rows]
         for_null[method] = (sources[method], sources["spectrum"], fm[rows], labels)
@@ -103,6 +104,9 @@ def paired_summary(table: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd
             row = {"method": method, "band": band, "n_segments": int(own[col].notna().sum())}
             row["n_utterances"] = int(own.loc[own[col].notna(), "utt_id"].nunique())
             row["share"] = float(own[col].mean())
+            if "n_cells" in own and len(own):
+                row["n_cells_median"] = float(own["n_cells"].median())
+                row["n_cells_min"] = int(own["n_cells"].min())
             for base in BASELINES:
                 other = g[g.source == base].set_index("phone_id")[col].reindex(own.index)
                 diff = (own[col] - other).to_numpy(float)

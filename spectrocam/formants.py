@@ -41,6 +41,9 @@ __all__ = [
     "check_ceiling",
     "measure_vowel",
     "measure_formants",
+    "ceiling_columns",
+    "measure_ceilings",
+    "ceiling_moves",
     "lobanov",
     "formant_summary",
 ]
@@ -96,13 +99,21 @@ def measure_vowel(
     sound: parselmouth.Sound, start_s: float, end_s: float, cfg: FormantConfig
 ) -> dict:
     """F1-F3 (Hz, NaN when undefined) of the vowel ``[start_s, end_s]`` of ``sound``."""
-    part = sound.extract_part(
+    return _formants_of(_cut(sound, start_s, end_s), start_s, end_s, cfg)
+
+
+def _cut(sound: parselmouth.Sound, start_s: float, end_s: float) -> parselmouth.Sound:
+    """The vowel alone (rectangular window, its own times kept)."""
+    return sound.extract_part(
         from_time=start_s,
         to_time=end_s,
         window_shape=parselmouth.WindowShape.RECTANGULAR,
         relative_width=1.0,
         preserve_times=True,
     )
+
+
+def _formants_of(part: parselmouth.Sound, start_s: float, end_s: float, cfg: FormantConfig):
     formant = part.to_formant_burg(
         time_step=cfg.time_step_s,
         max_number_of_formants=cfg.n_formants,
@@ -167,18 +178,8 @@ def measure_formants(
         for u, g in groups
     ]
     log.info("formants of %d vowels in %d clips on %d workers", len(table), len(jobs), threads)
-    results: list[dict] = []
     started = time.monotonic()
-    executor = ProcessPoolExecutor(threads) if threads > 1 else None
-    try:
-        mapped = (
-            executor.map(_measure_clip, jobs, chunksize=4) if executor else map(_measure_clip, jobs)
-        )
-        for rows in logged(mapped, "formants", progress_every_s, "clip", len(jobs)):
-            results.extend(rows)
-    finally:
-        if executor:
-            executor.shutdown(cancel_futures=True)
+    results = _map_clips(_measure_clip, jobs, threads, "formants", progress_every_s)
     measured = pd.DataFrame(results, columns=["n_frames", "short", *FORMANT_COLUMNS])
     columns = ["phone_id", "utt_id", "speaker", "word", "phone", "start_s", "end_s"]
     out = table[columns].reset_index(drop=True)
@@ -188,6 +189,107 @@ def measure_formants(
     out[LOBANOV_COLUMNS] = lobanov(out)
     log.info("formants measured in %.1f s", time.monotonic() - started)
     return out
+
+
+def _map_clips(fn, jobs: list, threads: int, label: str, every_s: float) -> list[dict]:
+    """``fn`` of every clip's job (on ``threads`` processes), its rows concatenated in order."""
+    results: list[dict] = []
+    executor = ProcessPoolExecutor(threads) if threads > 1 else None
+    try:
+        mapped = executor.map(fn, jobs, chunksize=4) if executor else map(fn, jobs)
+        for rows in logged(mapped, label, every_s, "clip", len(jobs)):
+            results.extend(rows)
+    finally:
+        if executor:
+            executor.shutdown(cancel_futures=True)
+    return results
+
+
+def ceiling_columns(ceiling_hz: float) -> list[str]:
+    """The columns of F1-F3 measured at ``ceiling_hz``: ``f1_hz_c5000``, ..."""
+    return [f"{c}_c{ceiling_hz:.0f}" for c in FORMANT_COLUMNS]
+
+
+def _measure_clip_ceilings(args: tuple) -> list[dict]:
+    audio_path, intervals, cfg, ceilings = args
+    audio, sr = load_audio(audio_path)
+    sound = parselmouth.Sound(audio.astype(np.float64), sampling_frequency=sr)
+    rows = []
+    for start, end in intervals:
+        part, row = _cut(sound, start, end), {}
+        for c in ceilings:
+            measured = _formants_of(part, start, end, replace(cfg, max_formant_hz=float(c)))
+            row |= {
+                col: measured[k] for col, k in zip(ceiling_columns(c), FORMANT_COLUMNS, strict=True)
+            }
+        rows.append(row)
+    return rows
+
+
+def measure_ceilings(
+    formants: pd.DataFrame,
+    clips: pd.DataFrame,
+    ceilings_hz: list[float],
+    cfg: FormantConfig,
+    threads: int = 1,
+    progress_every_s: float = 10.0,
+) -> pd.DataFrame:
+    """F1-F3 of every vowel of ``formants`` (the formants rule's table) measured again at each
+    of ``ceilings_hz``, for every speaker alike, with the other settings of ``cfg``: columns
+    ``phone_id, utt_id`` and :func:`ceiling_columns` of each ceiling, in the table's order."""
+    for c in ceilings_hz:
+        problem = check_ceiling(float(c), cfg.n_formants, f"ceiling {c:g} Hz: ")
+        if problem:
+            raise ValueError(problem)
+    audio_paths = dict(zip(clips["utt_id"], clips["audio_path"], strict=True))
+    missing = sorted(set(formants["utt_id"]) - set(audio_paths))
+    if missing:
+        raise ValueError(f"{len(missing)} clips are not in the clip table (first: {missing[:3]})")
+    table = formants[["phone_id", "utt_id", "start_s", "end_s"]].reset_index(drop=True)
+    order = table.sort_values(["utt_id", "start_s"], kind="stable").index
+    groups = list(table.loc[order].groupby("utt_id", sort=True))
+    jobs = [
+        (audio_paths[u], list(zip(g.start_s, g.end_s, strict=True)), cfg, list(ceilings_hz))
+        for u, g in groups
+    ]
+    log.info("formants of %d vowels at %d ceilings", len(table), len(ceilings_hz))
+    rows = _map_clips(_measure_clip_ceilings, jobs, threads, "ceilings", progress_every_s)
+    columns = [c for hz in ceilings_hz for c in ceiling_columns(hz)]
+    index = np.concatenate([g.index.to_numpy() for _, g in groups]) if groups else []
+    measured = pd.DataFrame(rows, columns=columns, index=index).reindex(table.index)
+    return pd.concat([table[["phone_id", "utt_id"]], measured], axis=1)
+
+
+def ceiling_moves(
+    formants: pd.DataFrame, ceilings: pd.DataFrame, ceilings_hz, half_widths_hz
+) -> pd.DataFrame:
+    """Per ceiling, formant and half-width: how many vowels have the formant defined both at
+    the configured ceiling (``formants``) and at that ceiling (``ceilings``), and the share of
+    them whose formant moves by more than the half-width (out of its band)."""
+    both = formants[["phone_id", *FORMANT_COLUMNS]].merge(
+        ceilings, on="phone_id", how="inner", validate="one_to_one"
+    )
+    rows = []
+    for hz in ceilings_hz:
+        for name, other in zip(FORMANT_COLUMNS, ceiling_columns(hz), strict=True):
+            change = (both[other] - both[name]).abs().to_numpy(float)
+            change = change[np.isfinite(change)]
+            lost = int((both[other].isna() != both[name].isna()).sum())
+            for hw in half_widths_hz:
+                moved = int((change > hw).sum())
+                rows.append(
+                    {
+                        "ceiling_hz": float(hz),
+                        "formant": name[:2].upper(),
+                        "half_width_hz": float(hw),
+                        "n": len(change),
+                        "n_defined_at_one_only": lost,
+                        "moved": moved,
+                        "share_moved": moved / len(change) if len(change) else np.nan,
+                        "median_change_hz": float(np.median(change)) if len(change) else np.nan,
+                    }
+                )
+    return pd.DataFrame(rows)
 
 
 def lobanov(table: pd.DataFrame) -> np.ndarray:

@@ -23,8 +23,9 @@ Each method's group has the attributes ``stage``, ``freq_stride``, ``time_stride
 and frames per cell), ``hz_per_row``, ``hz_per_cell``, ``s_per_cell`` and ``description``; the
 file has ``methods`` (in order), ``experiment`` and ``model_epoch``. The grid view of a map is
 built on read (:meth:`MapFile.grid`, :meth:`MapFile.profiles`): each row and frame takes the
-value of its nearest cell (:mod:`spectrocam.grid`). The file is written under a temporary name
-and renamed when complete.
+value of its nearest cell (:mod:`spectrocam.grid`). A profile averages the time cells whose
+centre lies inside the segment's phone (:meth:`MapFile.time_cells`; at least the nearest one).
+The file is written under a temporary name and renamed when complete.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from spectrocam.grid import cell_index, cell_profiles, to_grid
+from spectrocam.grid import cell_index, cell_profiles, cell_times, to_grid, vowel_cells
 from spectrocam.store import FLOAT_FIELDS, STRING_FIELDS, H5Writer
 
 __all__ = ["MapWriter", "MapFile", "WHICH"]
@@ -192,23 +193,38 @@ class MapFile:
         position = {int(r): k for k, r in enumerate(self.rows(method))}
         return np.array([position[int(r)] for r in rows], dtype=np.int64)
 
-    def profiles(self, method: str, which: str = "true", rows=None) -> np.ndarray:
-        """(n, F) frequency profiles of ``method``'s maps over each segment's own frames: of all
-        its :meth:`rows`, or of the map file's ``rows``, in that order."""
-        cells = self.cells(method, which)
+    def _selected(self, method: str, rows) -> tuple[np.ndarray, np.ndarray]:
+        """(positions among ``method``'s maps, rows of :attr:`segments`) of ``rows`` (all)."""
         own = self.rows(method)
-        if rows is not None:
-            keep = self.positions(method, rows)
-            cells, own = cells[keep], own[keep]
+        if rows is None:
+            return np.arange(len(own)), own
+        keep = self.positions(method, rows)
+        return keep, own[keep]
+
+    def time_cells(self, method: str, rows=None) -> list[np.ndarray]:
+        """For each of ``method``'s maps (of all its :meth:`rows`, or of the map file's ``rows``),
+        the time cells whose centre lies inside the segment's phone (at least the nearest)."""
+        _, own = self._selected(method, rows)
+        n_cells = self.cells(method, self.which(method)[0]).shape[2]
+        centres = cell_times(self.times_s, n_cells, int(self.method_attrs(method)["time_stride"]))
         seg = self.segments.iloc[own]
-        return cell_profiles(
-            cells,
-            *self.cell_grid(method, cells.shape[1:]),
-            self.times_s,
-            seg["window_centre_s"].to_numpy(),
-            seg["start_s"].to_numpy(),
-            seg["end_s"].to_numpy(),
-        )
+        return [
+            vowel_cells(centres, c, s, e)
+            for c, s, e in zip(seg.window_centre_s, seg.start_s, seg.end_s, strict=True)
+        ]
+
+    def n_cells(self, method: str, rows=None) -> np.ndarray:
+        """How many time cells each profile of :meth:`profiles` averages."""
+        return np.array([len(c) for c in self.time_cells(method, rows)], dtype=np.int64)
+
+    def profiles(self, method: str, which: str = "true", rows=None) -> np.ndarray:
+        """(n, F) frequency profiles of ``method``'s maps over the time cells inside each
+        segment's phone (:meth:`time_cells`): of all its :meth:`rows`, or of the map file's
+        ``rows``, in that order."""
+        keep, _ = self._selected(method, rows)
+        cells = self.cells(method, which)[keep]
+        row_cell = self.cell_grid(method, cells.shape[1:])[0]
+        return cell_profiles(cells, row_cell, self.time_cells(method, rows))
 
     def _known(self, method: str) -> str:
         if method not in self._rows:

@@ -106,6 +106,7 @@ def narrowband(**changes) -> dict:
     config = load("demo.yaml")
     config["corpus"]["sample_rate_hz"] = 8000
     config["formants"] = {"max_formant_hz": 4000, "n_formants": 4}
+    config["sensitivity"] = {"ceilings_hz": [3600, 4000]}
     for name in ("vowels_full",):
         config["experiments"][name]["enabled"] = False
     for key, value in changes.items():
@@ -134,6 +135,9 @@ def test_too_many_formants_for_the_ceiling_is_refused_with_what_fits():
         validate_config(config)
     assert "'corpus.speakers.kid.max_formant_hz': 12000 Hz is above the Nyquist" in str(err.value)
     assert "max_formant_male_hz" not in str(err.value)  # 5,000 Hz and 5 formants are fine
+    config = narrowband(sensitivity={"ceilings_hz": [4000, 5000]})
+    with pytest.raises(ConfigError, match=r"'sensitivity.ceilings_hz\[1\]': 5000 Hz is above"):
+        validate_config(config)
 
 
 def test_stress_digits_in_classes_are_accepted_and_ignored():

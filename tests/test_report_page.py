@@ -163,3 +163,52 @@ def test_the_methods_are_the_columns_of_their_comparison():
     table = methods_compared(comparison)
     assert list(table.columns) == ["figure", "cam", "gradcam"]
     assert list(table["figure"]) == ["Hz per cell", "n vowels"]
+
+
+def test_the_page_states_the_time_cells_and_the_sensitivity_of_the_headline():
+    from dataclasses import replace
+
+    r = results()
+    agreement = r.agreement.assign(n_cells_median=2.0, n_cells_min=1)
+    sensitivity = pd.DataFrame(
+        [
+            {
+                "method": "cam",
+                "band": "any",
+                "half_width_hz": hw,
+                "ceiling": c,
+                "n_segments": 8,
+                "minus_spectrum": d,
+                "minus_spectrum_low": d - 0.05,
+                "minus_spectrum_high": d + 0.05,
+                "call": "above" if d > 0.05 else "unclear",
+                "headline": hw == 150 and c == "configured",
+                "holds": d > 0.05,
+            }
+            for hw, c, d in [(150, "configured", 0.2), (150, "5000", 0.01), (75, "configured", 0.1)]
+        ]
+    )
+    moves = pd.DataFrame(
+        {
+            "ceiling_hz": 5000.0,
+            "formant": "F3",
+            "half_width_hz": [150.0],
+            "n": 20,
+            "share_moved": 0.25,
+        }
+    )
+    sections, _ = summary_page(
+        SETTINGS,
+        [replace(r, agreement=agreement, sensitivity=sensitivity)],
+        {"unit": "utterance", "utterances": {"train": 5, "test": 2}},
+        {"aligned_utterances": 7},
+        {"n_vowels": 20, "nan": {"f1_hz": 0, "f2_hz": 1, "f3_hz": 2}, "n_short": 3},
+        pd.DataFrame({"vowel": ["IY"], "n": [20]}),
+        ceiling_moves=moves,
+    )
+    body = sections[1][1]
+    assert "inside the vowel: median 2, least 1" in body
+    assert "Does the headline hold for other bands?" in body
+    assert "0.20 [0.15, 0.25] above (headline)" in body and "<td>1 of 2</td>" in body
+    assert "share moved &gt; 150" in sections[-1][1] and "<td>0.25</td>" in sections[-1][1]
+    assert "Does the headline hold" not in build()[0][1][1]  # no table, no section

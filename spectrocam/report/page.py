@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from spectrocam.io import write_text
+from spectrocam.report.sensitivity import (
+    SENSITIVITY_NOTE,
+    ceiling_moves_view,
+    cells_sentence,
+    sensitivity_view,
+)
 from spectrocam.report.tables import agreement_headline, agreement_table, ci, column_kind, fmt
 
 __all__ = [
@@ -91,6 +97,7 @@ class ExperimentResults:
     error_summary: dict
     hz_per_cell: float  # of the CAM
     cells: tuple[int, int]  # the CAM's feature cells (frequency, time)
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # sensitivity/<exp>.tsv
 
 
 FIGURES = ("confusion", "history", "profiles", "examples", "methods", "vowel_chart")
@@ -186,7 +193,8 @@ def experiment_body(r: ExperimentResults, window_hz: float, bootstrap: int) -> s
     return (
         f"<p>{r.description} Test split: {m['n']} segments; kept model: epoch "
         f"{m['model']['epoch']} (validation macro-F1 {m['model']['val_macro_f1']:.3f}). "
-        f"CAM: {r.cells[0]} x {r.cells[1]} cells, {r.hz_per_cell:.0f} Hz per cell.</p>"
+        f"CAM: {r.cells[0]} x {r.cells[1]} cells, {r.hz_per_cell:.0f} Hz per cell."
+        f"{cells_sentence(r.agreement)}</p>"
         f"<h3>Test metrics</h3>{html_table(per_class, 3)}"
         f"{fig['confusion']}{fig['history']}"
         f"<h3>CAM profiles and formants</h3>{fig['profiles']}"
@@ -197,6 +205,7 @@ def experiment_body(r: ExperimentResults, window_hz: float, bootstrap: int) -> s
             if len(r.agreement)
             else "<p>No test segment of this experiment is a vowel with formants.</p>"
         )
+        + _sensitivity_html(r.sensitivity, window_hz)
         + "<h3>Methods compared</h3>"
         + html_table(methods_compared(r.comparison))
         + fig["methods"]
@@ -209,6 +218,16 @@ def experiment_body(r: ExperimentResults, window_hz: float, bootstrap: int) -> s
         "(1 = chance). Peak: share of profiles whose maximum lies within the band of a "
         "formant, against the share of possible peak positions that would. Brackets: 95 % "
         f"bootstrap interval, {bootstrap} resamples of utterances.</p>"
+    )
+
+
+def _sensitivity_html(table: pd.DataFrame, window_hz: float) -> str:
+    if table.empty:
+        return ""
+    return (
+        "<h3>Does the headline hold for other bands? (map - spectrum, F1-F3)</h3>"
+        + html_table(sensitivity_view(table))
+        + SENSITIVITY_NOTE.format(window=window_hz)
     )
 
 
@@ -258,12 +277,21 @@ def alignment_note(agreement: dict) -> str:
     )
 
 
-def formant_section(formant_summary: dict, formants: pd.DataFrame) -> str:
+def formant_section(
+    formant_summary: dict, formants: pd.DataFrame, moves: pd.DataFrame | None = None
+) -> str:
     return (
         f"<p>{formant_summary['n_vowels']} vowels measured; undefined: "
         + ", ".join(f"{k[:2].upper()} {v}" for k, v in formant_summary["nan"].items())
         + f"; {formant_summary['n_short']} vowels shorter than Praat's physical window.</p>"
         + html_table(formants, 0)
+        + (
+            "<p>Measured again at other Praat ceilings: the share of vowels whose formant "
+            "moves by more than each half-width from the configured ceiling's value (out of "
+            "its band).</p>" + html_table(ceiling_moves_view(moves), 2)
+            if moves is not None and len(moves)
+            else ""
+        )
     )
 
 
@@ -301,6 +329,7 @@ def summary_page(
     formants: pd.DataFrame,
     alignment_agreement: dict | None = None,
     verdict: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    ceiling_moves: pd.DataFrame | None = None,
 ) -> tuple[list[tuple[str, str]], dict]:
     """The page's ``(heading, html)`` sections and the run's headline figures.
 
@@ -325,7 +354,7 @@ def summary_page(
         *sections,
         (
             f"Formants: {settings['corpus']} against Hillenbrand et al. (1995) women",
-            formant_section(formant_summary, formants),
+            formant_section(formant_summary, formants, ceiling_moves),
         ),
     ]
     return sections, {"run": settings["run"], "experiments": headline}

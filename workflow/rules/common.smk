@@ -23,6 +23,7 @@ from spectrocam.methods import ExplainConfig
 from spectrocam.model import weights_url
 from spectrocam.report.explorer_data import ExplorerConfig
 from spectrocam.sanity import SanityConfig
+from spectrocam.sensitivity import SensitivityConfig
 from spectrocam.segments import Experiment
 from spectrocam.spectrogram import SpectrogramConfig
 from spectrocam.splits import SplitConfig
@@ -190,6 +191,7 @@ def get_summary_input(wildcards):
         "errors": "errors/{experiment}.tsv",
         "error_summaries": "errors/{experiment}_summary.json",
         "maps": f"maps/{{experiment}}/{PRIMARY}.h5",
+        "sensitivity": "sensitivity/{experiment}.tsv",
     }
     inputs = {
         key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS)
@@ -197,6 +199,7 @@ def get_summary_input(wildcards):
     }
     inputs |= {
         "formants": f"{RESULTS}/report/formants.tsv",
+        "ceiling_moves": f"{RESULTS}/formants/ceilings_moves.tsv",
         "formant_summary": f"{RESULTS}/formants/summary.json",
         "alignment": ALIGNMENT_SUMMARY,
         "splits": f"{RESULTS}/splits/summary.json",

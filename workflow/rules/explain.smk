@@ -1,4 +1,5 @@
-# Stage 6: formants of the vowels (once for all experiments) and their agreement with the CAMs.
+# Stage 6: formants of the vowels (once for all experiments, and again at other Praat ceilings)
+# and their agreement with the CAMs; the headline's sensitivity to the bands.
 
 
 rule formants:
@@ -23,6 +24,29 @@ rule formants:
         vowels=sorted(experiment_vowels(config)),
     script:
         "../scripts/measure_formants.py"
+
+
+rule formant_ceilings:
+    input:
+        formants=f"{RESULTS}/formants/formants.tsv",
+        clips=CLIPS,
+    output:
+        table=f"{RESULTS}/formants/ceilings.tsv",
+        moves=f"{RESULTS}/formants/ceilings_moves.tsv",
+    log:
+        f"{LOGS}/formants/ceilings.log",
+    benchmark:
+        f"{BENCH}/formants/ceilings.tsv"
+    conda:
+        ENV
+    threads: 8
+    resources:
+        mem_mb=4000,
+    params:
+        formants=FormantConfig.pick(config["formants"]),
+        sensitivity=SensitivityConfig.pick(config["sensitivity"]),
+    script:
+        "../scripts/formant_ceilings.py"
 
 
 rule agreement:
@@ -64,6 +88,29 @@ rule evidence:
         agreement=AgreementConfig.pick(config["agreement"]),
     script:
         "../scripts/evidence.py"
+
+
+rule sensitivity:
+    input:
+        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        formants=f"{RESULTS}/formants/formants.tsv",
+        ceilings=f"{RESULTS}/formants/ceilings.tsv",
+    output:
+        f"{RESULTS}/sensitivity/{{experiment}}.tsv",
+    log:
+        f"{LOGS}/sensitivity/{{experiment}}.log",
+    benchmark:
+        f"{BENCH}/sensitivity/{{experiment}}.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=4000,
+    params:
+        sensitivity=SensitivityConfig.pick(config["sensitivity"]),
+        agreement=AgreementConfig.pick(config["agreement"]),
+    script:
+        "../scripts/sensitivity.py"
 
 
 rule sanity:

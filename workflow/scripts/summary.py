@@ -21,6 +21,7 @@ with job(smk) as log:
                 error_summary=read_json(smk.input.error_summaries[k]),
                 hz_per_cell=float(cam.method_attrs("cam")["hz_per_cell"]),
                 cells=tuple(cam.cells("cam").shape[1:]),
+                sensitivity=read_table(smk.input.sensitivity[k]),
             )
         )
     sections, headline = summary_page(
@@ -32,6 +33,7 @@ with job(smk) as log:
         read_table(smk.input.formants),
         read_json(smk.input.alignment_agreement) if smk.input.get("alignment_agreement") else None,
         verdict=(read_table(smk.input.verdict), read_table(smk.input.tests)),
+        ceiling_moves=read_table(smk.input.ceiling_moves),
     )
     write_summary_page(smk.output.page, sections, f"spectrocam: {smk.params.settings['run']}")
     write_json(headline, smk.output.summary)

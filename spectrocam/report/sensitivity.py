@@ -1,0 +1,73 @@
+"""The summary page's view of the sensitivity checks: the headline per half-width and ceiling
+(``sensitivity/<experiment>.tsv``) and how far the ceiling moves the formants
+(``formants/ceilings_moves.tsv``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from spectrocam.report.tables import ci
+
+__all__ = ["SENSITIVITY_NOTE", "sensitivity_view", "ceiling_moves_view", "cells_sentence"]
+
+SENSITIVITY_NOTE = (
+    "<p class='note'>How to read it: each cell is the headline statistic (per test vowel, the "
+    "share of the map's profile within ± the half-width of the measured F1-F3 minus the same "
+    "share of its own spectrum; mean and 95 % interval over utterances) recomputed with that "
+    "half-width and with the formants measured at that Praat ceiling (<i>configured</i>: the "
+    "formants rule's; the headline is the one at ±{window:g} Hz). <i>holds</i> counts the "
+    "settings whose call (interval above 0, below 0, or holding 0) is the headline's: a verdict "
+    "that holds in every setting does not hang on the choice of the band or of the ceiling. "
+    "The number of vowels can differ between ceilings (a formant undefined at one ceiling).</p>"
+)
+
+
+def sensitivity_view(table: pd.DataFrame, band: str = "any") -> pd.DataFrame:
+    """One row per method and half-width, one column per ceiling (``difference [low, high]``),
+    and how many of the row's settings agree with the headline's call."""
+    rows = []
+    g = table[table.band == band]
+    ceilings = list(dict.fromkeys(g.ceiling))
+    for (method, hw), block in g.groupby(["method", "half_width_hz"], sort=False):
+        cells = block.set_index("ceiling")
+        row: dict = {"method": method, "half-width Hz": hw}
+        for c in ceilings:
+            if c not in cells.index:
+                row[c] = "–"
+                continue
+            r = cells.loc[c]
+            text = ci(r, "minus_spectrum") + f" {r['call']}"
+            row[c] = f"{text} (headline)" if r["headline"] else text
+        row["n segments"] = int(cells["n_segments"].max())
+        row["holds"] = f"{int(cells['holds'].sum())} of {len(cells)}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def ceiling_moves_view(moves: pd.DataFrame) -> pd.DataFrame:
+    """Per ceiling and formant, the share of vowels whose formant moves out of each band."""
+    out = moves.pivot_table(
+        index=["ceiling_hz", "formant"], columns="half_width_hz", values="share_moved", sort=False
+    )
+    out.columns = [f"share moved > {c:g}" for c in out.columns]  # not "Hz": shares, not Hz
+    n = moves.groupby(["ceiling_hz", "formant"], sort=False)["n"].first()
+    return out.assign(n=n).reset_index()
+
+
+def cells_sentence(agreement: pd.DataFrame) -> str:
+    """How many time cells the true-class CAM's profiles average, from the agreement summary."""
+    if agreement.empty or "n_cells_median" not in agreement:
+        return ""
+    rows = agreement[
+        (agreement.get("method", "cam") == "cam")
+        & (agreement.cam == "true")
+        & (agreement.class_name == "(all)")
+        & (agreement.outcome == "all")
+    ]
+    if rows.empty:
+        return ""
+    r = rows.iloc[0]
+    return (
+        f" A profile averages the CAM's time cells whose centre lies inside the vowel: median "
+        f"{r['n_cells_median']:g}, least {int(r['n_cells_min'])} (the nearest one when none does)."
+    )

@@ -287,3 +287,39 @@ def test_base_rate_of_a_nearer_wrong_class():
     share, n = random_wrong_share(tokens, stats)
     # token 1: no other class nearer (0); token 2: EH nearer, AA not (1/2); token 3: 0
     assert n == 3 and share == pytest.approx((0 + 0.5 + 0) / 3)
+
+
+def test_the_comparison_shows_the_headline_paired_drops_and_the_deletion_baselines():
+    from spectrocam.report.tables import comparison_table
+
+    occlusion = pd.DataFrame(
+        {
+            "half_width_hz": [75.0, 150.0],
+            "headline": [False, True],
+            "formant": ["F1", "F1"],
+            "n_paired": [9, 10],
+            **{f"drop_p_diff{s}": [0.9, v] for s, v in (("", 0.2), ("_low", 0.1), ("_high", 0.3))},
+            **{f"drop_logp_diff{s}": [9.0, v] for s, v in (("", 1.5), ("_low", 1), ("_high", 2))},
+        }
+    )
+    deletion = pd.DataFrame(
+        {
+            "method": ["cam", "random", "energy", "low_to_high"],
+            "n_segments": 10,
+            "faithfulness": [0.3, 0.0, 0.25, -0.1],
+            "faithfulness_low": [0.2, 0.0, 0.15, -0.2],
+            "faithfulness_high": [0.4, 0.0, 0.35, 0.0],
+        }
+    )
+    table = comparison_table(
+        "vowels_4k", pd.DataFrame(columns=["method", "cam", "class_name", "outcome"]),
+        pd.DataFrame(), deletion, occlusion, {"cam": 86.0},
+    )  # fmt: skip
+    row = table.iloc[0]
+    assert row["occlusion F1 +/- 150 Hz: drop p formant - control (n)"].endswith("(10)")
+    assert "1.5" in row["occlusion F1 +/- 150 Hz: drop log p formant - control"]
+    assert not any("75 Hz" in c for c in table.columns)  # only the headline half-width
+    assert "0.25" in row["faithfulness of energy order"]
+    assert (
+        "faithfulness of low_to_high order" in table and "faithfulness of random order" not in table
+    )

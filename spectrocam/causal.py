@@ -132,8 +132,9 @@ def segment_perturbations(
     """Every perturbation of one segment ``x`` (F, T, dB): ``(occlusions, masks, fills,
     deletions)``. ``masks`` (V, F) and ``fills`` (V, T) start with the unperturbed segment (no
     row), then one per occlusion (``occlusions``: a dict per band, in the same order; a formant
-    with no row on the axis gets a row of kind ``outside`` and no perturbation), then ``steps``
-    per deletion order (``deletions``: the order names, in that order)."""
+    with no row on the axis gets a row of kind ``outside`` and no perturbation), then
+    ``steps - 1`` per deletion order (``deletions``: the order names, in that order), and last
+    the segment with every row removed (the last step of every order)."""
     n_rows, n_frames = x.shape
     masks, fills, occlusions = [np.zeros(n_rows, bool)], [np.zeros(n_frames, np.float32)], []
     for w in widths:
@@ -169,9 +170,11 @@ def segment_perturbations(
                     }
                 )
     floor = local_floor(x, None, percentile)
-    for order in orders.values():
-        masks.extend(deletion_masks(order, steps)[1])
-        fills.extend([floor] * steps)
+    for order in orders.values():  # the last step (every row removed) is shared by all orders
+        masks.extend(deletion_masks(order, steps)[1][:-1])
+        fills.extend([floor] * (steps - 1))
+    masks.append(np.ones(n_rows, bool))
+    fills.append(floor)
     return occlusions, np.array(masks), np.array(fills), list(orders)
 
 
@@ -256,8 +259,9 @@ def _segment_rows(row, index, occ, names, logp, correct, steps):
             k += 1
         occ_rows.append(r)
     fractions = np.linspace(0, 1, steps + 1)
+    n = steps - 1  # the points of one order between the first and the shared last
     curves = {
-        name: np.concatenate([[p0], np.exp(logp[k + j * steps : k + (j + 1) * steps])])
+        name: np.concatenate([[p0], np.exp(logp[k + j * n : k + (j + 1) * n]), np.exp(logp[-1:])])
         for j, name in enumerate(names)
     }
     random_area = curve_area(fractions, curves["random"])

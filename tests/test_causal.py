@@ -180,6 +180,13 @@ def test_batches_across_segments_give_the_scores_of_one_segment_at_a_time(traine
     assert len(one) == len(many) and len(one_del) == len(many_del)
     np.testing.assert_allclose(one.drop_logp, many.drop_logp, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(one_del.area, many_del.area, rtol=1e-5, atol=1e-6)
+    curves = np.array([[float(v) for v in c.split()] for c in many_del.curve])
+    assert curves.shape == (5 * 5, 7)  # 5 orders, deletion_steps + 1 points
+    p_true = many.groupby("row").p_true.first()
+    np.testing.assert_allclose(curves[:, 0], p_true[many_del.row].to_numpy(), atol=1e-4)
+    last = pd.Series(curves[:, -1]).groupby(many_del.row.to_numpy())
+    assert (last.nunique() == 1).all()  # every order ends with every row removed
+    assert (curves[:, -1] < 0.5).all() and (curves[:, 0] > 0.5).all()
 
 
 def test_formants_without_a_control_or_outside_the_axis_are_counted(trained):
@@ -195,9 +202,11 @@ def test_formants_without_a_control_or_outside_the_axis_are_counted(trained):
     occlusions, masks, fills, names = segment_perturbations(
         x, FREQS, [300.0, 1000.0, 5000.0], [150.0], [2, 3], 10, {"random": np.arange(186)}, 4
     )
-    # the unperturbed segment, F1 and F2 (F2's controls fit above it), 4 deletion steps
+    # the unperturbed segment, F1 and F2 with F2's controls, 3 deletion steps and the last
+    # (every row removed), shared by every order
     n_bands = sum(o["kind"] != "outside" for o in occlusions)
-    assert len(masks) == len(fills) == 1 + n_bands + 4 and not masks[0].any()
+    assert len(masks) == len(fills) == 1 + n_bands + 3 + 1 and not masks[0].any()
+    assert masks[-1].all() and masks[-2].sum() == round(0.75 * 186)
     assert [o["kind"] for o in occlusions if o["formant"] == "F3"] == ["outside"]
 
 

@@ -1,30 +1,56 @@
 """Causal checks: does the classifier need the formant bands, and do the maps rank rows by what
 the classifier needs?
 
-*Band occlusion.* For a test vowel, the rows within +/- ``window_hz`` of its measured F1 (then F2,
-then F3) are replaced, over the whole window, by the training set's mean spectrum on those rows.
-The drop of the true class's probability (and whether the prediction stays right) is compared
-with the same occlusion of equally wide bands placed at random where they overlap no formant's
-band. The ratio of the mean drops (formant / random) is > 1 when the formants matter more than
-other bands of the same width.
+*Band occlusion with matched controls.* For a test vowel and each half-width of
+``half_widths_hz`` (``agreement.window_hz``, the headline, is always among them), the band of
+each measured formant (F1, F2, F3) is occluded, and so is each of its *own* matched controls:
+the same number of rows, centred 2-3 band widths (``control_offsets``) below and above it,
+inside the experiment's axis and clear of every formant band of the segment. The fill is the
+segment's local floor, ``min(x, low percentile of the rows around the band, per frame)``, so an
+occlusion never adds energy; its change in dB is reported. Placement, fill and what happens when
+no control fits: :mod:`spectrocam.causal_occlusion`.
 
-*Deletion curves.* Rows are replaced by the training mean in the order a map ranks them (its
-profile, most important first; ties broken at random) and, as a control, in random order; the
-true class's probability is recorded after each step. The area between the random curve and
-the method's curve (fractions of rows on the x axis) is the method's *faithfulness*: positive
-when the rows it ranks first are the rows the classifier needs.
+The drops of the true class's probability (``drop_p``), of its log-probability (``drop_logp``,
+which a confident model's saturated softmax does not hide) and of correctness (``drop_correct``:
+1 when the occlusion made a right prediction wrong) are summarised per formant and half-width:
+the mean drop of the formant band, of its controls (the mean of a segment's controls first),
+and their paired difference (formant - controls, per segment) with a bootstrap interval that
+resamples utterances (:func:`spectrocam.stats.cluster_bootstrap_ci`). The difference is > 0
+when the classifier needs the formant more than the rows just beside it.
+
+*Deletion curves.* Rows are removed (filled with each frame's floor over the segment's rows) in
+the order a map ranks them (its profile, most important first; ties broken at random) and in
+three baseline orders: random, by energy (loudest rows first) and low to high frequency; the
+true class's probability is recorded after each step. The area between the random curve and an
+order's curve (fractions of rows on the x axis) is its *faithfulness*: positive when the rows it
+ranks first are the rows the classifier needs. The energy and low-to-high baselines say whether
+a map does better than orderings that know nothing of the model.
+
+Every perturbation of a group of segments (occlusions at every half-width, every deletion step
+of every order) goes through the model in one stream of batches of at most the inference batch
+size (:func:`spectrocam.causal_occlusion.score_perturbations`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
-from spectrocam.config import Section
+from spectrocam.causal_occlusion import (
+    band_rows,
+    deletion_masks,
+    deletion_orders,
+    fill_change_db,
+    local_floor,
+    matched_controls,
+    occupied_rows,
+    score_perturbations,
+    signal_orders,
+)
+from spectrocam.config import ConfigError, Section
 from spectrocam.keys import join
 from spectrocam.maps import MapFile
 from spectrocam.stats import cluster_bootstrap_ci
@@ -33,17 +59,15 @@ __all__ = [
     "CausalConfig",
     "causal_segments",
     "map_deletion_orders",
-    "random_bands",
-    "occlusion_masks",
-    "occlusion_drops",
-    "deletion_orders",
-    "deletion_curves",
-    "curve_area",
-    "training_mean_spectrum",
+    "half_widths",
+    "segment_perturbations",
     "run_causal_tests",
+    "curve_area",
     "summarise_occlusion",
     "summarise_deletion",
 ]
+
+FORMANTS = ("F1", "F2", "F3")
 
 
 @dataclass(frozen=True)
@@ -52,11 +76,24 @@ class CausalConfig(Section):
 
     SECTIONS = ("causal",)
 
-    random_bands: int = 3
+    half_widths_hz: tuple[float, ...] = (75.0, 150.0, 300.0)
+    control_offsets: tuple[float, ...] = (2.0, 3.0)
+    fill_percentile: float = 10.0
     deletion_steps: int = 10
     max_segments: int | None = None
     bootstrap: int = 2000
     seed: int = 0
+
+
+def half_widths(cfg: CausalConfig, window_hz: float) -> list[float]:
+    """The half-widths to occlude: ``cfg.half_widths_hz`` and the headline ``window_hz``."""
+    widths = sorted({float(w) for w in cfg.half_widths_hz} | {float(window_hz)})
+    if widths[0] <= 0 or not cfg.control_offsets or min(cfg.control_offsets) < 1:
+        raise ConfigError(
+            "causal: every half-width must be > 0 Hz and every control offset at least 1 band "
+            "width (a control must not overlap its own formant band)"
+        )
+    return widths
 
 
 def causal_segments(
@@ -76,142 +113,69 @@ def causal_segments(
 def map_deletion_orders(
     maps: MapFile, rows: np.ndarray, rng: np.random.Generator
 ) -> list[dict[str, np.ndarray]]:
-    """:func:`deletion_orders` of every method's true-class profile, for the map file's
-    ``rows``."""
+    """:func:`~spectrocam.causal_occlusion.deletion_orders` of every method's true-class
+    profile, for the map file's ``rows``."""
     profiles = {m: maps.profiles(m, "true", rows) for m in maps.methods}
     return [deletion_orders({m: p[k] for m, p in profiles.items()}, rng) for k in range(len(rows))]
 
 
-def random_bands(
+def segment_perturbations(
+    x: np.ndarray,
     freqs_hz: np.ndarray,
-    formants_hz: Sequence[float],
-    window_hz: float,
-    n: int,
-    rng: np.random.Generator,
-) -> list[float]:
-    """Centres of ``n`` bands of +/- ``window_hz`` inside the axis whose rows overlap no
-    formant's band (fewer when the axis has no room)."""
-    freqs_hz = np.asarray(freqs_hz)
-    lo, hi = freqs_hz[0] + window_hz, freqs_hz[-1] - window_hz
-    candidates = freqs_hz[(freqs_hz >= lo) & (freqs_hz <= hi)]
-    defined = [f for f in formants_hz if np.isfinite(f)]
-    ok = np.ones(len(candidates), dtype=bool)
-    for f in defined:
-        ok &= np.abs(candidates - f) > 2 * window_hz
-    pool = candidates[ok]
-    if not len(pool):
-        return []
-    return list(rng.choice(pool, size=min(n, len(pool)), replace=False))
-
-
-def occlusion_masks(freqs_hz: np.ndarray, centres_hz: Sequence[float], window_hz: float):
-    """(len(centres), F) boolean rows to occlude for each band centre."""
-    freqs_hz = np.asarray(freqs_hz)
-    return np.abs(freqs_hz[None, :] - np.asarray(centres_hz, dtype=float)[:, None]) <= window_hz
-
-
-@torch.no_grad()
-def _probabilities(model, x: torch.Tensor, labels: torch.Tensor, batch_size: int, dtype=None):
-    from spectrocam.device import autocast
-
-    out = []
-    for lo in range(0, len(x), batch_size):
-        with autocast(x.device, dtype):
-            logits = model(x[lo : lo + batch_size])
-        out.append(torch.softmax(logits.float(), 1))
-    probs = torch.cat(out)
-    return probs.gather(1, labels[:, None])[:, 0], probs.argmax(1) == labels
-
-
-def occlusion_drops(
-    model,
-    x: torch.Tensor,
-    label: int,
-    masks: np.ndarray,
-    mean_spectrum: torch.Tensor,
-    batch_size: int = 64,
-    dtype: torch.dtype | None = None,
-) -> tuple[float, bool, np.ndarray, np.ndarray]:
-    """The true class's probability and correctness of one segment ``x`` (1, F, T), and the
-    drop of the probability and of correctness (1 - 0 = 1: an occlusion made it wrong) for
-    each mask of rows."""
-    if not len(masks):
-        return float("nan"), False, np.zeros(0), np.zeros(0)
-    variants = x.repeat(len(masks) + 1, 1, 1, 1)
-    m = torch.from_numpy(np.asarray(masks)).to(x.device)
-    fill = mean_spectrum.to(x.device)[None, None, :, None].expand_as(variants[1:])
-    variants[1:] = torch.where(m[:, None, :, None], fill, variants[1:])
-    labels = torch.full((len(variants),), int(label), device=x.device)
-    prob, correct = _probabilities(model, variants, labels, batch_size, dtype)
-    prob, correct = prob.cpu().numpy(), correct.cpu().numpy()
-    return (
-        float(prob[0]),
-        bool(correct[0]),
-        prob[0] - prob[1:],
-        (correct[0].astype(float) - correct[1:].astype(float)),
-    )
-
-
-def deletion_orders(
-    profiles: Mapping[str, np.ndarray], rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """For each map's profile (F,), the rows from most to least important (random among
-    ties), plus ``"random"``: a random order."""
-    n = len(next(iter(profiles.values())))
-    orders = {}
-    for name, profile in profiles.items():
-        jitter = rng.permutation(n)  # random tie-breaking
-        orders[name] = np.lexsort((jitter, -np.asarray(profile, dtype=float)))
-    orders["random"] = rng.permutation(n)
-    return orders
-
-
-def deletion_curves(
-    model,
-    x: torch.Tensor,
-    label: int,
-    orders: Mapping[str, np.ndarray],
-    mean_spectrum: torch.Tensor,
-    steps: int = 10,
-    batch_size: int = 64,
-    dtype: torch.dtype | None = None,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Fractions of rows removed (0 .. 1, ``steps + 1`` points) and, per order, the true
-    class's probability after each step."""
-    n_rows = x.shape[-2]
-    fractions = np.linspace(0, 1, steps + 1)
-    counts = np.round(fractions * n_rows).astype(int)
-    names = list(orders)
-    masks = np.zeros((len(names), len(counts), n_rows), dtype=bool)
-    for i, name in enumerate(names):
-        for j, c in enumerate(counts):
-            masks[i, j, orders[name][:c]] = True
-    flat = masks.reshape(-1, n_rows)
-    variants = x.repeat(len(flat), 1, 1, 1)
-    m = torch.from_numpy(flat).to(x.device)
-    fill = mean_spectrum.to(x.device)[None, None, :, None].expand_as(variants)
-    variants = torch.where(m[:, None, :, None], fill, variants)
-    labels = torch.full((len(variants),), int(label), device=x.device)
-    prob, _ = _probabilities(model, variants, labels, batch_size, dtype)
-    prob = prob.cpu().numpy().reshape(len(names), len(counts))
-    return fractions, {name: prob[i] for i, name in enumerate(names)}
-
-
-def curve_area(fractions: np.ndarray, values: np.ndarray) -> float:
-    """Area under a curve by the trapezoid rule."""
-    return float(np.trapezoid(values, fractions))
-
-
-def training_mean_spectrum(reader, train_indices, chunk: int = 256) -> np.ndarray:
-    """Mean over the training segments and their frames of every row (F,), in dB."""
-    total, count = None, 0
-    idx = np.sort(np.asarray(train_indices))
-    for lo in range(0, len(idx), chunk):
-        block = reader.batch(idx[lo : lo + chunk]).numpy()[:, 0]  # (b, F, T)
-        s = block.sum(axis=(0, 2))
-        total = s if total is None else total + s
-        count += block.shape[0] * block.shape[2]
-    return total / count
+    formants_hz,
+    widths: list[float],
+    offsets,
+    percentile: float,
+    orders: dict[str, np.ndarray],
+    steps: int,
+):
+    """Every perturbation of one segment ``x`` (F, T, dB): ``(occlusions, masks, fills,
+    deletions)``. ``masks`` (V, F) and ``fills`` (V, T) start with the unperturbed segment (no
+    row), then one per occlusion (``occlusions``: a dict per band, in the same order; a formant
+    with no row on the axis gets a row of kind ``outside`` and no perturbation), then
+    ``steps - 1`` per deletion order (``deletions``: the order names, in that order), and last
+    the segment with every row removed (the last step of every order)."""
+    n_rows, n_frames = x.shape
+    masks, fills, occlusions = [np.zeros(n_rows, bool)], [np.zeros(n_frames, np.float32)], []
+    for w in widths:
+        occupied = occupied_rows(freqs_hz, formants_hz, w)
+        for name, f in zip(FORMANTS, formants_hz, strict=True):
+            if not np.isfinite(f):
+                continue
+            band = band_rows(freqs_hz, f, w)
+            base = {"half_width_hz": w, "formant": name, "formant_hz": float(f)}
+            if not len(band):
+                occlusions.append(base | {"kind": "outside", "offset": 0.0, "n_rows": 0})
+                continue
+            controls = matched_controls(band, occupied, offsets)
+            for kind, offset, rows in [("formant", 0.0, band)] + [
+                ("control", k, r) for k, r in controls
+            ]:
+                fill = local_floor(x, rows, percentile)
+                delta, energy = fill_change_db(x, rows, fill)
+                mask = np.zeros(n_rows, bool)
+                mask[rows] = True
+                masks.append(mask)
+                fills.append(fill)
+                occlusions.append(
+                    base
+                    | {
+                        "kind": kind,
+                        "offset": offset,
+                        "n_controls": len(controls),
+                        "centre_hz": float(freqs_hz[rows].mean()),
+                        "n_rows": len(rows),
+                        "delta_db": delta,
+                        "energy_db": energy,
+                    }
+                )
+    floor = local_floor(x, None, percentile)
+    for order in orders.values():  # the last step (every row removed) is shared by all orders
+        masks.extend(deletion_masks(order, steps)[1][:-1])
+        fills.extend([floor] * (steps - 1))
+    masks.append(np.ones(n_rows, bool))
+    fills.append(floor)
+    return occlusions, np.array(masks), np.array(fills), list(orders)
 
 
 def run_causal_tests(
@@ -220,154 +184,158 @@ def run_causal_tests(
     indices: np.ndarray,
     formants_hz: np.ndarray,
     orders_by_segment: list[dict[str, np.ndarray]],
-    mean_spectrum: np.ndarray,
-    window_hz: float,
-    n_random: int,
-    steps: int,
-    seed: int,
+    cfg: CausalConfig,
+    widths: list[float],
     device,
     batch_size: int = 64,
     progress=None,
     dtype: torch.dtype | None = None,
 ):
-    """Band occlusion and deletion curves for the segments ``indices``.
+    """Band occlusion with matched controls and deletion curves for the segments ``indices``,
+    ``batch_size`` segments at a time, all of their perturbations in one stream of batches
+    (``progress(k)`` is called with the number of segments each group finished).
 
     ``formants_hz`` (N, 3) holds each segment's F1-F3; ``orders_by_segment`` each segment's row
-    orders per method (from :func:`deletion_orders`). Returns two row lists: occlusions
-    (segment, band kind, formant, centre, drops) and deletion areas (segment, order, area).
-    """
-    rng = np.random.default_rng(seed)
-    freqs = reader.freqs_hz
-    mean_t = torch.from_numpy(np.asarray(mean_spectrum, dtype=np.float32))
+    orders per method (:func:`map_deletion_orders`; the energy and low-to-high baselines are
+    added here). Returns two row lists: occlusions and deletion areas."""
     occlusions, deletions = [], []
-    for i, idx in enumerate(indices):
-        x = reader.batch([idx]).to(device)
-        label = int(reader.labels[idx])
-        centres, kinds = [], []
-        for k, f in enumerate(formants_hz[i]):
-            if np.isfinite(f):
-                centres.append(f)
-                kinds.append(("formant", f"F{k + 1}"))
-                for c in random_bands(freqs, formants_hz[i], window_hz, n_random, rng):
-                    centres.append(c)
-                    kinds.append(("random", f"F{k + 1}"))
-        masks = occlusion_masks(freqs, centres, window_hz)
-        p0, c0, dp, dc = occlusion_drops(model, x, label, masks, mean_t, batch_size, dtype)
-        for (kind, name), centre, a, b in zip(kinds, centres, dp, dc, strict=True):
-            occlusions.append(
-                {
-                    "row": i,
-                    "segment_index": int(idx),
-                    "kind": kind,
-                    "formant": name,
-                    "centre_hz": float(centre),
-                    "p_true": p0,
-                    "correct": c0,
-                    "drop_p": float(a),
-                    "drop_correct": float(b),
-                }
+    indices = np.asarray(indices)
+    for lo in range(0, len(indices), batch_size):
+        group = indices[lo : lo + batch_size]
+        x = reader.batch(group)
+        parts = [
+            segment_perturbations(
+                seg,
+                reader.freqs_hz,
+                formants_hz[lo + g],
+                widths,
+                cfg.control_offsets,
+                cfg.fill_percentile,
+                orders_by_segment[lo + g] | signal_orders(seg),
+                cfg.deletion_steps,
             )
-        fractions, curves = deletion_curves(
-            model, x, label, orders_by_segment[i], mean_t, steps, batch_size, dtype
+            for g, seg in enumerate(x[:, 0].numpy())
+        ]
+        sizes = [len(p[1]) for p in parts]
+        logp, correct = score_perturbations(
+            model,
+            x.to(device),
+            reader.labels[group],
+            np.repeat(np.arange(len(group)), sizes),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+            batch_size,
+            dtype,
         )
-        random_area = curve_area(fractions, curves["random"])
-        for name, curve in curves.items():
-            area = curve_area(fractions, curve)
-            deletions.append(
-                {
-                    "row": i,
-                    "segment_index": int(idx),
-                    "order": name,
-                    "area": area,
-                    "faithfulness": random_area - area,
-                    "curve": " ".join(f"{v:.4f}" for v in curve),
-                }
+        ends = np.cumsum(sizes)
+        for g, (occ, _, _, names) in enumerate(parts):
+            span = slice(ends[g] - sizes[g], ends[g])
+            occ_rows, del_rows = _segment_rows(
+                lo + g, int(group[g]), occ, names, logp[span], correct[span], cfg.deletion_steps
             )
+            occlusions.extend(occ_rows)
+            deletions.extend(del_rows)
         if progress:
-            progress(i + 1, len(indices))
+            progress(len(group))
     return occlusions, deletions
 
 
-def summarise_occlusion(table, n_boot: int, seed: int, level: float = 0.95):
-    """Per formant: mean drops for the formant band and the random bands, and the ratio of the
-    mean drops with a bootstrap interval over utterances (``table`` needs ``utt_id``)."""
+def _segment_rows(row, index, occ, names, logp, correct, steps):
+    """The occlusion and deletion rows of one segment from its perturbations' scores (the first
+    is the unperturbed segment)."""
+    lp0, c0 = float(logp[0]), bool(correct[0])
+    p0 = float(np.exp(lp0))
+    occ_rows, k = [], 1
+    for o in occ:
+        r = {"row": row, "segment_index": index, "p_true": p0, "correct": c0} | o
+        if o["kind"] == "outside":
+            r |= {"drop_p": np.nan, "drop_logp": np.nan, "drop_correct": np.nan}
+        else:
+            r |= {
+                "drop_p": p0 - float(np.exp(logp[k])),
+                "drop_logp": lp0 - float(logp[k]),
+                "drop_correct": float(c0) - float(correct[k]),
+            }
+            k += 1
+        occ_rows.append(r)
+    fractions = np.linspace(0, 1, steps + 1)
+    n = steps - 1  # the points of one order between the first and the shared last
+    curves = {
+        name: np.concatenate([[p0], np.exp(logp[k + j * n : k + (j + 1) * n]), np.exp(logp[-1:])])
+        for j, name in enumerate(names)
+    }
+    random_area = curve_area(fractions, curves["random"])
+    del_rows = []
+    for name, curve in curves.items():
+        area = curve_area(fractions, curve)
+        del_rows.append(
+            {
+                "row": row,
+                "segment_index": index,
+                "order": name,
+                "area": area,
+                "faithfulness": random_area - area,
+                "curve": " ".join(f"{v:.4f}" for v in curve),
+            }
+        )
+    return occ_rows, del_rows
+
+
+def curve_area(fractions: np.ndarray, values: np.ndarray) -> float:
+    """Area under a curve by the trapezoid rule."""
+    return float(np.trapezoid(values, fractions))
+
+
+DROPS = ("drop_p", "drop_logp", "drop_correct")
+BASELINES = ("random", "energy", "low_to_high")
+
+
+def summarise_occlusion(
+    table: pd.DataFrame, n_boot: int, seed: int, headline_hz: float, level: float = 0.95
+) -> pd.DataFrame:
+    """Per half-width and formant: counts (formant bands scored, those paired with at least one
+    control, controls, formants with no control, formants outside the axis), mean rows and dB
+    change of the formant and control bands, and for each drop (p, log p, correct) the mean of
+    the formant bands and of their controls over the paired segments and the paired difference
+    (formant - mean of the segment's controls) with a bootstrap interval over utterances
+    (``table`` needs ``utt_id``). ``headline`` marks the rows at ``headline_hz``."""
     rows = []
-    for name, g in table.groupby("formant"):
-        f = g[g.kind == "formant"]
-        r = g[g.kind == "random"]
+    for (w, name), g in table.groupby(["half_width_hz", "formant"], sort=True):
+        f, c = g[g.kind == "formant"], g[g.kind == "control"]
+        controls = c.groupby("row")[list(DROPS)].mean().add_suffix("_control")
+        paired = f.set_index("row").join(controls, how="inner")
         row = {
+            "half_width_hz": w,
+            "headline": bool(np.isclose(w, headline_hz)),
             "formant": name,
-            "n_segments": f["row"].nunique(),
-            "n_utterances": f["utt_id"].nunique(),
-            "n_random_bands": len(r),
+            "n_segments": len(f),
+            "n_paired": len(paired),
+            "n_utterances": paired["utt_id"].nunique(),
+            "n_controls": len(c),
+            "n_no_control": int((f["n_controls"] == 0).sum()),
+            "n_outside": int((g.kind == "outside").sum()),
+            "rows_formant": float(f["n_rows"].mean()),
+            "rows_control": float(c["n_rows"].mean()) if len(c) else np.nan,
         }
-        for what in ("drop_p", "drop_correct"):
+        for what in ("delta_db", "energy_db"):
             row[f"{what}_formant"] = float(f[what].mean())
-            row[f"{what}_random"] = float(r[what].mean())
-            ratio, low, high = ratio_bootstrap(f, r, what, n_boot, seed, level)
-            row[f"{what}_ratio"], row[f"{what}_ratio_low"], row[f"{what}_ratio_high"] = (
-                ratio,
-                low,
-                high,
+            row[f"{what}_control"] = float(c[what].mean()) if len(c) else np.nan
+        for what in DROPS:
+            row[f"{what}_formant"] = float(paired[what].mean()) if len(paired) else np.nan
+            row[f"{what}_control"] = (
+                float(paired[f"{what}_control"].mean()) if len(paired) else np.nan
             )
-            # The ratio is unstable when random bands barely matter (a denominator near 0):
-            # the difference of the mean drops, with the same resampling, is not.
-            diff, low, high = ratio_bootstrap(f, r, what, n_boot, seed, level, difference=True)
-            row[f"{what}_diff"], row[f"{what}_diff_low"], row[f"{what}_diff_high"] = (
-                diff,
-                low,
-                high,
-            )
+            diff = paired[what] - paired[f"{what}_control"]
+            mean, low, high = cluster_bootstrap_ci(diff, paired["utt_id"], n_boot, level, seed)
+            row[f"{what}_diff"], row[f"{what}_diff_low"], row[f"{what}_diff_high"] = mean, low, high
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def ratio_bootstrap(
-    num, den, column: str, n_boot: int, seed: int, level: float = 0.95, difference: bool = False
-):
-    """Ratio (or, with ``difference``, the difference) of the means of ``column`` in two
-    tables, with a percentile interval from resampling utterances (the same drawn utterances
-    for both tables).
-
-    A ratio has no finite interval when its denominator's own interval reaches 0 (the ratio's
-    resampled values then jump between large positive and negative numbers): the interval is
-    then returned as (-inf, inf), which the report prints as unbounded."""
-    utts = np.union1d(num["utt_id"].unique(), den["utt_id"].unique())
-    index = {u: k for k, u in enumerate(utts)}
-    ns = np.bincount(num["utt_id"].map(index), weights=num[column], minlength=len(utts))
-    nc = np.bincount(num["utt_id"].map(index), minlength=len(utts)).astype(float)
-    ds = np.bincount(den["utt_id"].map(index), weights=den[column], minlength=len(utts))
-    dc = np.bincount(den["utt_id"].map(index), minlength=len(utts)).astype(float)
-
-    def ratio(w):
-        """Ratios (or differences) of the weighted means, for one weight vector or a
-        (draws, utterances) matrix of them; also the denominators."""
-        n = (w @ ns) / np.maximum(w @ nc, 1e-12)
-        d = (w @ ds) / np.maximum(w @ dc, 1e-12)
-        if difference:
-            return n - d, d
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(d != 0, n / np.where(d != 0, d, 1), np.nan), d
-
-    point = float(ratio(np.ones(len(utts)))[0])
-    if len(utts) < 2 or not np.isfinite(point):
-        return point, float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(len(utts), np.full(len(utts), 1 / len(utts)), size=n_boot)
-    boot, dens = ratio(draws.astype(float))
-    alpha = (1 - level) / 2
-    if not difference:
-        d_low, d_high = np.quantile(dens, [alpha, 1 - alpha])
-        if d_low <= 0 <= d_high:
-            return point, float("-inf"), float("inf")
-    boot = boot[np.isfinite(boot)]
-    low, high = np.quantile(boot, [alpha, 1 - alpha]) if len(boot) else (np.nan, np.nan)
-    return point, float(low), float(high)
-
-
 def summarise_deletion(table, n_boot: int, seed: int, level: float = 0.95):
-    """Per order (method, and random): mean area under the deletion curve and mean
-    faithfulness (random area - method area) with bootstrap intervals over utterances."""
+    """Per order (each method, and the baselines random, energy and low to high): mean area
+    under the deletion curve and mean faithfulness (random area - the order's area, per
+    segment) with bootstrap intervals over utterances."""
     rows = []
     for name, g in table.groupby("order", sort=False):
         area = cluster_bootstrap_ci(g["area"], g["utt_id"], n_boot, level, seed)
@@ -375,6 +343,7 @@ def summarise_deletion(table, n_boot: int, seed: int, level: float = 0.95):
         rows.append(
             {
                 "method": name,
+                "kind": "baseline" if name in BASELINES else "map",
                 "n_segments": len(g),
                 "n_utterances": g.utt_id.nunique(),
                 "area": area[0],

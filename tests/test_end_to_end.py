@@ -111,10 +111,17 @@ def test_the_study_end_to_end(study):
         null = pd.read_csv(out / f"agreement/{name}_null.tsv", sep="\t")
         assert set(null.method) == set(METHOD_NAMES) and null.p.between(0, 1).all()
         deletion = pd.read_csv(out / f"causal/{name}_deletion_summary.tsv", sep="\t")
-        assert set(deletion.method) == {*METHOD_NAMES, "random"}
+        assert set(deletion.method) == {*METHOD_NAMES, "random", "energy", "low_to_high"}
         occlusion = pd.read_csv(out / f"causal/{name}_occlusion_summary.tsv", sep="\t")
-        assert list(occlusion.formant) == ["F1", "F2", "F3"]
-        assert (occlusion.n_segments <= 8).all()
+        headline = occlusion[occlusion.headline]
+        assert list(headline.formant) == ["F1", "F2", "F3"]
+        assert set(occlusion.half_width_hz) >= {75, 150, 300}
+        assert (occlusion.n_segments <= 8).all() and (
+            occlusion.n_paired <= occlusion.n_segments
+        ).all()
+        # the local-floor fill never adds energy, to a formant band or to a control
+        assert (occlusion.delta_db_formant.dropna() <= 0).all()
+        assert (occlusion.delta_db_control.dropna() <= 0).all()
         comparison = pd.read_csv(out / f"report/{name}/comparison.tsv", sep="\t")
         assert list(comparison.method) == list(METHOD_NAMES)
         # NaN only where a CAM is nowhere positive inside the vowel (counted, not dropped)

@@ -66,7 +66,7 @@ def ci(row: Mapping, key: str) -> str:
         return "–"
     low, high = row[key + "_low"], row[key + "_high"]
     if np.isinf(low) and np.isinf(high):
-        # a ratio whose denominator is not distinguishable from 0 (see causal.ratio_bootstrap)
+        # a ratio whose denominator is not distinguishable from 0
         return f"{fmt(row[key])} [unbounded]"
     return f"{fmt(row[key])} [{fmt(low)}, {fmt(high)}]"
 
@@ -119,12 +119,25 @@ def comparison_table(
     hz_per_cell: Mapping[str, float],
 ) -> pd.DataFrame:
     """One row per method: agreement with the formants (true-class map, all test vowels),
-    permutation p, faithfulness, and the experiment's band-occlusion ratios (the same model
-    for every method)."""
+    permutation p, faithfulness against random, energy and low-to-high deletion, and the
+    experiment's band occlusion at the headline half-width: the paired drop of p and of log p,
+    formant band minus its matched controls (the same model for every method)."""
     occ = {}
-    for _, r in occlusion.iterrows():
-        occ[f"occlusion {r['formant']}: drop formant - random"] = ci(r, "drop_p_diff")
-        occ[f"occlusion {r['formant']}: ratio"] = ci(r, "drop_p_ratio")
+    if len(occlusion):
+        for _, r in occlusion[occlusion["headline"].astype(bool)].iterrows():
+            w, n = f"{r['half_width_hz']:g} Hz", int(r["n_paired"])
+            occ[f"occlusion {r['formant']} +/- {w}: drop p formant - control (n)"] = (
+                f"{ci(r, 'drop_p_diff')} ({n})"
+            )
+            occ[f"occlusion {r['formant']} +/- {w}: drop log p formant - control"] = ci(
+                r, "drop_logp_diff"
+            )
+    baselines = {}
+    if len(deletion):
+        baselines = {
+            f"faithfulness of {r['method']} order": ci(r, "faithfulness")
+            for _, r in deletion[deletion["method"].isin(["energy", "low_to_high"])].iterrows()
+        }
     rows = []
     for method, hz in hz_per_cell.items():
         a = agreement[
@@ -154,5 +167,5 @@ def comparison_table(
         if len(d):
             r = d.iloc[0]
             row["faithfulness (n)"] = f"{ci(r, 'faithfulness')} ({int(r['n_segments'])})"
-        rows.append(row | occ)
+        rows.append(row | baselines | occ)
     return pd.DataFrame(rows)

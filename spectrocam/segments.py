@@ -4,11 +4,12 @@ Every phone interval whose phone (stress ignored) belongs to one of the experime
 and that passes the experiment's token filters (``stress``, ``words``, ``min_duration_s``),
 becomes one segment. Each clip's spectrogram is computed once and every segment of the clip is
 sliced from it: a window of ``context_frames`` frames centred on the phone's midpoint, rows cut to
-the experiment's band. With ``context: isolate`` every frame of the window whose centre lies
-outside the phone's own interval is replaced by the spectrogram's floor (``floor_db``, the value
-of digital silence and of frames beyond the clip's ends), so that the network sees the phone
-alone; the window's middle frame is always kept. A kept frame near the interval's edges still
-holds up to half an analysis window (``win_s / 2``) of the neighbouring phone.
+the experiment's band. With ``context: isolate`` every frame of the window whose analysis
+window (``win_s``, centred on the frame) reaches outside the phone's own interval is replaced
+by the spectrogram's floor (``floor_db``, the value of digital silence and of frames beyond the
+clip's ends), so that the network sees the phone alone. The window's middle frame is always
+kept: a phone shorter than ``win_s`` still shows some of its neighbours there (set
+``min_duration_s`` to ``win_s`` to leave such phones out).
 """
 
 from __future__ import annotations
@@ -158,13 +159,15 @@ def isolate_windows(
     start_s: np.ndarray,
     end_s: np.ndarray,
     fill: float,
+    half_window_s: float = 0.0,
 ) -> np.ndarray:
-    """``windows`` (N, F, T) with every frame whose time (``window_centre_s[i] + times_s[j]``)
-    lies outside the phone's interval [``start_s[i]``, ``end_s[i]``] set to ``fill``; the middle
-    frame is always kept. Changes ``windows`` in place and returns it."""
+    """``windows`` (N, F, T) with every frame set to ``fill`` whose analysis window (its time
+    ``window_centre_s[i] + times_s[j]`` +/- ``half_window_s``) reaches outside the phone's
+    interval [``start_s[i]``, ``end_s[i]``]; the middle frame is always kept. Changes
+    ``windows`` in place and returns it."""
     frame_s = np.asarray(window_centre_s)[:, None] + np.asarray(times_s)[None, :]
-    outside = (frame_s < np.asarray(start_s)[:, None] - 1e-9) | (
-        frame_s > np.asarray(end_s)[:, None] + 1e-9
+    outside = (frame_s - half_window_s < np.asarray(start_s)[:, None] - 1e-9) | (
+        frame_s + half_window_s > np.asarray(end_s)[:, None] + 1e-9
     )
     outside[:, len(times_s) // 2] = False
     windows[np.broadcast_to(outside[:, None, :], windows.shape)] = fill
@@ -185,7 +188,10 @@ def _clip_windows(args: tuple) -> tuple[np.ndarray, np.ndarray]:
     )
     if interval_s is not None:
         times_s = (np.arange(n_frames) - n_frames // 2) * params.hop_s_exact
-        isolate_windows(windows, window_centre_s, times_s, *interval_s, params.floor_db)
+        half_window_s = params.win_samples / params.sample_rate_hz / 2
+        isolate_windows(
+            windows, window_centre_s, times_s, *interval_s, params.floor_db, half_window_s
+        )
     return windows.astype(dtype), window_centre_s
 
 
@@ -270,7 +276,7 @@ def _store_attrs(
         "words": experiment.words,
         "min_duration_s": experiment.min_duration_s,
         "context": experiment.context,
-        "context_fill": "floor_db outside the phone's interval"
+        "context_fill": "floor_db where a frame's analysis window leaves the phone's interval"
         if experiment.context == "isolate"
         else "none: the neighbouring phones are kept",
         "split_words": experiment.split_words,

@@ -8,7 +8,8 @@ from spectrocam.corpus import validate_corpus
 from spectrocam.keys import add_phone_ids
 from spectrocam.segments import Experiment, build_store, isolate_windows, select_segments
 from spectrocam.spectrogram import StftParams, log_power_spectrogram
-from spectrocam.store import SegmentStoreWriter, read_store
+from spectrocam.store import SegmentStoreWriter, read_segment_table, read_store
+from spectrocam.tokens import FUNCTION_WORDS, token_attributes
 
 from .conftest import MINI_MFA, make_corpus
 
@@ -57,6 +58,13 @@ def test_store_holds_every_segment_of_the_phone_table(tmp_path, real):
     np.testing.assert_allclose(store["spectrograms"][i][:, 20], spec[:, k], atol=1e-4)
     mid = (store["start_s"][i] + store["end_s"][i]) / 2
     assert abs(store["window_centre_s"][i] - mid) <= params.hop_s_exact / 2
+    # every segment carries its token attributes, read back from the aligned phones
+    assert list(store["stress"]) == [int(p[-1]) for p in store["phone"]]  # MFA gives digits
+    table = read_segment_table(out).merge(token_attributes(phones), on="phone_id")
+    assert (table["next_phone_x"] == table["next_phone_y"]).all()
+    assert (table["rhotic_x"] == (table["next_phone_x"] == "R")).all()
+    is_function = table["word_x"].str.lower().isin(FUNCTION_WORDS)
+    assert (table["function_word_x"] == is_function).all() and 0 < is_function.sum() < len(table)
 
 
 def test_select_segments_ignores_stress_and_other_phones():
@@ -90,6 +98,16 @@ def test_failed_write_leaves_no_file(tmp_path):
             )
     with h5py.File(tmp_path / "x.h5.tmp", "r") as h5:
         assert h5["labels"].shape == (2,)
+    assert not out.exists()
+    with pytest.raises(ValueError, match="token fields missing"):
+        with SegmentStoreWriter(out, 1, np.arange(3.0), np.arange(5.0), ["a", "b"]) as w:
+            w.write(
+                np.zeros((1, 3, 5)),
+                np.array([0]),
+                {k: ["u"] for k in ("phone_id", "utt_id", "word", "phone")}
+                | {k: [0.0] for k in ("start_s", "end_s", "window_centre_s")}
+                | {"stress": [1]},
+            )
     assert not out.exists()
 
 

@@ -75,6 +75,8 @@ def verdict_table(experiments: dict[str, dict], tests: pd.DataFrame) -> pd.DataF
         accuracy = e["metrics"]["intervals"]["accuracy"]
         majority, lda = _references(e.get("references", {}))
         summary = e["evidence"]
+        if "tokens" in summary:  # the rows on every token, not a token subset's
+            summary = summary[summary["tokens"] == "all"]
         for method in dict.fromkeys(summary["method"]):
             s = summary[(summary.method == method) & (summary.band == "any")].iloc[0]
             t = tests[(tests.experiment == name) & (tests.method == method) & (tests.band == "any")]

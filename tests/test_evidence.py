@@ -228,3 +228,22 @@ def test_the_summary_breaks_down_by_token_subset_each_with_its_n():
     assert summary.groupby(["method", "band"]).head(1)["tokens"].eq("all").all()
     # a store without token attributes: the all-token rows only
     assert set(subset_summary(pd.concat(rows), tokens[["phone_id"]], 50)["tokens"]) == {"all"}
+
+
+def test_the_verdict_reads_the_all_token_rows_of_a_subset_summary():
+    from spectrocam.verdict import verdict_table
+
+    evidence = pd.DataFrame(
+        [
+            {"tokens": tokens, "method": "cam", "band": "any", "n_segments": n, "share": share,
+             "share_spectrum": 0.2, "minus_spectrum": share - 0.2,
+             "minus_spectrum_low": share - 0.25, "minus_spectrum_high": share - 0.15}
+            for tokens, n, share in (("rhotic context", 5, 0.9), ("all", 50, 0.4))
+        ]
+    )  # fmt: skip
+    tests = pd.DataFrame(
+        {"experiment": ["e"], "method": ["cam"], "band": ["any"], "p_holm": [0.01]}
+    ).assign(survives=True)
+    metrics = {"intervals": {"accuracy": [0.8, 0.7, 0.9]}, "n": 50}
+    row = verdict_table({"e": {"metrics": metrics, "evidence": evidence}}, tests).iloc[0]
+    assert row["vowels"] == 50 and row["share on F1-F3"] == "0.400"

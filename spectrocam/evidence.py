@@ -15,6 +15,10 @@ alone. The statistic is the mean of (map share - curve(spectrum share)) on the t
 formants; its null is the same mean for each permutation. A map that is any increasing function
 of the spectrum lies on the curve for its own formants as for the others', and does not beat the
 null; a map that finds a token's formants where the energy does not point to them does.
+
+:func:`subset_summary` gives the paired summary on every token, then on the subsets of
+:data:`TOKEN_SUBSETS` (stressed content words; rhotic contexts, the vowel before R), each row
+with its own n, from the token attributes of the segment store (:mod:`spectrocam.tokens`).
 """
 
 from __future__ import annotations
@@ -35,10 +39,24 @@ from spectrocam.keys import join
 from spectrocam.maps import MapFile
 from spectrocam.stats import cluster_bootstrap_ci
 
-__all__ = ["BANDS", "band_shares", "evidence_table", "paired_summary", "energy_null", "null_table"]
+__all__ = [
+    "BANDS",
+    "TOKEN_SUBSETS",
+    "band_shares",
+    "evidence_table",
+    "paired_summary",
+    "subset_summary",
+    "energy_null",
+    "null_table",
+]
 
 BANDS = ("F1", "F2", "F3", "any")
 FORMANT_HZ = ["f1_hz", "f2_hz", "f3_hz"]
+# Token subsets of the summary beyond "all": name -> rows of the store's segment table.
+TOKEN_SUBSETS = {
+    "stressed content words": lambda t: (t["stress"] == 1) & (t["function_word"] == 0),
+    "rhotic context": lambda t: t["rhotic"] == 1,
+}
 
 
 def _sources(maps: MapFile, method: str, rows: np.ndarray, power: dict) -> dict[str, np.ndarray]:
@@ -115,6 +133,22 @@ def paired_summary(table: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd
                 row |= {f"minus_{base}": mean, f"minus_{base}_low": low, f"minus_{base}_high": high}
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def subset_summary(
+    table: pd.DataFrame, tokens: pd.DataFrame, n_boot: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """:func:`paired_summary` on all tokens (``tokens`` column ``all``), then on each of
+    :data:`TOKEN_SUBSETS`, rows in that order. ``tokens``: the store's segment table
+    (``phone_id`` and the token attributes); a store without them gives the ``all`` rows only."""
+    parts = [paired_summary(table, n_boot, seed).assign(tokens="all")]
+    if {"stress", "function_word", "rhotic"} <= set(tokens.columns):
+        for name, chosen in TOKEN_SUBSETS.items():
+            ids = set(tokens.loc[chosen(tokens), "phone_id"])
+            part = paired_summary(table[table["phone_id"].isin(ids)], n_boot, seed)
+            parts.append(part.assign(tokens=name))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["tokens", *[c for c in out.columns if c != "tokens"]]]
 
 
 def _calibration(e: np.ndarray, s: np.ndarray, bins: int = 20):

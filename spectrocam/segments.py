@@ -1,9 +1,15 @@
 """Cutting an experiment's phone segments out of the clips into its HDF5 store.
 
-Every phone interval whose phone (stress ignored) belongs to one of the experiment's classes
+Every phone interval whose phone (stress ignored) belongs to one of the experiment's classes,
+and that passes the experiment's token filters (``stress``, ``words``, ``min_duration_s``),
 becomes one segment. Each clip's spectrogram is computed once and every segment of the clip is
 sliced from it: a window of ``context_frames`` frames centred on the phone's midpoint, rows cut to
-the experiment's band.
+the experiment's band. With ``context: isolate`` every frame of the window whose analysis
+window (``win_s``, centred on the frame) reaches outside the phone's own interval is replaced
+by the spectrogram's floor (``floor_db``, the value of digital silence and of frames beyond the
+clip's ends), so that the network sees the phone alone. The window's middle frame is always
+kept: a phone shorter than ``win_s`` still shows some of its neighbours there (set
+``min_duration_s`` to ``win_s`` to leave such phones out).
 """
 
 from __future__ import annotations
@@ -31,8 +37,16 @@ from spectrocam.spectrogram import (
     log_power_spectrogram,
 )
 from spectrocam.store import SegmentStoreWriter
+from spectrocam.tokens import STRESSED_PHONES, TOKEN_COLUMNS, token_attributes
 
-__all__ = ["Experiment", "BANDWIDTH_SHARE", "bandwidth_warning", "select_segments", "build_store"]
+__all__ = [
+    "Experiment",
+    "BANDWIDTH_SHARE",
+    "bandwidth_warning",
+    "select_segments",
+    "isolate_windows",
+    "build_store",
+]
 
 # An experiment's band must be covered by the audio up to this share of its top (the demo's
 # clips reach 10.7-10.9 kHz of the full band's 11,025 Hz: 0.97-0.99).
@@ -40,10 +54,21 @@ BANDWIDTH_SHARE = 0.95
 
 log = logging.getLogger(__name__)
 
+_CHOICES = {
+    "stress": ("any", "primary"),
+    "words": ("any", "content"),
+    "context": ("keep", "isolate"),
+    "split_words": ("shared", "disjoint"),
+}
+
 
 @dataclass(frozen=True)
 class Experiment(Section):
-    """An experiment: classes (name -> ARPAbet phones, no stress) and a band in Hz."""
+    """An experiment: classes (name -> ARPAbet phones, no stress), a band in Hz, the token
+    filters (``stress``: any or primary; ``words``: any or content; ``min_duration_s``), the
+    context kept around each phone (keep or isolate) and whether held-out tokens may share a
+    word type with the training tokens (``split_words``: shared or disjoint,
+    :func:`spectrocam.splits.segment_splits`)."""
 
     SECTIONS = ("experiments.<name>",)
     EXTRA = ("name",)
@@ -52,6 +77,19 @@ class Experiment(Section):
     classes: Mapping[str, list[str]]
     fmin_hz: float
     fmax_hz: float
+    stress: str = "any"
+    words: str = "any"
+    min_duration_s: float = 0.0
+    context: str = "keep"
+    split_words: str = "shared"
+
+    def __post_init__(self) -> None:
+        for key, allowed in _CHOICES.items():
+            if getattr(self, key) not in allowed:
+                raise ValueError(
+                    f"experiment {self.name}: {key} must be one of {', '.join(allowed)}, "
+                    f"not {getattr(self, key)!r}"
+                )
 
     @property
     def class_names(self) -> list[str]:
@@ -76,18 +114,68 @@ def bandwidth_warning(clips: pd.DataFrame, experiment: Experiment) -> str | None
 
 def select_segments(phones: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
     """Rows of the phone table that are segments of ``experiment``, with a ``label`` column
-    (index into ``experiment.class_names``), ordered by clip and time."""
+    (index into ``experiment.class_names``) and the token attributes of
+    :func:`spectrocam.tokens.token_attributes`, ordered by clip and time.
+
+    The token filters: ``stress: primary`` keeps the vowels with stress digit 1 (phones that
+    carry no stress, the consonants, are kept); ``words: content`` drops the tokens of
+    function words and of no word; ``min_duration_s`` drops shorter phones."""
     phone_to_label = {
         strip_stress(p): i for i, phones_ in enumerate(experiment.classes.values()) for p in phones_
     }
     labels = phones["phone"].map(lambda p: phone_to_label.get(strip_stress(str(p)), -1))
-    chosen = phones.loc[labels >= 0].copy()
+    chosen = token_attributes(phones).loc[labels >= 0].copy()
     chosen["label"] = labels[labels >= 0].astype(int)
+    keep = (chosen["end_s"] - chosen["start_s"]) >= experiment.min_duration_s - 1e-9
+    if experiment.stress == "primary":
+        carries = chosen["phone"].map(lambda p: strip_stress(str(p)) in STRESSED_PHONES)
+        if (carries & (chosen["stress"] < 0)).any():
+            raise ValueError(
+                f"experiment {experiment.name}: stress is primary but the phone table's vowels "
+                "have no stress digits (e.g. IY1); use an aligner whose dictionary gives them, "
+                "or stress: any"
+            )
+        keep &= ~carries | (chosen["stress"] == 1)
+    if experiment.words == "content":
+        word = chosen["word"].fillna("").astype(str)
+        keep &= (chosen["function_word"] == 0) & (word != "")
+    log.info(
+        "%s: %d of %d tokens of its classes pass its filters (stress %s, words %s, at least %g s)",
+        experiment.name,
+        int(keep.sum()),
+        len(chosen),
+        experiment.stress,
+        experiment.words,
+        experiment.min_duration_s,
+    )
+    chosen = chosen.loc[keep]
     return chosen.sort_values(["utt_id", "start_s"], kind="stable").reset_index(drop=True)
 
 
+def isolate_windows(
+    windows: np.ndarray,
+    window_centre_s: np.ndarray,
+    times_s: np.ndarray,
+    start_s: np.ndarray,
+    end_s: np.ndarray,
+    fill: float,
+    half_window_s: float = 0.0,
+) -> np.ndarray:
+    """``windows`` (N, F, T) with every frame set to ``fill`` whose analysis window (its time
+    ``window_centre_s[i] + times_s[j]`` +/- ``half_window_s``) reaches outside the phone's
+    interval [``start_s[i]``, ``end_s[i]``]; the middle frame is always kept. Changes
+    ``windows`` in place and returns it."""
+    frame_s = np.asarray(window_centre_s)[:, None] + np.asarray(times_s)[None, :]
+    outside = (frame_s - half_window_s < np.asarray(start_s)[:, None] - 1e-9) | (
+        frame_s + half_window_s > np.asarray(end_s)[:, None] + 1e-9
+    )
+    outside[:, len(times_s) // 2] = False
+    windows[np.broadcast_to(outside[:, None, :], windows.shape)] = fill
+    return windows
+
+
 def _clip_windows(args: tuple) -> tuple[np.ndarray, np.ndarray]:
-    audio_path, centres_s, params, rows, n_frames, dtype = args
+    audio_path, centres_s, params, rows, n_frames, dtype, interval_s = args
     audio, sr = load_audio(audio_path)
     if audio.ndim != 1 or sr != params.sample_rate_hz:
         raise ValueError(
@@ -98,6 +186,12 @@ def _clip_windows(args: tuple) -> tuple[np.ndarray, np.ndarray]:
     windows, window_centre_s = cut_windows(
         spec, np.asarray(centres_s), params.hop_s_exact, n_frames, params.floor_db
     )
+    if interval_s is not None:
+        times_s = (np.arange(n_frames) - n_frames // 2) * params.hop_s_exact
+        half_window_s = params.win_samples / params.sample_rate_hz / 2
+        isolate_windows(
+            windows, window_centre_s, times_s, *interval_s, params.floor_db, half_window_s
+        )
     return windows.astype(dtype), window_centre_s
 
 
@@ -126,7 +220,10 @@ def build_store(
     times_s = (np.arange(n_frames) - n_frames // 2) * params.hop_s_exact
     attrs = _store_attrs(experiment, params, context_s, n_frames, extra_attrs)
     groups = [(utt, g) for utt, g in segments.groupby("utt_id", sort=True)]
-    jobs = [_clip_job(audio_paths[utt], g, params, rows, n_frames, dtype) for utt, g in groups]
+    isolate = experiment.context == "isolate"
+    jobs = [
+        _clip_job(audio_paths[utt], g, params, rows, n_frames, dtype, isolate) for utt, g in groups
+    ]
     log.info(
         "%s: %d segments from %d clips, %d rows (%g-%g Hz) x %d frames",
         experiment.name,
@@ -175,6 +272,14 @@ def _store_attrs(
         "classes": {k: list(v) for k, v in experiment.classes.items()},
         "fmin_hz": experiment.fmin_hz,
         "fmax_hz": experiment.fmax_hz,
+        "stress": experiment.stress,
+        "words": experiment.words,
+        "min_duration_s": experiment.min_duration_s,
+        "context": experiment.context,
+        "context_fill": "floor_db where a frame's analysis window leaves the phone's interval"
+        if experiment.context == "isolate"
+        else "none: the neighbouring phones are kept",
+        "split_words": experiment.split_words,
         **{k: v for k, v in asdict(params).items()},
         "win_samples": params.win_samples,
         "hop_samples": params.hop_samples,
@@ -196,11 +301,14 @@ def _clip_job(
     rows: slice,
     n_frames: int,
     dtype: str,
+    isolate: bool = False,
 ) -> tuple:
     """The :func:`_clip_windows` arguments for one clip's segments ``segs``: windows centred on
-    each phone's midpoint (seconds), ``rows`` of the spectrogram, ``n_frames`` frames wide."""
+    each phone's midpoint (seconds), ``rows`` of the spectrogram, ``n_frames`` frames wide, and
+    (``isolate``) the phones' intervals, outside which frames are floored."""
     centres_s = ((segs["start_s"] + segs["end_s"]) / 2).to_numpy()
-    return (audio_path, centres_s, params, rows, n_frames, dtype)
+    interval_s = (segs["start_s"].to_numpy(), segs["end_s"].to_numpy()) if isolate else None
+    return (audio_path, centres_s, params, rows, n_frames, dtype, interval_s)
 
 
 def _segment_fields(segs: pd.DataFrame, window_centres_s: np.ndarray) -> dict[str, np.ndarray]:
@@ -213,7 +321,7 @@ def _segment_fields(segs: pd.DataFrame, window_centres_s: np.ndarray) -> dict[st
         "start_s": segs["start_s"].to_numpy(),
         "end_s": segs["end_s"].to_numpy(),
         "window_centre_s": window_centres_s,
-    }
+    } | {name: segs[name].to_numpy() for name in TOKEN_COLUMNS}
 
 
 def _write_clips(

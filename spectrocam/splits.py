@@ -4,6 +4,12 @@ LJSpeech ids are ``LJ<chapter>-<sentence>``; the chapter (``LJ001``) is a book. 
 or utterances) are shuffled with the seed and each is given, in turn, to the split that is
 furthest below its target share of utterances, so the assignment is deterministic and every
 utterance of a group lands on one side.
+
+A word-disjoint experiment (``split_words: disjoint``) keeps that assignment and drops, from
+validation and test, every token whose word type (lower case) is also the word of one of the
+experiment's training tokens, and every held-out token without a word: its held-out accuracy
+is then on words the network never heard in training, not a lexicon lookup. Training keeps all
+its tokens; the dropped ones are counted in the experiment's class balance (``dropped``).
 """
 
 from __future__ import annotations
@@ -17,7 +23,15 @@ import pandas as pd
 
 from spectrocam.config import Section
 
-__all__ = ["SPLITS", "SplitConfig", "chapter_of", "assign_splits", "class_balance"]
+__all__ = [
+    "SPLITS",
+    "SplitConfig",
+    "chapter_of",
+    "assign_splits",
+    "segment_splits",
+    "shared_word_types",
+    "class_balance",
+]
 
 SPLITS = ("train", "validation", "test")
 
@@ -125,23 +139,59 @@ def assign_splits(
     return table, unit
 
 
+def segment_splits(
+    segments: pd.DataFrame, splits: pd.DataFrame, words: str = "shared"
+) -> pd.Series:
+    """Each segment's split (``segments`` needs ``utt_id`` and ``word``), by its utterance in
+    ``splits``, ``unassigned`` for an utterance without one; with ``words="disjoint"``, a
+    validation or test token whose word type is a training token's word, or that has no word,
+    is ``dropped``."""
+    if words not in ("shared", "disjoint"):
+        raise ValueError(f"split_words must be shared or disjoint, not {words!r}")
+    split_of = dict(zip(splits["utt_id"], splits["split"], strict=True))
+    split = segments["utt_id"].map(split_of).fillna("unassigned").astype(str)
+    if words == "disjoint":
+        word = _word_types(segments)
+        seen = set(word[split == "train"])
+        held_out = split.isin(["validation", "test"])
+        split = split.where(~(held_out & (word.isin(seen) | (word == ""))), "dropped")
+    return split
+
+
+def _word_types(segments: pd.DataFrame) -> pd.Series:
+    return segments["word"].fillna("").astype(str).str.strip().str.lower()
+
+
+def shared_word_types(segments: pd.DataFrame, split: pd.Series) -> dict[str, set[str]]:
+    """Per held-out split, the word types its segments share with the training segments
+    (``split``: each segment's split, as :func:`segment_splits` gives it)."""
+    word = _word_types(segments)
+    train = set(word[split == "train"])
+    return {s: set(word[split == s]) & train for s in ("validation", "test")}
+
+
 def class_balance(
-    segments: pd.DataFrame, splits: pd.DataFrame, class_names: list[str]
+    segments: pd.DataFrame,
+    splits: pd.DataFrame,
+    class_names: list[str],
+    words: str = "shared",
 ) -> pd.DataFrame:
     """Segments per split and class (with each class's share of its split).
 
-    ``segments`` needs ``utt_id`` and ``class_name``; segments of utterances without a split are
-    counted under ``unassigned`` so that none disappears.
+    ``segments`` needs ``utt_id`` and ``class_name`` (and ``word`` for ``words="disjoint"``:
+    :func:`segment_splits`); segments of utterances without a split are counted under
+    ``unassigned``, and the held-out tokens a word-disjoint split drops under ``dropped``, so
+    that none disappears.
     """
-    merged = segments.merge(splits[["utt_id", "split"]], on="utt_id", how="left")
-    merged["split"] = merged["split"].fillna("unassigned")
+    merged = segments.copy()
+    merged["split"] = segment_splits(segments, splits, words)
     counts = (
         merged.groupby(["split", "class_name"])
         .size()
         .unstack(fill_value=0)
         .reindex(columns=class_names, fill_value=0)
     )
-    order = [s for s in (*SPLITS, "unassigned") if s in counts.index]
+    order = [s for s in (*SPLITS, "dropped", "unassigned") if s in counts.index]
     counts = counts.reindex(order)
     rows = []
     for split, row in counts.iterrows():

@@ -14,12 +14,17 @@ word               (N,)         word the phone belongs to (may be empty)
 phone              (N,)         aligned phone label (ARPAbet, stress as the aligner gave it)
 start_s, end_s     (N,)         the phone's interval in the clip, seconds
 window_centre_s    (N,)         time in the clip of the window's middle frame, seconds
+stress, ...        (N,)         token attributes (:data:`TOKEN_FIELDS`, from
+                                :func:`spectrocam.tokens.token_attributes`): stress digit,
+                                function word, previous and next phone, rhotic context;
+                                absent from stores written without them
 freqs_hz           (F,)         exact frequency of each row, Hz
 times_s            (T,)         time of each frame relative to ``window_centre_s``, seconds
 =================  ===========  ==========================================================
 
 Attributes on the file record every parameter (sample rate, window, hop, n_fft, band, floor,
-the class -> phones mapping as JSON, ...). The file is written under a temporary name and
+the class -> phones mapping as JSON, the experiment's token filters, context and
+``split_words``, ...). The file is written under a temporary name and
 renamed when complete, so a file with the final name is always whole.
 """
 
@@ -35,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from spectrocam.io import commit, discard, temporary_path
+from spectrocam.splits import SPLITS, segment_splits
 
 __all__ = [
     "STRING_FIELDS",
@@ -49,10 +55,20 @@ __all__ = [
     "read_classes",
     "read_spectrograms",
     "read_spectrogram_block",
+    "TOKEN_FIELDS",
+    "segment_split_table",
 ]
 
 STRING_FIELDS = ("phone_id", "utt_id", "word", "phone")
 FLOAT_FIELDS = ("start_s", "end_s", "window_centre_s")
+# Token attributes, written when the writer is given them (the pipeline's stores always are).
+TOKEN_FIELDS = {
+    "stress": np.int8,
+    "function_word": np.int8,
+    "prev_phone": "str",
+    "next_phone": "str",
+    "rhotic": np.int8,
+}
 _STR = h5py.string_dtype(encoding="utf-8")
 
 
@@ -125,11 +141,13 @@ class SegmentStoreWriter(H5Writer):
             self.h5.attrs[key] = json.dumps(value) if isinstance(value, dict | list) else value
 
     def write(self, spectrograms: np.ndarray, labels: np.ndarray, fields: Mapping) -> None:
-        """Append a block of segments; ``fields`` holds the STRING_FIELDS and FLOAT_FIELDS."""
+        """Append a block of segments; ``fields`` holds the STRING_FIELDS and FLOAT_FIELDS, and
+        either all the TOKEN_FIELDS or none, the same in every block."""
         k = len(labels)
         lo, hi = self.filled, self.filled + k
         if hi > self.n:
             raise ValueError(f"more segments than announced ({hi} > {self.n})")
+        self._write_tokens(lo, hi, fields)
         self.h5["spectrograms"][lo:hi] = spectrograms
         self.h5["labels"][lo:hi] = labels
         for name in STRING_FIELDS:
@@ -137,6 +155,24 @@ class SegmentStoreWriter(H5Writer):
         for name in FLOAT_FIELDS:
             self.h5[name][lo:hi] = np.asarray(fields[name], dtype=np.float64)
         self.filled = hi
+
+    def _write_tokens(self, lo: int, hi: int, fields: Mapping) -> None:
+        given = [name in fields for name in TOKEN_FIELDS]
+        created = "stress" in self.h5
+        if any(given) and not all(given):
+            missing = [n for n, g in zip(TOKEN_FIELDS, given, strict=True) if not g]
+            raise ValueError(f"token fields missing from the block: {', '.join(missing)}")
+        if lo and any(given) != created:
+            raise ValueError("every block must hold the token fields, or none")
+        if not any(given):
+            return
+        for name, dtype in TOKEN_FIELDS.items():
+            if not created:
+                self.h5.create_dataset(
+                    name, shape=(self.n,), dtype=_STR if dtype == "str" else dtype
+                )
+            value = np.asarray(fields[name], dtype=object if dtype == "str" else dtype)
+            self.h5[name][lo:hi] = value
 
     def _finish(self) -> None:
         if self.filled != self.n:
@@ -153,6 +189,9 @@ def read_segment_table(path: str | Path) -> pd.DataFrame:
             | {name: h5[name][:] for name in FLOAT_FIELDS}
         )
         table["label"] = h5["labels"][:].astype(int)
+        for name, dtype in TOKEN_FIELDS.items():
+            if name in h5:
+                table[name] = h5[name].asstr()[:] if dtype == "str" else h5[name][:].astype(int)
     table["class_name"] = [names[i] for i in table["label"]]
     return table
 
@@ -172,6 +211,9 @@ def read_store(path: str | Path) -> dict[str, Any]:
             out[name] = h5[name].asstr()[:]
         for name in FLOAT_FIELDS:
             out[name] = h5[name][:]
+        for name, dtype in TOKEN_FIELDS.items():
+            if name in h5:
+                out[name] = h5[name].asstr()[:] if dtype == "str" else h5[name][:]
     return out
 
 
@@ -250,15 +292,27 @@ class MemorySegments:
         return picked.float().unsqueeze(1)
 
 
-def split_indices(store_path: str | Path, splits: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Indices of the store's segments in each split (by the segment's utterance)."""
+def segment_split_table(store_path: str | Path, splits: pd.DataFrame) -> pd.DataFrame:
+    """The store's segment table with each segment's ``split``: its utterance's, or
+    ``dropped`` for a held-out token whose word type is also a training token's when the
+    store's experiment has ``split_words: disjoint`` (:func:`spectrocam.splits.segment_splits`);
+    ``unassigned`` for an utterance without a split."""
     table = read_segment_table(store_path)
-    split_of = dict(zip(splits["utt_id"], splits["split"], strict=True))
-    missing = sorted(set(table["utt_id"]) - set(split_of))
+    with h5py.File(store_path, "r") as h5:
+        words = str(h5.attrs.get("split_words", "shared"))
+    table["split"] = segment_splits(table, splits, words)
+    return table
+
+
+def split_indices(store_path: str | Path, splits: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Indices of the store's segments in each split (by the segment's utterance; without the
+    dropped tokens of a word-disjoint experiment, :func:`segment_split_table`)."""
+    table = segment_split_table(store_path, splits)
+    missing = sorted(set(table.loc[table["split"] == "unassigned", "utt_id"]))
     if missing:
         raise ValueError(f"{len(missing)} utterances of the store have no split ({missing[:3]})")
-    assigned = table["utt_id"].map(split_of).to_numpy()
-    return {s: np.flatnonzero(assigned == s) for s in ("train", "validation", "test")}
+    assigned = table["split"].to_numpy()
+    return {s: np.flatnonzero(assigned == s) for s in SPLITS}
 
 
 def read_classes(path: str | Path) -> dict[str, list[str]]:

@@ -75,6 +75,8 @@ def _references(references: dict) -> tuple[str, str]:
 
 
 def _evidence_row(summary: pd.DataFrame, method: str):
+    if "tokens" in summary:  # the rows on every token, not a token subset's
+        summary = summary[summary["tokens"] == "all"]
     rows = summary[(summary.method == method) & (summary.band == "any")]
     return rows.iloc[0] if len(rows) else None
 

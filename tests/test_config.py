@@ -22,7 +22,12 @@ def load(name: str) -> dict:
 def test_shipped_configs_are_valid():
     full = validate_config(load("config.yaml"))
     assert full["alignment"]["backend"] == "mfa"
-    assert enabled_experiments(full) == ["vowels_full", "vowels_4k", "voicing_4k"]
+    assert enabled_experiments(full) == [
+        "vowels_full",
+        "vowels_4k",
+        "vowels_4k_isolated",
+        "voicing_4k",
+    ]
     assert full["experiments"]["consonant_voicing_4k"]["enabled"] is False
     demo = validate_config(load("demo.yaml"))
     assert demo["alignment"]["backend"] == "pocketsphinx"

@@ -192,3 +192,59 @@ def test_baselines_and_adjustments_do_what_they_say():
     loo = class_mean_profiles(profiles, np.array([0, 0, 1]))
     assert loo.tolist() == [[0, 1], [1, 0], [0, 0]]  # the others of its class, never itself
     assert holm([0.01, 0.04, 0.03, np.nan]).tolist()[:3] == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_the_summary_breaks_down_by_token_subset_each_with_its_n():
+    """Known answer: the map puts 0.6 of its mass on the formants of the stressed content
+    words, 0.2 elsewhere; every baseline 0.1."""
+    from spectrocam.baselines import BASELINES
+    from spectrocam.evidence import subset_summary
+
+    n = 12
+    tokens = pd.DataFrame(
+        {
+            "phone_id": [f"u{i}/0" for i in range(n)],
+            "stress": [1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 2, 0],
+            "function_word": [0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 0, 0],
+            "rhotic": [1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0],
+        }
+    )
+    content = ((tokens.stress == 1) & (tokens.function_word == 0)).to_numpy()
+    rows = []
+    for source in ("cam", *BASELINES):
+        share = np.where(content, 0.6, 0.2) if source == "cam" else np.full(n, 0.1)
+        frame = pd.DataFrame({"method": "cam", "source": source, "phone_id": tokens.phone_id})
+        frame["utt_id"] = [f"u{i}" for i in range(n)]
+        frame[[f"share_{b}" for b in ("F1", "F2", "F3", "any")]] = np.repeat(share[:, None], 4, 1)
+        rows.append(frame)
+    summary = subset_summary(pd.concat(rows, ignore_index=True), tokens, n_boot=50)
+    anyband = summary[summary.band == "any"].set_index("tokens")
+    assert list(anyband.index) == ["all", "stressed content words", "rhotic context"]
+    assert anyband["n_segments"].tolist() == [12, 5, 2]
+    assert anyband.loc["stressed content words", "share"] == pytest.approx(0.6)
+    assert anyband.loc["all", "share"] == pytest.approx((5 * 0.6 + 7 * 0.2) / 12)
+    assert anyband.loc["rhotic context", "minus_spectrum"] == pytest.approx((0.6 + 0.2) / 2 - 0.1)
+    # the first row of each method and band is the all-token one (what the verdict reads)
+    assert summary.groupby(["method", "band"]).head(1)["tokens"].eq("all").all()
+    # a store without token attributes: the all-token rows only
+    assert set(subset_summary(pd.concat(rows), tokens[["phone_id"]], 50)["tokens"]) == {"all"}
+
+
+def test_the_verdict_reads_the_all_token_rows_of_a_subset_summary():
+    from spectrocam.verdict import verdict_table
+
+    evidence = pd.DataFrame(
+        [
+            {"tokens": tokens, "method": "cam", "band": "any", "n_segments": n, "share": share,
+             "share_spectrum": 0.2, "minus_spectrum": share - 0.2,
+             "minus_spectrum_low": share - 0.25, "minus_spectrum_high": share - 0.15}
+            for tokens, n, share in (("rhotic context", 5, 0.9), ("all", 50, 0.4))
+        ]
+    )  # fmt: skip
+    tests = pd.DataFrame(
+        {"experiment": ["e"], "model": ["seed0"], "method": ["cam"], "band": ["any"]}
+    ).assign(p_holm=0.01, survives=True)
+    metrics = {"intervals": {"accuracy": [0.8, 0.7, 0.9]}, "n": 50}
+    models = {"seed0": {"metrics": metrics, "evidence": evidence}}
+    row = verdict_table({"e": {"models": models}}, tests).iloc[0]
+    assert row["vowels"] == 50 and row["share on F1-F3"] == "0.400"

@@ -74,3 +74,84 @@ def test_ids_without_a_chapter_are_never_split_by_chapter():
     assert unit == "utterance"
     with pytest.raises(ValueError, match="no chapter"):
         assign_splits(ids, FRACTIONS, group_by="chapter")
+
+
+def test_a_word_disjoint_split_drops_held_out_tokens_of_training_words():
+    from spectrocam.splits import segment_splits, shared_word_types
+
+    splits = pd.DataFrame({"utt_id": ["a", "b", "c"], "split": ["train", "validation", "test"]})
+    segments = pd.DataFrame(
+        {
+            "utt_id": ["a", "a", "b", "b", "c", "c", "c", "d"],
+            "word": ["The", "cat", "the", "dog", "cat", "bird", "", "fish"],
+            "class_name": ["IY", "AE", "IY", "AO", "AE", "ER", "IY", "IH"],
+        }
+    )
+    shared = segment_splits(segments, splits)
+    assert list(shared) == ["train"] * 2 + ["validation"] * 2 + ["test"] * 3 + ["unassigned"]
+    assert shared_word_types(segments, shared) == {"validation": {"the"}, "test": {"cat"}}
+    disjoint = segment_splits(segments, splits, "disjoint")
+    assert list(disjoint) == [
+        "train", "train", "dropped", "validation", "dropped", "test", "dropped", "unassigned"
+    ]  # fmt: skip
+    assert shared_word_types(segments, disjoint) == {"validation": set(), "test": set()}
+    balance = class_balance(segments, splits, ["IY", "AE", "AO", "ER", "IH"], "disjoint")
+    got = balance.set_index(["split", "class_name"])["n_segments"]
+    assert got["dropped", "IY"] == 2 and got["dropped", "AE"] == 1
+    assert balance["n_segments"].sum() == len(segments)
+    with pytest.raises(ValueError, match="shared or disjoint"):
+        segment_splits(segments, splits, "unseen")
+
+
+def test_the_demo_split_made_word_disjoint_shares_no_word_type(tmp_path):
+    """The demo's 391 clips, their reference MFA alignment, the demo's split settings and
+    vowels_4k's classes: the utterance split shares word types between train and test; the
+    word-disjoint split shares none, and the store's split_indices applies it."""
+    import numpy as np
+    import soundfile as sf
+
+    from spectrocam.alignment import phones_from_textgrids
+    from spectrocam.segments import Experiment, select_segments
+    from spectrocam.splits import segment_splits, shared_word_types
+    from spectrocam.store import SegmentStoreWriter, split_indices
+
+    from .conftest import MINI, MINI_MFA, REPO, require_shared
+
+    require_shared()
+    lines = (REPO / "config" / "demo_clips.txt").read_text().splitlines()
+    ids = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    durations = [sf.info(MINI / "wavs" / f"{u}.wav").duration for u in ids]
+    phones, _ = phones_from_textgrids(
+        MINI_MFA, pd.DataFrame({"utt_id": ids, "duration_s": durations})
+    )
+    table, unit = assign_splits(ids, FRACTIONS, seed=0)
+    assert unit == "utterance" and len(table) == len(ids) == 391
+    vowels = {v: [v] for v in ("IY", "AE", "AA", "AO", "UW")}
+    exp = Experiment("vowels_4k", vowels, 0, 4000, split_words="disjoint")
+    segments = select_segments(phones, exp)
+    shared = segment_splits(segments, table)
+    assert len(shared_word_types(segments, shared)["test"]) > 20  # "the", "and", ...
+    disjoint = segment_splits(segments, table, "disjoint")
+    assert shared_word_types(segments, disjoint) == {"validation": set(), "test": set()}
+    n_test = int((shared == "test").sum())
+    kept = int((disjoint == "test").sum())
+    assert 0 < kept < n_test / 2  # most test tokens are of words also read in training
+    assert ((disjoint == "train") == (shared == "train")).all()  # training keeps every token
+    # the store carries split_words and split_indices applies it
+    n = len(segments)
+    store = tmp_path / "v.h5"
+    attrs = {"split_words": "disjoint"}
+    with SegmentStoreWriter(
+        store, n, np.arange(2.0), np.arange(3.0), list(vowels), attrs=attrs
+    ) as w:
+        w.write(
+            np.zeros((n, 2, 3)),
+            segments["label"].to_numpy(),
+            {k: segments[k].to_numpy() for k in ("phone_id", "utt_id", "word", "phone")}
+            | {k: segments[k].to_numpy() for k in ("start_s", "end_s")}
+            | {"window_centre_s": segments["start_s"].to_numpy()},
+        )
+    idx = split_indices(store, table)
+    assert len(idx["test"]) == kept and len(idx["train"]) == int((shared == "train").sum())
+    test_words = set(segments.word.iloc[idx["test"]].str.lower())
+    assert not test_words & set(segments.word.iloc[idx["train"]].str.lower())

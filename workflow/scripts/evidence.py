@@ -1,13 +1,14 @@
 """Rule evidence: every map's share of mass on the formants beside the same share of profiles
 that involve no network (the segment's spectrum, its envelope, a fixed prior, the class-mean
-map), the paired differences, and the energy-keeping permutation test."""
+map), the paired differences (on all tokens, then on stressed content words and on rhotic
+contexts), and the energy-keeping permutation test."""
 
 from spectrocam.agreement import AgreementConfig
-from spectrocam.evidence import evidence_table, null_table, paired_summary
+from spectrocam.evidence import evidence_table, null_table, subset_summary
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job
 from spectrocam.maps import MapFile
-from spectrocam.store import read_spectrogram_block
+from spectrocam.store import read_segment_table, read_spectrogram_block
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
@@ -17,12 +18,14 @@ with job(smk) as log:
     table, for_null = evidence_table(
         maps, spectrograms, read_table(smk.input.formants), cfg.window_hz
     )
-    summary = paired_summary(table, cfg.bootstrap, cfg.seed)
+    tokens = read_segment_table(smk.input.segments)
+    summary = subset_summary(table, tokens, cfg.bootstrap, cfg.seed)
     null = null_table(for_null, maps.freqs_hz, cfg.window_hz, cfg.permutations, cfg.seed)
     for row in summary[summary.band == "any"].itertuples():
         log.info(
-            "%s: F1-F3 share %.3f, spectrum's %.3f, difference %.3f [%.3f, %.3f] (n %d)",
+            "%s, %s: F1-F3 share %.3f, spectrum's %.3f, difference %.3f [%.3f, %.3f] (n %d)",
             row.method,
+            row.tokens,
             row.share,
             row.share_spectrum,
             row.minus_spectrum,

@@ -6,13 +6,13 @@ from spectrocam.baseline_classifiers import FEATURES, reference_rows
 from spectrocam.formants import VOWELS
 from spectrocam.io import read_table, read_text_table, write_json
 from spectrocam.jobs import job
-from spectrocam.store import read_classes, read_segment_table
+from spectrocam.store import read_classes, segment_split_table
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
     cfg = smk.params.evaluation
-    splits = read_text_table(smk.input.splits)[["utt_id", "split"]]
-    segments = read_segment_table(smk.input.segments).merge(splits, on="utt_id", how="left")
+    # each segment's split, without the held-out tokens a word-disjoint experiment drops
+    segments = segment_split_table(smk.input.segments, read_text_table(smk.input.splits))
     classes = read_classes(smk.input.segments)
     vowels = all(strip_stress(p) in VOWELS for phones in classes.values() for p in phones)
     rows = reference_rows(

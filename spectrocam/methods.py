@@ -26,6 +26,7 @@ bfloat16). ``score_channels`` limits it to the most active channels of each segm
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ from spectrocam.maps import WHICH, MapWriter
 from spectrocam.model import SpectroResNet, stage_module
 from spectrocam.progress import logged
 from spectrocam.store import SegmentReader
+
+_log = logging.getLogger("spectrocam")
 
 __all__ = [
     "Method",
@@ -153,6 +156,7 @@ def _score_cam(
     starts = np.cumsum([0] + [len(r) for r, _ in found])
     scores = torch.zeros(len(work) + 1, device=acts.device)  # + 1: a slot for the zero masks
     zero = torch.zeros(n, device=acts.device)
+    redone = 0
     with autocast(x.device, dtype):
         if any((inverse < 0).any() for _, inverse in found):
             # the zero mask: the masked input is the training mean, whatever the segment
@@ -161,7 +165,20 @@ def _score_cam(
             seg, ch = work[lo : lo + batch_size].unbind(1)
             masked = z[seg] * _unit_masks(picked[seg, ch], tuple(x.shape[-2:]))[:, None]
             out = model(masked * std + mean).float()
+            bad = ~torch.isfinite(out).all(1)
+            if dtype is not None and bad.any():
+                # oneDNN's bfloat16 kernels (torch 2.9, CPU) now and then give NaN logits for
+                # inputs with large zero regions: those passes again in float32
+                with autocast(x.device, None):
+                    out[bad] = model(masked[bad] * std + mean).float()
+                redone += int(bad.sum())
             scores[lo : lo + len(seg)] = out.gather(1, classes[seg][:, None])[:, 0]
+    if redone:
+        _log.warning(
+            "Score-CAM: %d of %d bfloat16 passes were not finite: redone in float32",
+            redone,
+            len(work),
+        )
     maps = torch.zeros(n, *acts.shape[2:], device=acts.device, dtype=acts.dtype)
     for i, (_, inverse) in enumerate(found):
         at = torch.where(inverse >= 0, int(starts[i]) + inverse, len(work))

@@ -96,15 +96,14 @@ def parse_args():
     return parser.parse_args()
 
 
-def main() -> None:
-    args = parse_args()
+def their_methods() -> tuple[dict, type]:
+    """pytorch-grad-cam's classes of our methods, and its class target."""
     import pytorch_grad_cam as pgc
     import pytorch_grad_cam.score_cam
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     # pytorch-grad-cam's Score-CAM draws a progress bar per segment: leave it out of its time
     pytorch_grad_cam.score_cam.tqdm = SimpleNamespace(tqdm=lambda iterable, *a, **k: iterable)
-    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-
     theirs = {
         "gradcam": pgc.GradCAM,
         "gradcam++": pgc.GradCAMPlusPlus,
@@ -112,6 +111,12 @@ def main() -> None:
         "layercam": pgc.LayerCAM,
         "scorecam": pgc.ScoreCAM,
     }
+    return theirs, ClassifierOutputTarget
+
+
+def main() -> None:
+    args = parse_args()
+    theirs, ClassifierOutputTarget = their_methods()  # noqa: N806
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(0)

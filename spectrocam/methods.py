@@ -127,6 +127,19 @@ def _distinct_masks(cells: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return live_at[first], inverse
 
 
+def _finite_logits(model, masked, std, mean, dtype, redone: list[int]) -> torch.Tensor:
+    """Float32 logits of the standardised inputs ``masked``, autocast to ``dtype``. oneDNN's
+    bfloat16 kernels (torch 2.9, CPU) now and then gave NaN logits for masked inputs here: those
+    passes again in float32 (counted in ``redone[0]``)."""
+    with autocast(masked.device, dtype):
+        out = model(masked * std + mean).float()
+    bad = ~torch.isfinite(out).all(1)
+    if dtype is not None and bad.any():
+        out[bad] = model(masked[bad] * std + mean).float()
+        redone[0] += int(bad.sum())
+    return out
+
+
 @torch.inference_mode()
 def _score_cam(
     model: SpectroResNet,
@@ -156,27 +169,20 @@ def _score_cam(
     starts = np.cumsum([0] + [len(r) for r, _ in found])
     scores = torch.zeros(len(work) + 1, device=acts.device)  # + 1: a slot for the zero masks
     zero = torch.zeros(n, device=acts.device)
-    redone = 0
-    with autocast(x.device, dtype):
-        if any((inverse < 0).any() for _, inverse in found):
-            # the zero mask: the masked input is the training mean, whatever the segment
-            zero = model(torch.zeros_like(x[:1]) * std + mean).float()[0, classes]
-        for lo in range(0, len(work), batch_size):
-            seg, ch = work[lo : lo + batch_size].unbind(1)
-            masked = z[seg] * _unit_masks(picked[seg, ch], tuple(x.shape[-2:]))[:, None]
-            out = model(masked * std + mean).float()
-            bad = ~torch.isfinite(out).all(1)
-            if dtype is not None and bad.any():
-                # oneDNN's bfloat16 kernels (torch 2.9, CPU) now and then give NaN logits for
-                # inputs with large zero regions: those passes again in float32
-                with autocast(x.device, None):
-                    out[bad] = model(masked[bad] * std + mean).float()
-                redone += int(bad.sum())
-            scores[lo : lo + len(seg)] = out.gather(1, classes[seg][:, None])[:, 0]
-    if redone:
+    redone = [0]
+    if any((inverse < 0).any() for _, inverse in found):
+        # the zero mask: the masked input is the training mean, whatever the segment
+        zero = _finite_logits(model, torch.zeros_like(x[:1]), std, mean, dtype, redone)
+        zero = zero[0, classes]
+    for lo in range(0, len(work), batch_size):
+        seg, ch = work[lo : lo + batch_size].unbind(1)
+        masked = z[seg] * _unit_masks(picked[seg, ch], tuple(x.shape[-2:]))[:, None]
+        out = _finite_logits(model, masked, std, mean, dtype, redone)
+        scores[lo : lo + len(seg)] = out.gather(1, classes[seg][:, None])[:, 0]
+    if redone[0]:
         _log.warning(
             "Score-CAM: %d of %d bfloat16 passes were not finite: redone in float32",
-            redone,
+            redone[0],
             len(work),
         )
     maps = torch.zeros(n, *acts.shape[2:], device=acts.device, dtype=acts.dtype)

@@ -1,7 +1,6 @@
 """Rule maps: the map file of the test segments: CAM of the true and the predicted class of every
 segment, and each other method's map of the true class of a seeded subset."""
 
-from spectrocam.device import autocast_dtype
 from spectrocam.evaluation import predicted_labels
 from spectrocam.io import read_table
 from spectrocam.jobs import job, trained_model
@@ -44,6 +43,4 @@ with job(smk) as log:
             batch_size=cfg.batch_size,
             score_channels=cfg.score_cam_channels,
             attrs={"experiment": smk.wildcards.experiment, "model_epoch": meta["epoch"]},
-            # Score-CAM's masked passes in bfloat16 when training.precision asks for it
-            score_dtype=autocast_dtype(smk.params.inference["precision"], device),
         )

@@ -18,11 +18,15 @@ scorecam   ``sum_k softmax_k(s_k) A_k``: ``s_k`` is the logit of the input maske
 
 Score-CAM masks the *standardised* input (the model standardises internally), so a masked-out
 region takes the training set's mean level rather than 0 dB. It needs one forward pass per
-channel and segment; ``score_channels`` limits it to the most active channels of each segment.
+channel and segment, less those it can share: every constant channel (mask zero: the input
+becomes the training mean) of every segment shares one, channels whose maps are equal up to scale
+and offset share one, and the passes go in large batches across segments (optionally in
+bfloat16). ``score_channels`` limits it to the most active channels of each segment.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +37,13 @@ import torch
 import torch.nn.functional as F
 
 from spectrocam.config import Section
+from spectrocam.device import autocast
 from spectrocam.maps import WHICH, MapWriter
 from spectrocam.model import SpectroResNet, stage_module
 from spectrocam.progress import logged
 from spectrocam.store import SegmentReader
+
+_log = logging.getLogger("spectrocam")
 
 __all__ = [
     "Method",
@@ -91,7 +98,49 @@ class Method:
     fn: Callable | None = None
 
 
-@torch.no_grad()
+def _unit_masks(cells: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Score-CAM's masks: maps (b, f, t) upsampled bilinearly to ``size`` and scaled to [0, 1],
+    each on its own."""
+    up = F.interpolate(cells[:, None], size=size, mode="bilinear", align_corners=True)[:, 0]
+    flat = up.flatten(1)
+    lo, hi = flat.min(-1).values[:, None, None], flat.max(-1).values[:, None, None]
+    return (up - lo) / (hi - lo + 1e-8)
+
+
+def _distinct_masks(cells: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For one segment's maps (c, f, t): one channel per distinct mask, and for each channel
+    the position of its mask among those (-1: a constant map, whose mask is zero). Maps equal
+    up to scale and offset (to 2^-20 of their range) share a mask: their upsampled, rescaled
+    masks differ by float rounding only."""
+    flat = cells.flatten(1)
+    lo, hi = flat.min(-1).values[:, None], flat.max(-1).values[:, None]
+    live = hi[:, 0] > lo[:, 0]
+    inverse = torch.full((len(flat),), -1, dtype=torch.long, device=cells.device)
+    live_at = torch.nonzero(live)[:, 0]
+    if not len(live_at):
+        return live_at, inverse
+    key = torch.round((flat[live] - lo[live]) / (hi[live] - lo[live]) * 2**20).long()
+    _, inv = torch.unique(key, dim=0, return_inverse=True)
+    first = torch.full((int(inv.max()) + 1,), len(inv), dtype=torch.long, device=cells.device)
+    first.scatter_reduce_(0, inv, torch.arange(len(inv), device=cells.device), "amin")
+    inverse[live_at] = inv
+    return live_at[first], inverse
+
+
+def _finite_logits(model, masked, std, mean, dtype, redone: list[int]) -> torch.Tensor:
+    """Float32 logits of the standardised inputs ``masked``, autocast to ``dtype``. oneDNN's
+    bfloat16 kernels (torch 2.9, CPU) now and then gave NaN logits for masked inputs here: those
+    passes again in float32 (counted in ``redone[0]``)."""
+    with autocast(masked.device, dtype):
+        out = model(masked * std + mean).float()
+    bad = ~torch.isfinite(out).all(1)
+    if dtype is not None and bad.any():
+        out[bad] = model(masked[bad] * std + mean).float()
+        redone[0] += int(bad.sum())
+    return out
+
+
+@torch.inference_mode()
 def _score_cam(
     model: SpectroResNet,
     x: torch.Tensor,
@@ -99,29 +148,49 @@ def _score_cam(
     classes: torch.Tensor,
     batch_size: int,
     channels: int | None,
+    dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
+    """Score-CAM of the ``channels`` most active channels of each segment (all when None) in
+    one forward pass per distinct mask: every constant map (mask zero) of every segment shares
+    one pass, maps equal up to scale and offset share one, and the rest go ``batch_size`` at a
+    time across segments, autocast to ``dtype`` (None: float32)."""
     n, k = acts.shape[:2]
-    up = F.interpolate(acts, size=x.shape[-2:], mode="bilinear", align_corners=True)
-    flat = up.flatten(2)
-    lo, hi = flat.min(-1).values[..., None, None], flat.max(-1).values[..., None, None]
-    masks = (up - lo) / (hi - lo + 1e-8)
+    rows = torch.arange(n, device=acts.device)
+    chosen = (
+        torch.arange(k, device=acts.device).expand(n, k)
+        if channels is None or channels >= k
+        else acts.mean(dim=(2, 3)).topk(channels, dim=1).indices
+    )
+    picked = acts[rows[:, None], chosen]  # (n, c, f, t)
     mean, std = model.input_mean, model.input_std
-    maps = torch.zeros(n, *acts.shape[2:], device=acts.device, dtype=acts.dtype)
-    for i in range(n):
-        chosen = (
-            torch.arange(k, device=acts.device)
-            if channels is None or channels >= k
-            else acts[i].mean(dim=(1, 2)).topk(channels).indices
+    z = (x - mean) / std  # standardised, as the model sees it
+    found = [_distinct_masks(picked[i]) for i in range(n)]
+    work = torch.cat([torch.stack([torch.full_like(r, i), r], 1) for i, (r, _) in enumerate(found)])
+    starts = np.cumsum([0] + [len(r) for r, _ in found])
+    scores = torch.zeros(len(work) + 1, device=acts.device)  # + 1: a slot for the zero masks
+    zero = torch.zeros(n, device=acts.device)
+    redone = [0]
+    if any((inverse < 0).any() for _, inverse in found):
+        # the zero mask: the masked input is the training mean, whatever the segment
+        zero = _finite_logits(model, torch.zeros_like(x[:1]), std, mean, dtype, redone)
+        zero = zero[0, classes]
+    for lo in range(0, len(work), batch_size):
+        seg, ch = work[lo : lo + batch_size].unbind(1)
+        masked = z[seg] * _unit_masks(picked[seg, ch], tuple(x.shape[-2:]))[:, None]
+        out = _finite_logits(model, masked, std, mean, dtype, redone)
+        scores[lo : lo + len(seg)] = out.gather(1, classes[seg][:, None])[:, 0]
+    if redone[0]:
+        _log.warning(
+            "Score-CAM: %d of %d bfloat16 passes were not finite: redone in float32",
+            redone[0],
+            len(work),
         )
-        z = (x[i] - mean) / std  # standardised, as the model sees it
-        scores = []
-        for lo_k in range(0, len(chosen), batch_size):
-            sel = chosen[lo_k : lo_k + batch_size]
-            masked = z[None] * masks[i, sel, None]  # (b, 1, F, T)
-            logits = model(masked * std + mean)
-            scores.append(logits[:, classes[i]])
-        weights = torch.softmax(torch.cat(scores), dim=0)
-        maps[i] = (weights[:, None, None] * acts[i, chosen]).sum(0)
+    maps = torch.zeros(n, *acts.shape[2:], device=acts.device, dtype=acts.dtype)
+    for i, (_, inverse) in enumerate(found):
+        at = torch.where(inverse >= 0, int(starts[i]) + inverse, len(work))
+        s = torch.where(inverse >= 0, scores[at], zero[i])
+        weights = torch.softmax(s, dim=0).to(acts.dtype)
+        maps[i] = (weights[:, None, None] * picked[i]).sum(0)
     return maps
 
 
@@ -160,9 +229,12 @@ def explain_batch(
     stage: str = "layer4",
     score_batch_size: int = 64,
     score_channels: int | None = None,
+    score_dtype: torch.dtype | None = None,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Logits (B, C) and each method's maps (B, f, t) for the classes ``classes`` (one per
-    segment), from one forward pass (and one backward pass for the gradient methods)."""
+    segment), from one forward pass (and one backward pass for the gradient methods); Score-CAM
+    runs its masked forward passes ``score_batch_size`` at a time, autocast to ``score_dtype``
+    (None: float32; :func:`spectrocam.device.autocast_dtype`)."""
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown CAM method(s) {unknown}; choose from {', '.join(METHODS)}")
@@ -194,7 +266,9 @@ def explain_batch(
         elif spec.kind == "gradient":
             out[method] = spec.fn(acts_d, grads)
         else:
-            out[method] = _score_cam(model, x, acts_d, classes, score_batch_size, score_channels)
+            out[method] = _score_cam(
+                model, x, acts_d, classes, score_batch_size, score_channels, score_dtype
+            )
     return logits.detach(), {k: v.detach() for k, v in out.items()}
 
 
@@ -215,6 +289,7 @@ def compute_maps(
     batch_size: int = 32,
     score_channels: int | None = None,
     attrs: dict | None = None,
+    score_dtype: torch.dtype | None = None,
 ) -> None:
     """Write the map file (:mod:`spectrocam.maps`) of the test ``segments`` (store fields with
     ``segment_index``, ``label`` and ``predicted``, from the evaluation).
@@ -254,7 +329,7 @@ def compute_maps(
                 device,
                 stage,
                 batch_size,
-                score_channels,
+                (score_channels, score_dtype),
             )
 
 
@@ -295,7 +370,7 @@ def _write_weights_method(model, reader, index, classes, out, method, device, ba
 
 
 def _write_other_methods(
-    model, reader, index, labels, rows, out, methods, device, stage, batch, score_channels
+    model, reader, index, labels, rows, out, methods, device, stage, batch, score
 ):
     """Gradient methods and Score-CAM for the true class of the segments ``rows``."""
     cells = _probe_cells(model, reader, stage, device)
@@ -306,7 +381,7 @@ def _write_other_methods(
     for lo, hi in logged(_batches(len(index), batch), f"maps on {stage}", unit="batch"):
         x = reader.batch(index[lo:hi]).to(device)
         _, maps = explain_batch(
-            model, x, labels[lo:hi], methods, stage, score_channels=score_channels
+            model, x, labels[lo:hi], methods, stage, score_channels=score[0], score_dtype=score[1]
         )
         for m in methods:
             out.write(m, "true", lo, maps[m].float().cpu().numpy())

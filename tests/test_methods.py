@@ -86,3 +86,105 @@ def test_cam_only_on_the_last_stage_and_unknown_methods_fail(model_and_batch):
         explain_batch(model, x, classes, ["cam"], stage="layer3")
     with pytest.raises(ValueError, match="unknown CAM method"):
         explain_batch(model, x, classes, ["smoothgrad"])
+
+
+def _score_cam_one_by_one(model, x, classes, stage, channels=None):
+    """Score-CAM as it was first written here: segment by segment, one forward pass per chosen
+    channel (the reference the batched one must reproduce)."""
+    captured = {}
+    handle = stage_module(model, stage).register_forward_hook(
+        lambda module, inputs, output: captured.__setitem__("acts", output)
+    )
+    with torch.no_grad():
+        model(x)
+    handle.remove()
+    acts = captured["acts"]
+    n, k = acts.shape[:2]
+    up = torch.nn.functional.interpolate(
+        acts, size=x.shape[-2:], mode="bilinear", align_corners=True
+    )
+    flat = up.flatten(2)
+    lo, hi = flat.min(-1).values[..., None, None], flat.max(-1).values[..., None, None]
+    masks = (up - lo) / (hi - lo + 1e-8)
+    maps = torch.zeros(n, *acts.shape[2:])
+    with torch.no_grad():
+        for i in range(n):
+            chosen = (
+                torch.arange(k)
+                if channels is None
+                else acts[i].mean(dim=(1, 2)).topk(channels).indices
+            )
+            z = (x[i] - model.input_mean) / model.input_std
+            logits = model(z[None] * masks[i, chosen, None] * model.input_std + model.input_mean)
+            weights = torch.softmax(logits[:, classes[i]], dim=0)
+            maps[i] = (weights[:, None, None] * acts[i, chosen]).sum(0)
+    return maps
+
+
+@pytest.mark.parametrize("channels", [None, 20])
+def test_batched_score_cam_reproduces_the_one_by_one_passes(channels):
+    torch.manual_seed(1)
+    model = build_model("resnet18", 3).eval()
+    model.input_mean.fill_(-40.0)  # a dB-like input: masking the standardised input matters
+    model.input_std.fill_(12.0)
+    x = -40.0 + 12.0 * torch.randn(2, 1, 64, 16)
+    classes = [2, 0]
+    expected = _score_cam_one_by_one(model, x, classes, "layer4", channels)
+    acts = {}
+    handle = model.body.layer4.register_forward_hook(lambda m, i, o: acts.__setitem__("a", o))
+    _, maps = explain_batch(
+        model, x, classes, ["scorecam"], score_batch_size=50, score_channels=channels
+    )
+    handle.remove()
+    # the shortcuts are taken: some channels are constant (ReLU zeros) on this 2 x 1 grid, and
+    # with two cells every other map is one of two masks up to scale
+    flat = acts["a"].flatten(2)
+    assert (flat.amax(-1) == flat.amin(-1)).any()
+    got = maps["scorecam"]
+    assert got.shape == expected.shape == (2, 2, 1)
+    assert torch.allclose(got, expected, rtol=1e-4, atol=1e-5 * expected.abs().max())
+
+
+def test_score_cam_in_bfloat16_is_near_float32():
+    torch.manual_seed(2)
+    model = build_model("resnet18", 3).eval()
+    x = torch.randn(2, 1, 96, 48)
+    kw = {"score_channels": 64, "score_batch_size": 128}
+    _, exact = explain_batch(model, x, [0, 1], ["scorecam"], **kw)
+    _, fast = explain_batch(model, x, [0, 1], ["scorecam"], score_dtype=torch.bfloat16, **kw)
+    a, b = exact["scorecam"].flatten(1), fast["scorecam"].flatten(1)
+    assert torch.nn.functional.cosine_similarity(a, b).min() > 0.99
+
+
+class _NanInBfloat16(torch.nn.Module):
+    """A model whose logits are NaN for every other input under autocast (as oneDNN's bfloat16
+    kernels sometimes give): Score-CAM must redo those passes in float32."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.body, self.fc = model.body, model.fc
+        self.input_mean, self.input_std = model.input_mean, model.input_std
+
+    def forward_with_features(self, x):
+        return self.model.forward_with_features(x)
+
+    def forward(self, x):
+        out = self.model(x)
+        if torch.is_autocast_enabled("cpu"):
+            out = out.float().clone()
+            out[::2] = float("nan")
+        return out
+
+
+def test_score_cam_redoes_non_finite_bfloat16_passes_in_float32():
+    torch.manual_seed(3)
+    model = build_model("resnet18", 3).eval()
+    x = torch.randn(2, 1, 64, 16)
+    kw = {"score_channels": 16, "score_batch_size": 8}
+    _, exact = explain_batch(model, x, [0, 1], ["scorecam"], **kw)
+    wrapped = _NanInBfloat16(model)
+    _, fast = explain_batch(wrapped, x, [0, 1], ["scorecam"], score_dtype=torch.bfloat16, **kw)
+    assert torch.isfinite(fast["scorecam"]).all()
+    a, b = exact["scorecam"].flatten(1), fast["scorecam"].flatten(1)
+    assert torch.nn.functional.cosine_similarity(a, b).min() > 0.99

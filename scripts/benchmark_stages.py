@@ -1,0 +1,266 @@
+#!/usr/bin/env python
+"""Each stage's wall and CPU time and throughput in a run, read from the run's own benchmark
+files, and our training throughput against the study's way on the same segments and machine.
+
+    python scripts/benchmark_stages.py results/demo [--experiment vowels_4k] [--steps 2]
+
+Part 1 reads ``RESULTS_DIR/benchmarks/**/*.tsv`` (Snakemake's benchmark files: ``s`` wall
+seconds, ``cpu_time``, ``max_rss`` MB) and counts the segments each job handled from the run's
+outputs: a segment store's size (segments), the training segments of every epoch in
+history.tsv (training, validation passes not counted), the rows of predictions.tsv
+(evaluation, maps). Snakemake 9 samples CPU time and memory every 30 s from 15 s after the
+job starts (every 0.5 s before), so a longer job's CPU time can miss up to its last 30 s.
+
+Part 2 times training steps on ``--batch`` x (``--warmup`` + ``--steps``) segments of the run's
+store, both ways, in this process: ours (the run's model: arch and strides from a best.pt under
+models/, found by glob, or ``--arch``/``--freq-stride``/``--time-stride``; float32
+spectrograms read from the store, one channel at the store's own shape) and the study's (each
+spectrogram rendered once, before timing, as an image: dB scaled to [0, 1], viridis colours,
+256 x 256 pixels, JPEG quality 75; then per step: JPEG decoded, RandomResizedCrop 224,
+RandomHorizontalFlip, ImageNet normalisation, and a step of torchvision's 3-channel
+ResNet-101). Both use Adam and batch ``--batch``; it prints both throughputs (segments/s) and
+their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def segment_counts(results: Path) -> dict[str, dict[str, int]]:
+    """Per experiment, the segments of its store, training (all epochs) and evaluation."""
+    import h5py
+
+    counts: dict[str, dict[str, int]] = {}
+    for store in sorted((results / "segments").glob("*.h5")):
+        with h5py.File(store, "r") as h5:
+            counts[store.stem] = {"segments": int(h5["spectrograms"].shape[0])}
+    for exp, c in counts.items():
+        histories = sorted((results / "models" / exp).glob("**/history.tsv"))
+        if histories:
+            c["models"] = int(
+                sum(pd.read_csv(h, sep="\t")["train_segments"].sum() for h in histories)
+            )
+        predictions = sorted((results / "evaluation" / exp).glob("**/predictions.tsv"))
+        if predictions:
+            c["evaluation"] = c["maps"] = int(
+                sum(len(pd.read_csv(p, sep="\t")) for p in predictions)
+            )
+    return counts
+
+
+def stage_table(results: Path) -> pd.DataFrame:
+    files = sorted((results / "benchmarks").glob("**/*.tsv"))
+    if not files:
+        raise SystemExit(f"no benchmark files under {results / 'benchmarks'}")
+    counts = segment_counts(results)
+    rows = []
+    for f in files:
+        bench = pd.read_csv(f, sep="\t")
+        job = f.relative_to(results / "benchmarks").with_suffix("").as_posix()
+        stage = job.split("/")[0]
+        exps = [
+            e for e in counts if e in job.split("/") or any(p.startswith(e) for p in job.split("/"))
+        ]
+        exp = max(exps, key=len) if exps else ""
+        n = counts.get(exp, {}).get(stage)
+        wall = float(bench["s"].mean())
+        cpu = float(pd.to_numeric(bench["cpu_time"], errors="coerce").mean())
+        rows.append(
+            {
+                "job": job,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "max_rss_mb": float(pd.to_numeric(bench["max_rss"], errors="coerce").max()),
+                "segments": n,
+                "segments_per_s": n / wall if n and wall > 0 else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def print_stages(table: pd.DataFrame) -> None:
+    print(f"{'job':<40} {'wall s':>9} {'CPU s':>9} {'max RSS MB':>11} {'segments':>9} {'seg/s':>8}")
+    for r in table.itertuples():
+        seg = f"{int(r.segments):,}" if pd.notna(r.segments) else "-"
+        rate = f"{r.segments_per_s:.3g}" if pd.notna(r.segments_per_s) else "-"
+        cpu = f"{r.cpu_s:.1f}" if pd.notna(r.cpu_s) else "-"
+        print(f"{r.job:<40} {r.wall_s:>9.1f} {cpu:>9} {r.max_rss_mb:>11.0f} {seg:>9} {rate:>8}")
+    print(
+        f"{'all':<40} {table.wall_s.sum():>9.1f} {table.cpu_s.sum():>9.1f}\n"
+        "(Snakemake 9 samples CPU time and memory every 0.5 s for a job's first 15 s, then every "
+        "30 s: a longer job's CPU time can miss up to its last 30 s, and its processes that ended "
+        "between two samples. Segments: the store's size for "
+        "segments/, the training segments of all epochs for models/ (its wall time includes the "
+        "validation passes), the test segments for evaluation/ and maps/.)"
+    )
+
+
+def find_model(results: Path, experiment: str) -> Path | None:
+    found = sorted((results / "models" / experiment).glob("**/best.pt"))
+    return found[0] if found else None
+
+
+def render_study_jpegs(spectrograms: np.ndarray, floor_db: float) -> list[bytes]:
+    """Each (F, T) dB spectrogram as the study's JPEG (low frequencies at the bottom)."""
+    from matplotlib import colormaps
+    from PIL import Image
+
+    cmap = colormaps["viridis"]
+    out = []
+    for s in spectrograms:
+        top = max(float(s.max()), floor_db + 1e-6)
+        unit = np.clip((s[::-1] - floor_db) / (top - floor_db), 0, 1)
+        rgb = (cmap(unit)[..., :3] * 255).astype(np.uint8)
+        image = Image.fromarray(rgb).resize((256, 256), Image.BILINEAR)
+        buf = io.BytesIO()
+        image.save(buf, format="JPEG", quality=75)
+        out.append(buf.getvalue())
+    return out
+
+
+def time_steps(step, batches, warmup: int) -> float:
+    """Segments per second of ``step(batch)`` over ``batches`` (after ``warmup`` of them)."""
+    for b in batches[:warmup]:
+        step(b)
+    start = time.perf_counter()
+    for b in batches[warmup:]:
+        step(b)
+    return sum(len(b) for b in batches[warmup:]) / (time.perf_counter() - start)
+
+
+def _time_ours(reader, labels, batches, warmup: int, spec: tuple) -> float:
+    """Our training steps: float32 spectrograms read from the store, the run's model."""
+    import torch
+
+    from spectrocam.model import build_model
+
+    model = build_model(*spec).to(memory_format=torch.channels_last).train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    def step(b):
+        x = reader.batch(b).contiguous(memory_format=torch.channels_last)
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x), labels[b]).backward()
+        opt.step()
+
+    return time_steps(step, batches, warmup)
+
+
+def compare_training(args, results: Path) -> None:
+    import torch
+    import torchvision
+    from PIL import Image
+    from torchvision import transforms
+
+    from spectrocam.store import SegmentReader
+
+    stores = sorted((results / "segments").glob("*.h5"))
+    if not stores:
+        raise SystemExit(f"no segment store under {results / 'segments'}")
+    experiment = args.experiment or next(
+        (s.stem for s in stores if find_model(results, s.stem)), stores[0].stem
+    )
+    store = results / "segments" / f"{experiment}.h5"
+    arch, fs, ts, source = args.arch, args.freq_stride, args.time_stride, "arguments"
+    model_path = find_model(results, experiment)
+    if model_path and not args.ignore_model:
+        meta = torch.load(model_path, map_location="cpu", weights_only=False)["meta"]
+        arch, fs, ts, source = meta["arch"], meta["freq_stride"], meta["time_stride"], model_path
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    n = args.batch * (args.steps + args.warmup)
+    with SegmentReader(store) as reader:
+        if reader.data.shape[0] < n:
+            raise SystemExit(f"{store} has {reader.data.shape[0]} segments, fewer than {n}")
+        index = np.arange(n)
+        classes = len(reader.class_names)
+        labels = torch.from_numpy(reader.labels[index])
+        floor = float(reader.h5.attrs.get("floor_db", -100.0))
+        render_study_jpegs(reader.batch(index[:1])[:, 0].numpy(), floor)  # imports, warm-up
+        start = time.perf_counter()
+        jpegs = render_study_jpegs(reader.batch(index)[:, 0].numpy(), floor)
+        render_s = time.perf_counter() - start
+        print(
+            f"\ntraining on {n} segments of {store} ({reader.shape[0]} x {reader.shape[1]}), "
+            f"{cpu_model()}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
+            f"batch {args.batch}, {args.steps} timed steps after {args.warmup}"
+        )
+        batches = [index[lo : lo + args.batch] for lo in range(0, n, args.batch)]
+
+        our_rate = _time_ours(reader, labels, batches, args.warmup, (arch, classes, fs, ts))
+    study = torchvision.models.resnet101(weights=None, num_classes=classes)
+    study = study.to(memory_format=torch.channels_last).train()
+    opt = torch.optim.Adam(study.parameters(), lr=1e-4)
+    augment = transforms.Compose(
+        [
+            transforms.RandomResizedCrop(224),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
+        ]
+    )
+
+    def study_step(b):
+        images = [augment(Image.open(io.BytesIO(jpegs[i])).convert("RGB")) for i in b]
+        x = torch.stack(images).contiguous(memory_format=torch.channels_last)
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(study(x), labels[b]).backward()
+        opt.step()
+
+    study_rate = time_steps(study_step, batches, args.warmup)
+    print(f"{'way':<62} {'segments/s':>10}")
+    print(
+        f"{f'ours: {arch}, strides {fs} x {ts}, 1 x {reader.shape[0]} x {reader.shape[1]}':<62} "
+        f"{our_rate:>10.3g}"
+    )
+    print(
+        f"{'the study: JPEG decoded + augmented, resnet101, 3 x 224 x 224':<62} {study_rate:>10.3g}"
+    )
+    print(
+        f"ratio (ours / the study's): {our_rate / study_rate:.2f}; our model from {source}; "
+        f"rendering the study's JPEGs beforehand: {n / render_s:.3g} segments/s (not in its rate)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", help="a run's results directory, e.g. results/demo")
+    parser.add_argument("--experiment", help="whose store and model (default: one with a model)")
+    parser.add_argument("--arch", default="resnet101", help="when the run has no model")
+    parser.add_argument("--freq-stride", type=int, default=4)
+    parser.add_argument("--time-stride", type=int, default=32)
+    parser.add_argument("--ignore-model", action="store_true", help="use the arguments")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-training", action="store_true", help="the stage table only")
+    args = parser.parse_args()
+    results = Path(args.results)
+    print(f"run {results}, on {cpu_model()}")
+    print_stages(stage_table(results))
+    if not args.no_training:
+        compare_training(args, results)
+
+
+if __name__ == "__main__":
+    main()

@@ -63,7 +63,34 @@ def parse_args():
     parser.add_argument("--channels-last", action="store_true")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--config", default="config/config.yaml")
+    parser.add_argument(
+        "--sustained-tflops",
+        type=float,
+        default=None,
+        help="also project from counted FLOPs at this sustained rate (an assumption, printed "
+        "as one: e.g. 250 for one H100 in bfloat16 at about a quarter of its dense peak)",
+    )
     return parser.parse_args()
+
+
+def flops_per_segment(args) -> tuple[float, float]:
+    """(training, inference) FLOPs per segment at the measured shape, counted by torch's
+    FlopCounterMode on one forward (and backward) pass of a batch of 2 on the CPU."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = build_model(args.arch, args.classes, args.freq_stride, args.time_stride)
+    x = torch.randn(2, 1, args.rows, args.frames)
+    counts = []
+    for train in (True, False):
+        model.train(train)
+        with FlopCounterMode(display=False) as counter:
+            if train:
+                model(x).sum().backward()
+            else:
+                with torch.no_grad():
+                    model(x)
+        counts.append(counter.get_total_flops() / 2)
+    return counts[0], counts[1]
 
 
 def sync(device: torch.device) -> None:
@@ -157,6 +184,31 @@ def project(args, train_rate: float, infer_rate: float) -> None:
         )
     print(f"{'all':<12} {'':>9} {'':>9} {'':>8} {'':>11} {total / 3600:>8.2f}")
     print("(training and inference only: no data loading, CAMs, Score-CAM or causal tests)")
+    if args.sustained_tflops:
+        train_flops, infer_flops = flops_per_segment(args)
+        # the same segment counts, converted to seconds at the assumed rate instead of the
+        # measured one
+        tflops = args.sustained_tflops * 1e12
+        gpu_train, gpu_infer = tflops / train_flops, tflops / infer_flops
+        hours = total_at(config, epochs, fr, measured, gpu_train, gpu_infer) / 3600
+        print(
+            f"\ncounted: {train_flops / 1e9:.2f} GFLOP per training segment, "
+            f"{infer_flops / 1e9:.2f} per inference segment at {args.rows} x {args.frames}; "
+            f"at an assumed sustained {args.sustained_tflops:g} TFLOP/s that is "
+            f"{gpu_train:,.0f} training and {gpu_infer:,.0f} inference segments/s, and the "
+            f"same projection takes {hours:.2f} h (an assumption, not a measurement)"
+        )
+
+
+def total_at(config, epochs, fr, measured, train_rate, infer_rate) -> float:
+    """Seconds of training and evaluation of every experiment at these rates (as project)."""
+    total = 0.0
+    for name, (rows, frames) in experiment_shapes(config).items():
+        n = FULL_TEST_SEGMENTS[name] / fr["test"]
+        scale = rows * frames / measured
+        total += n * fr["train"] * epochs * scale / train_rate
+        total += n * (fr["validation"] * epochs + fr["test"]) * scale / infer_rate
+    return total
 
 
 def main() -> None:

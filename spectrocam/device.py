@@ -16,6 +16,8 @@ def choose_device(wanted: str = "auto", threads: int = 1) -> torch.device:
     if wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
             raise RuntimeError("training.device is cuda but no CUDA device is visible")
+        # every batch has the same shape: let cuDNN time its algorithms once and keep the fastest
+        torch.backends.cudnn.benchmark = True
         return torch.device("cuda")
     torch.set_num_threads(max(1, int(threads)))
     return torch.device("cpu")

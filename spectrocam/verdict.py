@@ -1,9 +1,12 @@
 """The verdict table of a run: per experiment and method, what the evidence allows one to say.
 
-Every energy-keeping permutation test of the run (:func:`spectrocam.evidence.energy_null`: each
-experiment, training seed, method and band F1, F2, F3, F1-F3) is one family, adjusted with
-Holm's method; a test *survives* when its adjusted p is below ``alpha``. A row says a map
-follows the formants beyond the energy only when, for every seed, the paired difference's
+The energy-keeping permutation tests of the run (:func:`spectrocam.evidence.energy_null`) form
+two families, each adjusted with Holm's method: the headline family, the F1-F3 test of every
+experiment, training seed and method (the tests the verdict reads), and the per-formant family
+(F1, F2, F3 of each). A test *survives* when its adjusted p is below ``alpha``. With ``n_perm``
+permutations no p is below 1 / (n_perm + 1), so a family of m tests needs n_perm >= m / alpha
+for any test to survive (:func:`smallest_adjusted_p`; the rule warns when it cannot). A row
+says a map follows the formants beyond the energy only when, for every seed, the paired difference's
 interval lies above 0 *and* the test of the F1-F3 band survives; its sanity checks (randomised
 weights, shuffled labels) must then be passed, or the method shows the input rather than the
 model.
@@ -19,9 +22,19 @@ from spectrocam.stats import holm
 __all__ = ["adjust_tests", "verdict_table"]
 
 
+FAMILIES = {
+    "any": "headline (F1-F3)",
+    "F1": "per formant",
+    "F2": "per formant",
+    "F3": "per formant",
+}
+
+
 def adjust_tests(nulls: dict, alpha: float = 0.05) -> pd.DataFrame:
-    """All energy-null tests of the run with Holm-adjusted p-values (``p_holm``), the family's
-    size (``family``) and whether each survives. ``nulls`` maps an experiment's name, or an
+    """All energy-null tests of the run with Holm-adjusted p-values (``p_holm``) and whether
+    each survives, in two stated families (``family_name``, of ``family`` tests each): the
+    headline family, the F1-F3 test of every experiment, seed and method (the verdict's), and
+    the per-formant family (F1, F2, F3 of each). ``nulls`` maps an experiment's name, or an
     ``(experiment, model)`` pair, to its :func:`spectrocam.evidence.null_table`."""
     frames = []
     for key, t in nulls.items():
@@ -29,13 +42,25 @@ def adjust_tests(nulls: dict, alpha: float = 0.05) -> pd.DataFrame:
         if len(t):
             frames.append(t.assign(experiment=experiment, model=model))
     columns = ["experiment", "model", "method", "band", "n", "observed", "null_mean", "p"]
+    extra = ["p_holm", "family_name", "family", "survives"]
     if not frames:
-        return pd.DataFrame(columns=[*columns, "p_holm", "family", "survives"])
+        return pd.DataFrame(columns=[*columns, *extra])
     tests = pd.concat(frames, ignore_index=True)
-    tests["p_holm"] = holm(tests["p"].to_numpy(float))
-    tests["family"] = int(tests["p"].notna().sum())
+    tests["family_name"] = tests["band"].map(FAMILIES)
+    tests["p_holm"], tests["family"] = np.nan, 0
+    for _, rows in tests.groupby("family_name").groups.items():
+        p = tests.loc[rows, "p"].to_numpy(float)
+        tests.loc[rows, "p_holm"] = holm(p)
+        tests.loc[rows, "family"] = int(np.isfinite(p).sum())
     tests["survives"] = tests["p_holm"] < alpha
-    return tests[[*columns, "p_holm", "family", "survives"]]
+    return tests[[*columns, *extra]]
+
+
+def smallest_adjusted_p(tests: pd.DataFrame, n_perm: int) -> float:
+    """The least Holm-adjusted p the headline family can reach with ``n_perm`` permutations
+    (every p at its least, 1 / (n_perm + 1)): at or above alpha, nothing can survive."""
+    family = int((tests["family_name"] == FAMILIES["any"]).sum()) if len(tests) else 0
+    return family / (n_perm + 1)
 
 
 def _ci(value, low, high, digits: int = 3) -> str:

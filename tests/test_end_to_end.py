@@ -145,9 +145,9 @@ def test_the_study_end_to_end(study):
     assert verdict["beyond the energy"].str.contains("of 2 seeds").all()
     tests = pd.read_csv(out / "report/tests.tsv", sep="\t")
     assert set(tests.model) == {"seed0", "seed1"}
-    assert (tests.p_holm.dropna() >= tests.p.dropna()).all() and tests.family.iloc[0] == len(
-        tests.dropna(subset=["p"])
-    )
+    assert (tests.p_holm.dropna() >= tests.p.dropna()).all()
+    for _headline, family in tests.groupby(tests.band == "any"):
+        assert (family.family == len(family.dropna(subset=["p"]))).all()
     assert page.index("<h2>Verdict</h2>") < page.index("<h2>Summary</h2>")
     comparison = pd.read_csv(out / "report/formants.tsv", sep="\t").set_index("vowel")
     assert abs(comparison.loc["IY", "hillenbrand_f2_hz"] - 2761) < 30  # the women's mean

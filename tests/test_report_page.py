@@ -212,3 +212,18 @@ def test_the_page_states_the_time_cells_and_the_sensitivity_of_the_headline():
     assert "0.20 [0.15, 0.25] above (headline)" in body and "<td>1 of 2</td>" in body
     assert "share moved &gt; 150" in sections[-1][1] and "<td>0.25</td>" in sections[-1][1]
     assert "Does the headline hold" not in build()[0][1][1]  # no table, no section
+
+
+def test_the_page_shows_the_headline_per_token_subset():
+    from spectrocam.report.page import _tokens_html
+
+    rows = [
+        {"tokens": t, "method": "cam", "band": b, "n_segments": n, "minus_spectrum": v,
+         "minus_spectrum_low": v - 0.1, "minus_spectrum_high": v + 0.1}
+        for t, n, v in (("all", 393, 0.05), ("stressed content words", 171, -0.02))
+        for b in ("F1", "any")
+    ]  # fmt: skip
+    html = _tokens_html(pd.DataFrame(rows))
+    assert "stressed content words" in html and ">171<" in html and ">393<" in html
+    assert "-0.02" in html or "−0.02" in html
+    assert _tokens_html(pd.DataFrame(rows[:2])) == ""  # one subset: nothing to compare

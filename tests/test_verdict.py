@@ -74,3 +74,15 @@ def test_every_seed_must_show_the_agreement_beyond_the_energy():
     # one seed whose interval reaches 0, or whose test does not survive Holm: not beyond
     assert table(second_low=-0.01, second_p=0.002)[1]["beyond the energy"] == "no (1 of 2 seeds)"
     assert table(second_low=0.01, second_p=0.2)[1]["beyond the energy"] == "no (1 of 2 seeds)"
+
+
+def test_two_stated_families_and_the_least_reachable_p():
+    from spectrocam.verdict import smallest_adjusted_p
+
+    bands = pd.concat([null(0.001).assign(band=b) for b in ("F1", "F2", "F3", "any")])
+    tests = adjust_tests({("toy", f"seed{k}"): bands for k in range(3)})
+    headline = tests[tests.band == "any"]
+    assert set(headline.family_name) == {"headline (F1-F3)"} and (headline.family == 3).all()
+    assert (tests[tests.band != "any"].family == 9).all()
+    assert headline.p_holm.max() == 0.003  # Holm over the three headline tests alone
+    assert smallest_adjusted_p(tests, 1000) == 3 / 1001

@@ -98,6 +98,7 @@ class ExperimentResults:
     hz_per_cell: float  # of the CAM
     cells: tuple[int, int]  # the CAM's feature cells (frequency, time)
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # sensitivity/<exp>.tsv
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)  # the first seed's summary
 
 
 FIGURES = ("confusion", "history", "profiles", "examples", "methods", "vowel_chart")
@@ -206,6 +207,7 @@ def experiment_body(r: ExperimentResults, window_hz: float, bootstrap: int) -> s
             else "<p>No test segment of this experiment is a vowel with formants.</p>"
         )
         + _sensitivity_html(r.sensitivity, window_hz)
+        + _tokens_html(r.evidence)
         + "<h3>Methods compared</h3>"
         + html_table(methods_compared(r.comparison))
         + fig["methods"]
@@ -228,6 +230,33 @@ def _sensitivity_html(table: pd.DataFrame, window_hz: float) -> str:
         "<h3>Does the headline hold for other bands? (map - spectrum, F1-F3)</h3>"
         + html_table(sensitivity_view(table))
         + SENSITIVITY_NOTE.format(window=window_hz)
+    )
+
+
+def tokens_view(evidence: pd.DataFrame) -> pd.DataFrame:
+    """Per token subset and method: n and map - spectrum on F1-F3 with its interval."""
+    rows = evidence[evidence["band"] == "any"]
+    return pd.DataFrame(
+        {
+            "tokens": rows["tokens"],
+            "method": rows["method"],
+            "vowels": rows["n_segments"].astype(int),
+            "map - spectrum": [ci(r, "minus_spectrum") for _, r in rows.iterrows()],
+        }
+    )
+
+
+def _tokens_html(evidence: pd.DataFrame) -> str:
+    if evidence.empty or "tokens" not in evidence or evidence["tokens"].nunique() < 2:
+        return ""
+    return (
+        "<h3>On all tokens, stressed content words and rhotic contexts (map - spectrum, "
+        "F1-F3)</h3>"
+        + html_table(tokens_view(evidence))
+        + "<p class='note'>The same paired statistic as the verdict (first seed), on every test "
+        "vowel, on those with primary stress in a content word, and on those before R (AO and "
+        "AA before R are rhotic contexts): a figure carried by function words or by the R "
+        "after a vowel changes between the rows. Each row has its n.</p>"
     )
 
 
@@ -303,7 +332,8 @@ VERDICT_NOTE = (
     "range. Above 0: the map is nearer the formants than the energy alone would put it. The "
     "energy null permutes the formants among the vowels of a class and asks whether the map "
     "beats what its spectrum's share predicts; its p-values are Holm-adjusted over the "
-    "{family} tests of this run (every experiment, seed, method and band). <i>Beyond the "
+    "{family} F1-F3 tests of this run (every experiment, seed and method; the per-formant "
+    "tests form a second family, in tests.tsv). <i>Beyond the "
     "energy</i> needs both, for every seed. The sanity checks re-initialise the network's "
     "weights from the last layer down, and train it on shuffled labels: a map that keeps its "
     "agreement then shows the input, not the model. What the table does not show: whether the "
@@ -314,7 +344,8 @@ VERDICT_NOTE = (
 
 def verdict_section(verdict: pd.DataFrame, tests: pd.DataFrame, window_hz: float) -> str:
     """The verdict table, first on the page, with how to read it."""
-    family = int(tests["family"].iloc[0]) if len(tests) else 0
+    headline = tests[tests["band"] == "any"] if "band" in tests else tests
+    family = int(headline["family"].iloc[0]) if len(headline) else 0
     n = tests["model"].nunique() if "model" in tests else 1
     seeds = f"{n} seeds" if n != 1 else "1 seed"
     return html_table(verdict) + VERDICT_NOTE.format(window=window_hz, family=family, seeds=seeds)

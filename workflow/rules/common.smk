@@ -192,6 +192,7 @@ def get_summary_input(wildcards):
         "error_summaries": "errors/{experiment}_summary.json",
         "maps": f"maps/{{experiment}}/{PRIMARY}.h5",
         "sensitivity": "sensitivity/{experiment}.tsv",
+        "evidence": f"evidence/{{experiment}}/{PRIMARY}_summary.tsv",
     }
     inputs = {
         key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS)

@@ -127,6 +127,7 @@ rule verdict:
         experiments=EXPERIMENTS,
         models=MODELS,
         shuffled=bool(SHUFFLED),
+        permutations=config["agreement"]["permutations"],
     script:
         "../scripts/verdict.py"
 

@@ -3,7 +3,7 @@ Holm-adjusted as one family, and the verdict table per experiment and method."""
 
 from spectrocam.io import read_json, read_table, write_table
 from spectrocam.jobs import job
-from spectrocam.verdict import adjust_tests, verdict_table
+from spectrocam.verdict import adjust_tests, smallest_adjusted_p, verdict_table
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
@@ -29,6 +29,16 @@ with job(smk) as log:
         for k, name in enumerate(names)
     }
     table = verdict_table(experiments, tests)
-    log.info("%d tests in the family; %d survive Holm", len(tests), int(tests.survives.sum()))
+    for family, rows in tests.groupby("family_name"):
+        log.info("%s: %d tests, %d survive Holm", family, len(rows), int(rows.survives.sum()))
+    least = smallest_adjusted_p(tests, smk.params.permutations)
+    if least >= 0.05:
+        log.warning(
+            "with agreement.permutations %d no headline test can survive Holm (least adjusted p "
+            "%.3f): raise it to at least %d",
+            smk.params.permutations,
+            least,
+            int(20 * least * (smk.params.permutations + 1)) + 1,
+        )
     write_table(tests, smk.output.tests)
     write_table(table, smk.output.verdict)

@@ -22,6 +22,7 @@ with job(smk) as log:
                 hz_per_cell=float(cam.method_attrs("cam")["hz_per_cell"]),
                 cells=tuple(cam.cells("cam").shape[1:]),
                 sensitivity=read_table(smk.input.sensitivity[k]),
+                evidence=read_table(smk.input.evidence[k]),
             )
         )
     sections, headline = summary_page(

@@ -1,4 +1,5 @@
-"""Rule train: one experiment's classifier, resumable from its last epoch's checkpoint."""
+"""Rule train: one of an experiment's models (a seed, or the shuffled-labels check),
+resumable from its last epoch's checkpoint."""
 
 from spectrocam.io import read_text_table
 from spectrocam.jobs import job
@@ -16,5 +17,6 @@ with job(smk) as log:
         history_path=smk.output.history,
         threads=smk.threads,
         weights_path=smk.input.get("weights"),
-        meta={"experiment": smk.wildcards.experiment},
+        meta={"experiment": smk.wildcards.experiment, "model": smk.wildcards.model},
+        shuffle_labels=smk.params.shuffle_labels,
     )

@@ -79,12 +79,16 @@ ALIGNMENT_SUMMARY = f"{RESULTS}/alignment/{BACKEND}/summary.json"
 
 
 # The models of an experiment: one per training seed, and one trained on shuffled labels (the
-# sanity check; with the first seed). The figures that are not repeated per seed (agreement,
+# sanity check; with the first seed). The rules with a {model} wildcard constrain it to
+# MODEL_NAMES (per rule: the MFA rules have a {model} wildcard of their own). The figures that are not repeated per seed (agreement,
 # causal tests, randomised weights, report figures, explorer) use the first seed's, PRIMARY.
 SEEDS = config["training"]["seeds"]
 MODELS = [f"seed{seed}" for seed in SEEDS]
 PRIMARY = MODELS[0]
 SHUFFLED = ["shuffled"] if config["sanity"]["shuffled_labels"] else []
+
+
+MODEL_NAMES = r"seed\d+|shuffled"
 
 
 def model_seed(model):
@@ -94,7 +98,6 @@ def model_seed(model):
 
 wildcard_constraints:
     experiment="|".join(EXPERIMENTS) or "no-experiment",
-    model=r"seed\d+|shuffled",
     shard=r"\d+",
 
 

@@ -80,6 +80,8 @@ rule evidence:
         f"{LOGS}/evidence/{{experiment}}/{{model}}.log",
     benchmark:
         f"{BENCH}/evidence/{{experiment}}/{{model}}.tsv"
+    wildcard_constraints:
+        model=MODEL_NAMES,
     conda:
         ENV
     resources:

@@ -27,6 +27,8 @@ rule train:
         f"{LOGS}/models/{{experiment}}/{{model}}_train.log",
     benchmark:
         f"{BENCH}/models/{{experiment}}/{{model}}_train.tsv"
+    wildcard_constraints:
+        model=MODEL_NAMES,
     conda:
         ENV
     threads: 8
@@ -58,6 +60,8 @@ rule test_model:
         f"{LOGS}/evaluation/{{experiment}}/{{model}}.log",
     benchmark:
         f"{BENCH}/evaluation/{{experiment}}/{{model}}.tsv"
+    wildcard_constraints:
+        model=MODEL_NAMES,
     conda:
         ENV
     threads: 8
@@ -101,6 +105,8 @@ rule maps:
         f"{LOGS}/maps/{{experiment}}/{{model}}.log",
     benchmark:
         f"{BENCH}/maps/{{experiment}}/{{model}}.tsv"
+    wildcard_constraints:
+        model=MODEL_NAMES,
     conda:
         ENV
     threads: 8

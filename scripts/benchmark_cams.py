@@ -25,7 +25,6 @@ how often the peak frequency row (of the map averaged over time) is the same one
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 from types import SimpleNamespace
 
@@ -33,6 +32,7 @@ import numpy as np
 import torch
 
 from spectrocam.device import autocast_dtype
+from spectrocam.machine import cpu_model
 from spectrocam.methods import GRADIENT_METHODS, explain_batch
 from spectrocam.model import build_model, load_model, stage_module
 
@@ -45,17 +45,6 @@ def timed(fn, repeats: int, warmup=None) -> float:
         fn()
         best = min(best, time.perf_counter() - start)
     return best
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def map_errors(approx: torch.Tensor, exact: torch.Tensor) -> tuple[float, float, float]:

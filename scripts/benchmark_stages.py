@@ -26,23 +26,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+from spectrocam.machine import cpu_model
 
 
 def segment_counts(results: Path) -> dict[str, dict[str, int]]:

@@ -20,7 +20,6 @@ experiment trains on 70 % for ``epochs`` epochs, validates on 15 % each epoch an
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 
 import numpy as np
@@ -28,22 +27,12 @@ import torch
 import yaml
 
 from spectrocam.device import autocast, autocast_dtype
+from spectrocam.machine import cpu_model
 from spectrocam.model import build_model
 from spectrocam.spectrogram import context_frames
 
 # Full-corpus segment counts: test segments from the issue, divided by the test fraction.
 FULL_TEST_SEGMENTS = {"vowels_full": 11_850, "vowels_4k": 11_850, "voicing_4k": 36_500}
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def parse_args():

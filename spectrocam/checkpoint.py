@@ -17,7 +17,11 @@ import torch
 __all__ = ["fingerprint", "rng_states", "set_rng_states"]
 
 
-def fingerprint(cfg, store: Path, idx: Mapping[str, np.ndarray]) -> str:
+def fingerprint(
+    cfg, store: Path, idx: Mapping[str, np.ndarray], extra: Mapping | None = None
+) -> str:
+    """A hash of what makes a training run: its settings, its store and splits, and ``extra``
+    (settings that are not config keys, such as training on shuffled labels)."""
     with h5py.File(store, "r") as h5:
         store_id = {k: str(v) for k, v in h5.attrs.items()} | {"shape": h5["spectrograms"].shape}
     data = {
@@ -26,6 +30,8 @@ def fingerprint(cfg, store: Path, idx: Mapping[str, np.ndarray]) -> str:
         "store": store_id,
         "splits": {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in idx.items()},
     }
+    if extra:
+        data["extra"] = dict(extra)
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 

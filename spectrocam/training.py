@@ -123,7 +123,7 @@ class _Run:
     """What stays fixed while training (``amp``: the autocast dtype, None for float32)."""
 
     cfg: TrainConfig
-    reader: SegmentReader
+    reader: MemorySegments
     idx: Mapping[str, np.ndarray]
     device: torch.device
     amp: torch.dtype | None
@@ -358,7 +358,9 @@ def train(
         # a fixed, seeded subset: every epoch is selected on the same segments
         rng = np.random.default_rng([cfg.seed, 1])
         idx["validation"] = np.sort(rng.choice(idx["validation"], cfg.max_validation, False))
-    settings = fingerprint(cfg, store_path, idx) + ("-shuffled" if shuffle_labels else "")
+    settings = fingerprint(
+        cfg, store_path, idx, {"shuffle_labels": True} if shuffle_labels else None
+    )
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)

@@ -53,6 +53,7 @@ from spectrocam.causal_occlusion import (
 from spectrocam.config import ConfigError, Section
 from spectrocam.keys import join
 from spectrocam.maps import MapFile
+from spectrocam.sensitivity import call
 from spectrocam.stats import cluster_bootstrap_ci
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "curve_area",
     "summarise_occlusion",
     "summarise_deletion",
+    "occlusion_ceilings",
 ]
 
 FORMANTS = ("F1", "F2", "F3")
@@ -134,7 +136,8 @@ def segment_perturbations(
     row), then one per occlusion (``occlusions``: a dict per band, in the same order; a formant
     with no row on the axis gets a row of kind ``outside`` and no perturbation), then
     ``steps - 1`` per deletion order (``deletions``: the order names, in that order), and last
-    the segment with every row removed (the last step of every order)."""
+    the segment with every row removed (the last step of every order; none when ``orders`` is
+    empty: occlusions only)."""
     n_rows, n_frames = x.shape
     masks, fills, occlusions = [np.zeros(n_rows, bool)], [np.zeros(n_frames, np.float32)], []
     for w in widths:
@@ -169,12 +172,13 @@ def segment_perturbations(
                         "energy_db": energy,
                     }
                 )
-    floor = local_floor(x, None, percentile)
-    for order in orders.values():  # the last step (every row removed) is shared by all orders
-        masks.extend(deletion_masks(order, steps)[1][:-1])
-        fills.extend([floor] * (steps - 1))
-    masks.append(np.ones(n_rows, bool))
-    fills.append(floor)
+    if orders:
+        floor = local_floor(x, None, percentile)
+        for order in orders.values():  # the last step (every row removed) is shared by all
+            masks.extend(deletion_masks(order, steps)[1][:-1])
+            fills.extend([floor] * (steps - 1))
+        masks.append(np.ones(n_rows, bool))
+        fills.append(floor)
     return occlusions, np.array(masks), np.array(fills), list(orders)
 
 
@@ -190,6 +194,7 @@ def run_causal_tests(
     batch_size: int = 64,
     progress=None,
     dtype: torch.dtype | None = None,
+    deletion: bool = True,
 ):
     """Band occlusion with matched controls and deletion curves for the segments ``indices``,
     ``batch_size`` segments at a time, all of their perturbations in one stream of batches
@@ -197,7 +202,9 @@ def run_causal_tests(
 
     ``formants_hz`` (N, 3) holds each segment's F1-F3; ``orders_by_segment`` each segment's row
     orders per method (:func:`map_deletion_orders`; the energy and low-to-high baselines are
-    added here). Returns two row lists: occlusions and deletion areas."""
+    added here). Returns two row lists: occlusions and deletion areas (empty, and
+    ``orders_by_segment`` unused, with ``deletion=False``: the occlusions alone, as the ceiling
+    sensitivity needs them)."""
     occlusions, deletions = [], []
     indices = np.asarray(indices)
     for lo in range(0, len(indices), batch_size):
@@ -211,7 +218,7 @@ def run_causal_tests(
                 widths,
                 cfg.control_offsets,
                 cfg.fill_percentile,
-                orders_by_segment[lo + g] | signal_orders(seg),
+                orders_by_segment[lo + g] | signal_orders(seg) if deletion else {},
                 cfg.deletion_steps,
             )
             for g, seg in enumerate(x[:, 0].numpy())
@@ -258,6 +265,8 @@ def _segment_rows(row, index, occ, names, logp, correct, steps):
             }
             k += 1
         occ_rows.append(r)
+    if not names:
+        return occ_rows, []
     fractions = np.linspace(0, 1, steps + 1)
     n = steps - 1  # the points of one order between the first and the shared last
     curves = {
@@ -355,3 +364,28 @@ def summarise_deletion(table, n_boot: int, seed: int, level: float = 0.95):
             }
         )
     return pd.DataFrame(rows)
+
+
+def occlusion_ceilings(
+    summaries: dict[str, pd.DataFrame], headline: str, headline_hz: float
+) -> pd.DataFrame:
+    """The occlusion summaries (:func:`summarise_occlusion`) of the formants measured at each
+    Praat ceiling (``summaries``: ceiling label -> summary), stacked with a ``ceiling`` column,
+    the ``call`` of the paired drop of log p (formant - matched controls: ``above`` when its
+    interval lies above 0, ``below``, ``unclear``) and ``holds``: the call is that of the
+    headline (ceiling ``headline`` at ``headline_hz``) for the same formant."""
+    parts = [s.assign(ceiling=label) for label, s in summaries.items() if len(s)]
+    if not parts:
+        return pd.DataFrame()
+    table = pd.concat(parts, ignore_index=True)
+    table["call"] = [
+        call(lo, hi) if n else "no vowels"
+        for lo, hi, n in zip(
+            table.drop_logp_diff_low, table.drop_logp_diff_high, table.n_paired, strict=True
+        )
+    ]
+    table["headline"] = (table.ceiling == headline) & np.isclose(table.half_width_hz, headline_hz)
+    reference = table[table.headline].set_index("formant")["call"]
+    table["holds"] = (table.formant.map(reference) == table["call"]).astype(bool)
+    first = ["ceiling", "half_width_hz", "formant", "n_paired", "n_utterances"]
+    return table[first + [c for c in table.columns if c not in first]]

@@ -11,6 +11,7 @@ from spectrocam.causal import (
     CausalConfig,
     half_widths,
     run_causal_tests,
+    occlusion_ceilings,
     segment_perturbations,
     summarise_deletion,
     summarise_occlusion,
@@ -121,7 +122,7 @@ class Reader:
         return self.x[np.asarray(indices)]
 
 
-def causal_run(model, n=24, batch_size=16, formants=(EVIDENCE_HZ, 3000.0, np.nan)):
+def causal_run(model, n=24, batch_size=16, formants=(EVIDENCE_HZ, 3000.0, np.nan), deletion=True):
     rng = np.random.default_rng(1)
     x, labels = synthetic(n, rng, labels=np.ones(n, dtype=int))  # all of the banded class
     profile = np.zeros(len(FREQS))
@@ -138,11 +139,13 @@ def causal_run(model, n=24, batch_size=16, formants=(EVIDENCE_HZ, 3000.0, np.nan
         half_widths(cfg, 150.0),
         torch.device("cpu"),
         batch_size,
+        deletion=deletion,
     )
     utts = [f"LJ001-{k // 2:04d}" for k in range(n)]  # two segments per utterance
     occ, dele = pd.DataFrame(occ), pd.DataFrame(dele)
     occ.insert(0, "utt_id", [utts[r] for r in occ.row])
-    dele.insert(0, "utt_id", [utts[r] for r in dele.row])
+    if deletion:
+        dele.insert(0, "utt_id", [utts[r] for r in dele.row])
     return occ, dele
 
 
@@ -187,6 +190,31 @@ def test_batches_across_segments_give_the_scores_of_one_segment_at_a_time(traine
     last = pd.Series(curves[:, -1]).groupby(many_del.row.to_numpy())
     assert (last.nunique() == 1).all()  # every order ends with every row removed
     assert (curves[:, -1] < 0.5).all() and (curves[:, 0] > 0.5).all()
+
+
+def test_occlusion_at_another_ceiling_says_whether_the_causal_call_holds(trained):
+    # the configured ceiling puts F1 on the evidence; "6000" moves it to 2.5 kHz, where nothing
+    # tells the classes apart; "5000" moves F1 a little, still on the evidence
+    headline, head_del = causal_run(trained, n=8)
+    alone, no_del = causal_run(trained, n=8, deletion=False)
+    assert len(head_del) and no_del.empty  # occlusions only, the same ones
+    np.testing.assert_allclose(alone.drop_logp, headline.drop_logp, rtol=1e-5, atol=1e-6)
+    moved, _ = causal_run(trained, n=8, formants=(2500.0, 3000.0, np.nan), deletion=False)
+    near, _ = causal_run(trained, n=8, formants=(EVIDENCE_HZ + 40, 3000.0, np.nan), deletion=False)
+    summaries = {
+        label: summarise_occlusion(t, 300, 0, headline_hz=150.0)
+        for label, t in (("configured", headline), ("5000", near), ("6000", moved))
+    }
+    table = occlusion_ceilings(summaries, "configured", 150.0)
+    f1 = table[table.formant == "F1"].set_index(["ceiling", "half_width_hz"])
+    assert (
+        f1.loc[("configured", 150.0), "headline"]
+        and f1.loc[("configured", 150.0), "call"] == "above"
+    )
+    assert f1.loc[("5000", 150.0), "holds"] and f1.loc[("5000", 150.0), "call"] == "above"
+    assert f1.loc[("6000", 150.0), "call"] != "above" and not f1.loc[("6000", 150.0), "holds"]
+    assert table.headline.sum() == 2  # F1 and F2 at the configured ceiling and 150 Hz
+    assert set(table.ceiling) == {"configured", "5000", "6000"}
 
 
 def test_formants_without_a_control_or_outside_the_axis_are_counted(trained):

@@ -71,6 +71,7 @@ rule evidence:
     input:
         maps=f"{RESULTS}/maps/{{experiment}}/{{model}}.h5",
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        splits=f"{RESULTS}/splits/splits.tsv",
         formants=f"{RESULTS}/formants/formants.tsv",
     output:
         segments=f"{RESULTS}/evidence/{{experiment}}/{{model}}_segments.tsv",
@@ -131,7 +132,7 @@ rule sanity:
         f"{BENCH}/sanity/{{experiment}}.tsv"
     conda:
         ENV
-    threads: 8
+    threads: NETWORK_THREADS
     resources:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
@@ -168,9 +169,11 @@ rule causal:
         splits=f"{RESULTS}/splits/splits.tsv",
         maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
         formants=f"{RESULTS}/formants/formants.tsv",
+        ceilings=f"{RESULTS}/formants/ceilings.tsv",
     output:
         occlusion=f"{RESULTS}/causal/{{experiment}}_occlusion.tsv",
         occlusion_summary=f"{RESULTS}/causal/{{experiment}}_occlusion_summary.tsv",
+        occlusion_ceilings=f"{RESULTS}/causal/{{experiment}}_occlusion_ceilings.tsv",
         deletion=f"{RESULTS}/causal/{{experiment}}_deletion.tsv",
         deletion_summary=f"{RESULTS}/causal/{{experiment}}_deletion_summary.tsv",
     log:
@@ -179,7 +182,7 @@ rule causal:
         f"{BENCH}/causal/{{experiment}}.tsv"
     conda:
         ENV
-    threads: 8
+    threads: NETWORK_THREADS
     resources:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
@@ -187,6 +190,7 @@ rule causal:
         causal=CausalConfig.pick(config["causal"]),
         inference=InferenceConfig.pick(config["training"]),
         window_hz=config["agreement"]["window_hz"],
+        sensitivity=SensitivityConfig.pick(config["sensitivity"]),
     script:
         "../scripts/causal_tests.py"
 

@@ -1,15 +1,18 @@
 """Rule causal: band occlusion at the formants against matched control bands (several
 half-widths, a local-floor fill), and deletion curves against random, energy and low-to-high
-orders."""
+orders; then the occlusion again with the formants measured at each Praat ceiling of
+``sensitivity.ceilings_hz`` (the sensitivity of the causal call to the ceiling)."""
 
 import numpy as np
 import pandas as pd
 
+from spectrocam.agreement import FORMANT_HZ
 from spectrocam.causal import (
     CausalConfig,
     causal_segments,
     half_widths,
     map_deletion_orders,
+    occlusion_ceilings,
     run_causal_tests,
     summarise_deletion,
     summarise_occlusion,
@@ -17,8 +20,10 @@ from spectrocam.causal import (
 from spectrocam.device import autocast_dtype
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job, trained_model
+from spectrocam.keys import join
 from spectrocam.maps import MapFile
 from spectrocam.progress import bar
+from spectrocam.sensitivity import CONFIGURED, SensitivityConfig, formant_sets
 from spectrocam.store import SegmentReader
 
 smk = snakemake  # noqa: F821
@@ -35,23 +40,48 @@ with job(smk) as log:
         ", ".join(f"{w:g}" for w in widths),
     )
     orders = map_deletion_orders(maps, chosen.row.to_numpy(), np.random.default_rng(cfg.seed))
-    with (
-        SegmentReader(smk.input.segments) as reader,
-        bar(len(chosen), "causal tests", "segment") as progress,
-    ):
-        occlusions, deletions = run_causal_tests(
-            model,
-            reader,
-            chosen.segment_index.to_numpy(),
-            chosen[["f1_hz", "f2_hz", "f3_hz"]].to_numpy(float),
-            orders,
-            cfg,
-            widths,
-            device,
-            inference["eval_batch_size"],
-            progress=progress.update,
-            dtype=autocast_dtype(inference["precision"], device),
+    formants = chosen[list(FORMANT_HZ)].to_numpy(float)
+    sens = SensitivityConfig.from_config(smk.params.sensitivity)
+    sets = formant_sets(
+        read_table(smk.input.formants), read_table(smk.input.ceilings), sens.ceilings_hz
+    )
+    at_ceiling = {
+        label: join(chosen[["phone_id"]], t, list(FORMANT_HZ), how="left")[
+            list(FORMANT_HZ)
+        ].to_numpy(float)
+        for label, t in sets.items()
+        if label != CONFIGURED
+    }
+    # a ceiling whose formants are the configured ones (5,500 Hz in the demo) reuses that run
+    rerun = [k for k, f in at_ceiling.items() if not np.array_equal(f, formants, equal_nan=True)]
+    with SegmentReader(smk.input.segments) as reader:
+
+        def occlude(indices, f, deletion, label):
+            with bar(len(chosen), label, "segment") as progress:
+                return run_causal_tests(
+                    model,
+                    reader,
+                    indices,
+                    f,
+                    orders,
+                    cfg,
+                    widths,
+                    device,
+                    inference["eval_batch_size"],
+                    progress=progress.update,
+                    dtype=autocast_dtype(inference["precision"], device),
+                    deletion=deletion,
+                )
+
+        occlusions, deletions = occlude(
+            chosen.segment_index.to_numpy(), formants, True, "causal tests"
         )
+        by_ceiling = {
+            k: occlude(
+                chosen.segment_index.to_numpy(), at_ceiling[k], False, f"occlusion at {k} Hz"
+            )[0]
+            for k in rerun
+        }
     occ, dele = pd.DataFrame(occlusions), pd.DataFrame(deletions)
     if len(occ):
         utts = chosen.utt_id.to_numpy()
@@ -73,9 +103,30 @@ with job(smk) as log:
                 r.delta_db_formant,
                 r.delta_db_control,
             )
+        summaries = {CONFIGURED: occ_summary}
+        for label in at_ceiling:
+            if label not in rerun:
+                summaries[label] = occ_summary
+                continue
+            table = pd.DataFrame(by_ceiling[label])
+            if len(table):
+                table.insert(0, "utt_id", utts[table["row"]])
+                table = summarise_occlusion(table, cfg.bootstrap, cfg.seed, smk.params.window_hz)
+            summaries[label] = table
+        ceilings = occlusion_ceilings(summaries, CONFIGURED, smk.params.window_hz)
+        for (formant, hw), g in ceilings.groupby(["formant", "half_width_hz"]):
+            log.info(
+                "occlusion of %s at +/- %g Hz: the call holds at %d of %d ceilings (%s)",
+                formant,
+                hw,
+                int(g.holds.sum()),
+                len(g),
+                ", ".join(f"{c} {k}" for c, k in zip(g.ceiling, g["call"], strict=True)),
+            )
     else:
-        occ_summary = del_summary = pd.DataFrame()
+        occ_summary = del_summary = ceilings = pd.DataFrame()
     write_table(occ, smk.output.occlusion)
     write_table(occ_summary, smk.output.occlusion_summary)
+    write_table(ceilings, smk.output.occlusion_ceilings)
     write_table(dele, smk.output.deletion)
     write_table(del_summary, smk.output.deletion_summary)

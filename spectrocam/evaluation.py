@@ -12,11 +12,33 @@ import pandas as pd
 from spectrocam.config import Section
 from spectrocam.io import write_json, write_table
 from spectrocam.metrics import classification_metrics, metric_intervals
+from spectrocam.splits import unseen_words
 from spectrocam.store import STRING_FIELDS
 
-__all__ = ["PREDICTION_FIELDS", "EvaluationConfig", "write_evaluation", "predicted_labels"]
+__all__ = [
+    "PREDICTION_FIELDS",
+    "EvaluationConfig",
+    "token_subsets",
+    "write_evaluation",
+    "predicted_labels",
+]
 
 PREDICTION_FIELDS = (*STRING_FIELDS, "start_s", "end_s")
+
+
+def token_subsets(segments: pd.DataFrame, split: pd.Series) -> dict[str, np.ndarray]:
+    """Boolean masks over ``segments`` (a store's segment table; ``split``: each one's split) of
+    the token subsets that the test figures are also given on: ``words unseen in training``
+    (word types that no training token has: what a word-disjoint split keeps,
+    :func:`spectrocam.splits.unseen_words`) and, where the store has the token fields,
+    ``stressed content words`` (primary stress, not in :data:`spectrocam.tokens.FUNCTION_WORDS`).
+    """
+    out = {"words unseen in training": unseen_words(segments, split).to_numpy()}
+    if {"stress", "function_word"} <= set(segments.columns):
+        out["stressed content words"] = (
+            (segments["stress"] == 1) & (segments["function_word"] == 0)
+        ).to_numpy()
+    return out
 
 
 def write_evaluation(
@@ -31,11 +53,14 @@ def write_evaluation(
     predictions_path: str | Path,
     n_boot: int = 1000,
     seed: int = 0,
+    subsets: Mapping[str, np.ndarray] | None = None,
 ) -> dict:
     """Metrics (JSON), confusion matrix and per-class figures (CSV), predictions (TSV) of the
     test ``segments`` (store fields with ``label``), the ``predicted`` class indices (N,) and
     the model's softmax ``probabilities`` (N, C). ``metrics["intervals"]`` holds accuracy,
-    macro-F1 and balanced accuracy with 95 % intervals from ``n_boot`` resamples of utterances."""
+    macro-F1 and balanced accuracy with 95 % intervals from ``n_boot`` resamples of utterances;
+    ``metrics["subsets"]`` the same figures on each of ``subsets`` (name -> boolean mask over
+    the test segments, :func:`token_subsets`), with their n."""
     names = list(class_names)
     labels = segments["label"].to_numpy(int)
     predicted = np.asarray(predicted, dtype=int)
@@ -43,6 +68,19 @@ def write_evaluation(
     metrics["intervals"] = metric_intervals(
         labels, predicted, names, segments["utt_id"].to_numpy(), n_boot, seed
     )
+    utts = segments["utt_id"].to_numpy()
+    metrics["subsets"] = {}
+    for name, mask in (subsets or {}).items():
+        mask = np.asarray(mask, dtype=bool)
+        metrics["subsets"][name] = {
+            "n": int(mask.sum()),
+            "n_utterances": int(len(set(utts[mask]))),
+            **(
+                metric_intervals(labels[mask], predicted[mask], names, utts[mask], n_boot, seed)
+                if mask.any()
+                else {}
+            ),
+        }
     metrics["split"] = "test"
     metrics["model"] = {
         "arch": meta["arch"],

@@ -53,9 +53,15 @@ __all__ = [
 BANDS = ("F1", "F2", "F3", "any")
 FORMANT_HZ = ["f1_hz", "f2_hz", "f3_hz"]
 # Token subsets of the summary beyond "all": name -> rows of the store's segment table.
+# Each needs its columns; a table without them gives no rows for that subset.
 TOKEN_SUBSETS = {
-    "stressed content words": lambda t: (t["stress"] == 1) & (t["function_word"] == 0),
-    "rhotic context": lambda t: t["rhotic"] == 1,
+    "stressed content words": (
+        ("stress", "function_word"),
+        lambda t: (t["stress"] == 1) & (t["function_word"] == 0),
+    ),
+    "rhotic context": (("rhotic",), lambda t: t["rhotic"] == 1),
+    # word types no training token has (spectrocam.splits.unseen_words): a word-disjoint test
+    "words unseen in training": (("unseen_word",), lambda t: t["unseen_word"].astype(bool)),
 }
 
 
@@ -140,10 +146,11 @@ def subset_summary(
 ) -> pd.DataFrame:
     """:func:`paired_summary` on all tokens (``tokens`` column ``all``), then on each of
     :data:`TOKEN_SUBSETS`, rows in that order. ``tokens``: the store's segment table
-    (``phone_id`` and the token attributes); a store without them gives the ``all`` rows only."""
+    (``phone_id`` and the token attributes, with ``unseen_word`` added from the splits); a
+    subset whose attributes the table lacks gives no rows."""
     parts = [paired_summary(table, n_boot, seed).assign(tokens="all")]
-    if {"stress", "function_word", "rhotic"} <= set(tokens.columns):
-        for name, chosen in TOKEN_SUBSETS.items():
+    for name, (columns, chosen) in TOKEN_SUBSETS.items():
+        if set(columns) <= set(tokens.columns):
             ids = set(tokens.loc[chosen(tokens), "phone_id"])
             part = paired_summary(table[table["phone_id"].isin(ids)], n_boot, seed)
             parts.append(part.assign(tokens=name))

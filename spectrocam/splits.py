@@ -30,6 +30,7 @@ __all__ = [
     "assign_splits",
     "segment_splits",
     "shared_word_types",
+    "unseen_words",
     "class_balance",
 ]
 
@@ -151,11 +152,19 @@ def segment_splits(
     split_of = dict(zip(splits["utt_id"], splits["split"], strict=True))
     split = segments["utt_id"].map(split_of).fillna("unassigned").astype(str)
     if words == "disjoint":
-        word = _word_types(segments)
-        seen = set(word[split == "train"])
-        held_out = split.isin(["validation", "test"])
-        split = split.where(~(held_out & (word.isin(seen) | (word == ""))), "dropped")
+        split = split.where(
+            ~(split.isin(["validation", "test"]) & ~unseen_words(segments, split)), "dropped"
+        )
     return split
+
+
+def unseen_words(segments: pd.DataFrame, split: pd.Series) -> pd.Series:
+    """True for a segment whose word type (lower case) is the word of no training segment
+    (``split``: each segment's split), False for one without a word: the held-out tokens that a
+    word-disjoint split (``split_words: disjoint``) keeps, whatever the experiment's own split."""
+    word = _word_types(segments)
+    seen = set(word[split == "train"])
+    return ~word.isin(seen) & (word != "")
 
 
 def _word_types(segments: pd.DataFrame) -> pd.Series:

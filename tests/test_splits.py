@@ -155,3 +155,49 @@ def test_the_demo_split_made_word_disjoint_shares_no_word_type(tmp_path):
     assert len(idx["test"]) == kept and len(idx["train"]) == int((shared == "train").sum())
     test_words = set(segments.word.iloc[idx["test"]].str.lower())
     assert not test_words & set(segments.word.iloc[idx["train"]].str.lower())
+
+
+def test_unseen_words_are_the_held_out_tokens_a_disjoint_split_keeps(tmp_path):
+    import numpy as np
+
+    from spectrocam.evaluation import token_subsets, write_evaluation
+    from spectrocam.io import read_json
+    from spectrocam.splits import segment_splits, unseen_words
+
+    segments = pd.DataFrame(
+        {
+            "utt_id": ["a", "a", "b", "b", "c", "c"],
+            "word": ["The", "cat", "the", "dog", "", "Cat"],
+            "phone_id": [f"x/{k}" for k in range(6)],
+            "stress": [0, 1, 0, 1, 1, 1],
+            "function_word": [1, 0, 1, 0, 0, 0],
+            "label": [0, 1, 0, 1, 1, 1],
+        }
+    )
+    splits = pd.DataFrame({"utt_id": ["a", "b", "c"], "split": ["train", "test", "test"]})
+    split = segment_splits(segments, splits)
+    unseen = unseen_words(segments, split)
+    # "the" and "Cat" were heard in training, the empty word is no word: only "dog"
+    assert unseen.tolist() == [False, False, False, True, False, False]
+    kept = segment_splits(segments, splits, "disjoint")
+    assert kept.tolist() == ["train", "train", "dropped", "test", "dropped", "dropped"]
+    subsets = token_subsets(segments, split)
+    assert subsets["stressed content words"].tolist() == [False, True, False, True, True, True]
+    test = np.flatnonzero(split == "test")
+    out = tmp_path / "m.json"
+    write_evaluation(
+        segments.iloc[test].assign(start_s=0.0, end_s=0.1, phone="AE"),
+        np.array([0, 0, 1, 1]),  # wrong on "dog"
+        np.full((4, 2), 0.5),
+        ["a", "b"],
+        {"arch": "r", "freq_stride": 1, "time_stride": 1, "epoch": 1, "val_macro_f1": 0,
+         "val_accuracy": 0},
+        out, tmp_path / "c.csv", tmp_path / "p.csv", tmp_path / "pred.tsv",
+        n_boot=20,
+        subsets={k: v[test] for k, v in subsets.items()},
+    )  # fmt: skip
+    metrics = read_json(out)
+    unseen_m = metrics["subsets"]["words unseen in training"]
+    assert unseen_m["n"] == 1 and unseen_m["accuracy"][0] == 0.0
+    assert metrics["subsets"]["stressed content words"]["n"] == 3
+    assert metrics["accuracy"] == 0.75

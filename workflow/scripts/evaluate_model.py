@@ -2,9 +2,10 @@
 
 import torch
 
-from spectrocam.evaluation import write_evaluation
+from spectrocam.evaluation import token_subsets, write_evaluation
+from spectrocam.io import read_table
 from spectrocam.jobs import job, trained_model
-from spectrocam.store import SegmentReader, read_segment_table
+from spectrocam.store import SegmentReader, segment_split_table
 from spectrocam.training import predict
 
 smk = snakemake  # noqa: F821
@@ -17,8 +18,12 @@ with job(smk) as log:
     with SegmentReader(smk.input.segments) as reader:
         logits = predict(model, reader, test, smk.params.inference["eval_batch_size"], device)
         names = reader.class_names
+    table = segment_split_table(smk.input.segments, read_table(smk.input.splits))
+    subsets = {k: v[test] for k, v in token_subsets(table, table["split"]).items()}
+    for name, mask in subsets.items():
+        log.info("test tokens of %s: %d of %d", name, mask.sum(), len(test))
     write_evaluation(
-        read_segment_table(smk.input.segments).iloc[test],
+        table.drop(columns=["split"]).iloc[test],
         logits.argmax(1),
         torch.softmax(torch.from_numpy(logits), 1).numpy(),
         names,
@@ -29,4 +34,5 @@ with job(smk) as log:
         predictions_path=smk.output.predictions,
         n_boot=smk.params.evaluation["bootstrap"],
         seed=smk.params.evaluation["seed"],
+        subsets=subsets,
     )

@@ -1,14 +1,16 @@
 """Rule evidence: every map's share of mass on the formants beside the same share of profiles
 that involve no network (the segment's spectrum, its envelope, a fixed prior, the class-mean
-map), the paired differences (on all tokens, then on stressed content words and on rhotic
-contexts), and the energy-keeping permutation test."""
+map), the paired differences (on all tokens, then on stressed content words, on rhotic
+contexts, and on test words that no training token has), and the energy-keeping permutation
+test."""
 
 from spectrocam.agreement import AgreementConfig
 from spectrocam.evidence import evidence_table, null_table, subset_summary
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job
 from spectrocam.maps import MapFile
-from spectrocam.store import read_segment_table, read_spectrogram_block
+from spectrocam.splits import unseen_words
+from spectrocam.store import read_spectrogram_block, segment_split_table
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
@@ -18,7 +20,8 @@ with job(smk) as log:
     table, for_null = evidence_table(
         maps, spectrograms, read_table(smk.input.formants), cfg.window_hz
     )
-    tokens = read_segment_table(smk.input.segments)
+    tokens = segment_split_table(smk.input.segments, read_table(smk.input.splits))
+    tokens["unseen_word"] = unseen_words(tokens, tokens["split"])
     summary = subset_summary(table, tokens, cfg.bootstrap, cfg.seed)
     null = null_table(for_null, maps.freqs_hz, cfg.window_hz, cfg.permutations, cfg.seed)
     for row in summary[summary.band == "any"].itertuples():

@@ -227,3 +227,61 @@ def test_the_page_shows_the_headline_per_token_subset():
     assert "stressed content words" in html and ">171<" in html and ">393<" in html
     assert "-0.02" in html or "−0.02" in html
     assert _tokens_html(pd.DataFrame(rows[:2])) == ""  # one subset: nothing to compare
+
+
+def test_the_page_compares_the_isolated_experiment_and_shows_the_unseen_words():
+    import dataclasses
+
+    def with_subsets(r, accuracy, unseen, context):
+        metrics = r.metrics | {
+            "intervals": {"accuracy": [accuracy, accuracy - 0.1, accuracy + 0.1]},
+            "subsets": {"words unseen in training": {"n": 3, "n_utterances": 2, **unseen}},
+        }
+        evidence = pd.DataFrame(
+            [{"tokens": "all", "method": "cam", "band": "any", "n_segments": 8,
+              "minus_spectrum": accuracy - 1, "minus_spectrum_low": accuracy - 1.1,
+              "minus_spectrum_high": accuracy - 0.9}]
+        )  # fmt: skip
+        definition = {"classes": {"IY": ["IY"]}, "fmin_hz": 0, "fmax_hz": 4000, "context": context}
+        return dataclasses.replace(r, metrics=metrics, evidence=evidence, definition=definition)
+
+    kept = with_subsets(results(), 0.8, {"accuracy": [0.667, 0.5, 1.0]}, None)
+    alone = with_subsets(results("vowels_4k_isolated"), 0.55, {}, "isolate")
+    other = dataclasses.replace(results("voicing_4k"), definition={"classes": {"v": ["IY"]}})
+    ceilings = pd.DataFrame(
+        [{"ceiling": c, "half_width_hz": 150.0, "formant": "F1", "n_paired": 7,
+          "drop_logp_diff": d, "drop_logp_diff_low": d - 0.1, "drop_logp_diff_high": d + 0.1,
+          "call": k, "headline": c == "configured", "holds": k == "above"}
+         for c, d, k in (("configured", 0.5, "above"), ("5000", 0.3, "above"),
+                         ("6000", 0.02, "unclear"))]
+    )  # fmt: skip
+    kept = dataclasses.replace(kept, occlusion_ceilings=ceilings)
+    sections, _ = summary_page(
+        SETTINGS,
+        [kept, other, alone],
+        {"unit": "utterance", "utterances": {"train": 5, "test": 2}},
+        {"aligned_utterances": 7},
+        {"n_vowels": 20, "nan": {"f1_hz": 0, "f2_hz": 1, "f3_hz": 2}, "n_short": 3},
+        pd.DataFrame({"vowel": ["IY"], "n": [20], "f1_mean_hz": [310.0]}),
+    )
+    intro = dict(sections)["Summary"]
+    comparison = intro[intro.index("With and without the context") :]
+    # the two vowel experiments, not voicing: keep first, then isolate
+    assert comparison.index(">vowels_4k<") < comparison.index(">vowels_4k_isolated<")
+    assert ">voicing_4k<" not in comparison and ">isolate<" in comparison
+    assert "0.80 [0.70, 0.90]" in comparison and "0.55 [0.45, 0.65]" in comparison
+    assert "0.67 [0.50, 1.00]" in comparison
+    body = dict(sections)["vowels_4k"]
+    assert "words unseen in training" in body and "Test figures on token subsets" in body
+    assert "at other Praat ceilings" in body and "2 of 3" in body and "(headline)" in body
+    assert "at other Praat ceilings" not in dict(sections)["voicing_4k"]
+    # no isolated experiment, no comparison
+    sections, _ = summary_page(
+        SETTINGS,
+        [kept, other],
+        {"unit": "utterance", "utterances": {"train": 5, "test": 2}},
+        {"aligned_utterances": 7},
+        {"n_vowels": 20, "nan": {"f1_hz": 0, "f2_hz": 1, "f3_hz": 2}, "n_short": 3},
+        pd.DataFrame({"vowel": ["IY"], "n": [20], "f1_mean_hz": [310.0]}),
+    )
+    assert "With and without the context" not in dict(sections)["Summary"]

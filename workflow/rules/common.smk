@@ -71,6 +71,8 @@ BENCH = f"{RESULTS}/benchmarks"
 ENV = "../../envs/spectrocam.yaml"
 MFA_ENV = "../../envs/mfa.yaml"
 EXPERIMENTS = enabled_experiments(config)
+# threads of every job that runs a network (training.threads; Snakemake caps it at --cores)
+NETWORK_THREADS = config["training"]["threads"]
 BACKEND = config["alignment"]["backend"]
 DOWNLOADED_CORPUS = f"resources/{config['corpus']['download']['subdir']}"
 CLIPS = f"{RESULTS}/corpus/clips.tsv"
@@ -196,6 +198,7 @@ def get_summary_input(wildcards):
         "maps": f"maps/{{experiment}}/{PRIMARY}.h5",
         "sensitivity": "sensitivity/{experiment}.tsv",
         "evidence": f"evidence/{{experiment}}/{PRIMARY}_summary.tsv",
+        "occlusion_ceilings": "causal/{experiment}_occlusion_ceilings.tsv",
     }
     inputs = {
         key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS)

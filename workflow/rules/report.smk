@@ -168,6 +168,14 @@ rule summary:
     params:
         experiments=EXPERIMENTS,
         descriptions={e: config["experiments"][e]["description"] for e in EXPERIMENTS},
+        # what the context comparison matches experiments on
+        definitions={
+            e: {
+                k: config["experiments"][e].get(k)
+                for k in ("classes", "fmin_hz", "fmax_hz", "context")
+            }
+            for e in EXPERIMENTS
+        },
         settings=summary_settings(),
     script:
         "../scripts/summary.py"

@@ -23,6 +23,8 @@ with job(smk) as log:
                 cells=tuple(cam.cells("cam").shape[1:]),
                 sensitivity=read_table(smk.input.sensitivity[k]),
                 evidence=read_table(smk.input.evidence[k]),
+                occlusion_ceilings=read_table(smk.input.occlusion_ceilings[k]),
+                definition=smk.params.definitions[name],
             )
         )
     sections, headline = summary_page(

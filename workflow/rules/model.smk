@@ -31,7 +31,7 @@ rule train:
         model=MODEL_NAMES,
     conda:
         ENV
-    threads: 8
+    threads: NETWORK_THREADS
     resources:
         gpu=config["training"]["gpus"],
         # the train and validation segments are held in memory
@@ -64,7 +64,7 @@ rule test_model:
         model=MODEL_NAMES,
     conda:
         ENV
-    threads: 8
+    threads: NETWORK_THREADS
     resources:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
@@ -109,7 +109,7 @@ rule maps:
         model=MODEL_NAMES,
     conda:
         ENV
-    threads: 8
+    threads: NETWORK_THREADS
     resources:
         gpu=config["training"]["gpus"],
         mem_mb=8000,

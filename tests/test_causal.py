@@ -10,8 +10,8 @@ from spectrocam.agreement import permutation_null
 from spectrocam.causal import (
     CausalConfig,
     half_widths,
-    run_causal_tests,
     occlusion_ceilings,
+    run_causal_tests,
     segment_perturbations,
     summarise_deletion,
     summarise_occlusion,

@@ -299,9 +299,10 @@ def _occlusion_ceilings_html(table: pd.DataFrame) -> str:
         "<h3>Does the causal test hold at other Praat ceilings? (drop of log p, formant band - "
         "its matched controls)</h3>"
         + html_table(occlusion_ceilings_view(table))
-        + "<p class='note'>The band occlusion of the causal tests, redone with the formants "
-        "measured at each ceiling (<i>configured</i>: the formants rule's; a ceiling whose "
-        "formants are the configured ones shares its figures). A positive drop means the "
+        + "<p class='note'>The band occlusion of the causal tests at the headline half-width, "
+        "redone with the formants measured at each ceiling (<i>configured</i>: the formants "
+        "rule's; a ceiling whose formants are the configured ones shares its figures; the "
+        "causal table above varies the half-width). A positive drop means the "
         "classifier needs the formant band more than the rows 2-3 band widths beside it. n: "
         "vowels paired with at least one control.</p>"
     )

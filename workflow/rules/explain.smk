@@ -133,6 +133,8 @@ rule sanity:
     conda:
         ENV
     threads: NETWORK_THREADS
+    # long jobs near the end of the graph: started as soon as they can be
+    priority: 1
     resources:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
@@ -183,6 +185,8 @@ rule causal:
     conda:
         ENV
     threads: NETWORK_THREADS
+    # long jobs near the end of the graph: started as soon as they can be
+    priority: 1
     resources:
         gpu=config["training"]["gpus"],
         mem_mb=8000,

@@ -130,11 +130,11 @@ rule sanity:
         f"{LOGS}/sanity/{{experiment}}.log",
     benchmark:
         f"{BENCH}/sanity/{{experiment}}.tsv"
+    # long jobs near the end of the graph: started as soon as they can be
+    priority: 1
     conda:
         ENV
     threads: NETWORK_THREADS
-    # long jobs near the end of the graph: started as soon as they can be
-    priority: 1
     resources:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
@@ -182,11 +182,11 @@ rule causal:
         f"{LOGS}/causal/{{experiment}}.log",
     benchmark:
         f"{BENCH}/causal/{{experiment}}.tsv"
+    # long jobs near the end of the graph: started as soon as they can be
+    priority: 1
     conda:
         ENV
     threads: NETWORK_THREADS
-    # long jobs near the end of the graph: started as soon as they can be
-    priority: 1
     resources:
         gpu=config["training"]["gpus"],
         mem_mb=8000,

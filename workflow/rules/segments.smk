@@ -11,12 +11,12 @@ rule segments:
         f"{LOGS}/segments/{{experiment}}.log",
     benchmark:
         f"{BENCH}/segments/{{experiment}}.tsv"
-    conda:
-        ENV
-    threads: 2
     # every store before any training: the scheduler can then start the costliest experiment's
     # models first instead of leaving its chain for the end (measured in the demo: 12 min late)
     priority: 2
+    conda:
+        ENV
+    threads: 2
     resources:
         mem_mb=4000,
     params:

@@ -10,6 +10,12 @@ import numpy as np
 import pandas as pd
 
 from spectrocam.io import write_text
+from spectrocam.report.controls import (
+    CONTEXT_NOTE,
+    context_comparison,
+    occlusion_ceilings_html,
+    subsets_html,
+)
 from spectrocam.report.sensitivity import (
     SENSITIVITY_NOTE,
     ceiling_moves_view,
@@ -201,7 +207,7 @@ def experiment_body(r: ExperimentResults, window_hz: float, bootstrap: int) -> s
         f"CAM: {r.cells[0]} x {r.cells[1]} cells, {r.hz_per_cell:.0f} Hz per cell."
         f"{cells_sentence(r.agreement)}</p>"
         f"<h3>Test metrics</h3>{html_table(per_class, 3)}"
-        f"{_subsets_html(m)}"
+        f"{subsets_html(m)}"
         f"{fig['confusion']}{fig['history']}"
         f"<h3>CAM profiles and formants</h3>{fig['profiles']}"
         f"<h3>Examples</h3>{fig['examples']}"
@@ -212,7 +218,7 @@ def experiment_body(r: ExperimentResults, window_hz: float, bootstrap: int) -> s
             else "<p>No test segment of this experiment is a vowel with formants.</p>"
         )
         + _sensitivity_html(r.sensitivity, window_hz)
-        + _occlusion_ceilings_html(r.occlusion_ceilings)
+        + occlusion_ceilings_html(r.occlusion_ceilings)
         + _tokens_html(r.evidence)
         + "<h3>Methods compared</h3>"
         + html_table(methods_compared(r.comparison))
@@ -237,132 +243,6 @@ def _sensitivity_html(table: pd.DataFrame, window_hz: float) -> str:
         + html_table(sensitivity_view(table))
         + SENSITIVITY_NOTE.format(window=window_hz)
     )
-
-
-def _interval(v) -> str:
-    """``value [low, high]`` of a ``[value, low, high]`` list (``–`` for none)."""
-    return f"{fmt(v[0])} [{fmt(v[1])}, {fmt(v[2])}]" if v else "–"
-
-
-def subsets_view(metrics: dict) -> pd.DataFrame:
-    """Test accuracy and macro-F1 (95 % intervals over utterances) on all test tokens and on
-    each token subset of ``metrics["subsets"]``, with its n."""
-    rows = [("all test tokens", {"n": metrics["n"], **metrics.get("intervals", {})})]
-    rows += list(metrics.get("subsets", {}).items())
-    out = []
-    for name, r in rows:
-        cells = {"tokens": name, "n": int(r["n"]), "utterances": r.get("n_utterances", "")}
-        for key, label in (("accuracy", "accuracy"), ("macro_f1", "macro-F1")):
-            cells[label] = _interval(r.get(key))
-        out.append(cells)
-    return pd.DataFrame(out)
-
-
-def _subsets_html(metrics: dict) -> str:
-    if not metrics.get("subsets"):
-        return ""
-    return (
-        "<h4>Test figures on token subsets</h4>"
-        + html_table(subsets_view(metrics))
-        + "<p class='note'><i>words unseen in training</i>: the test tokens whose word type no "
-        "training token of this experiment has (what <code>split_words: disjoint</code> keeps): "
-        "accuracy there is not a lexicon lookup. The model was selected on validation tokens "
-        "that include seen words. Intervals: 95 %, resampling utterances.</p>"
-    )
-
-
-def occlusion_ceilings_view(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per formant and half-width, one column per Praat ceiling: the paired drop of
-    log p (formant band - its matched controls) with its interval and call, the n paired and
-    how many ceilings agree with the headline's call."""
-    rows = []
-    ceilings = list(dict.fromkeys(table.ceiling))
-    for (formant, hw), block in table.groupby(["formant", "half_width_hz"], sort=True):
-        cells = block.set_index("ceiling")
-        row: dict = {"formant": formant, "half-width Hz": hw}
-        for c in ceilings:
-            if c not in cells.index:
-                row[c] = "–"
-                continue
-            r = cells.loc[c]
-            text = f"{ci(r, 'drop_logp_diff')} {r['call']} (n {int(r['n_paired'])})"
-            row[c] = f"{text} (headline)" if r["headline"] else text
-        row["holds"] = f"{int(cells['holds'].sum())} of {len(cells)}"
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _occlusion_ceilings_html(table: pd.DataFrame) -> str:
-    if table.empty:
-        return ""
-    return (
-        "<h3>Does the causal test hold at other Praat ceilings? (drop of log p, formant band - "
-        "its matched controls)</h3>"
-        + html_table(occlusion_ceilings_view(table))
-        + "<p class='note'>The band occlusion of the causal tests at the headline half-width, "
-        "redone with the formants measured at each ceiling (<i>configured</i>: the formants "
-        "rule's; a ceiling whose formants are the configured ones shares its figures; the "
-        "causal table above varies the half-width). A positive drop means the "
-        "classifier needs the formant band more than the rows 2-3 band widths beside it. n: "
-        "vowels paired with at least one control.</p>"
-    )
-
-
-def context_comparison(experiments: list[ExperimentResults]) -> pd.DataFrame:
-    """Each experiment with ``context: isolate`` beside the experiments with the same classes
-    and band that keep the context: test n and accuracy (on all tokens and on words unseen in
-    training) and the true-class CAM's map - spectrum on F1-F3."""
-    rows = []
-
-    def key(d):
-        return (str(d.get("classes")), d.get("fmin_hz"), d.get("fmax_hz"))
-
-    for iso in experiments:
-        if iso.definition.get("context") != "isolate":
-            continue
-        kept = [
-            r
-            for r in experiments
-            if (r.definition.get("context") or "keep") == "keep"
-            and key(r.definition) == key(iso.definition)
-        ]
-        for r in [*kept, iso]:
-            m = r.metrics
-            unseen = m.get("subsets", {}).get("words unseen in training", {})
-            cam = (
-                r.evidence[
-                    (r.evidence.get("tokens", "all") == "all")
-                    & (r.evidence["method"] == "cam")
-                    & (r.evidence["band"] == "any")
-                ]
-                if len(r.evidence)
-                else pd.DataFrame()
-            )
-            rows.append(
-                {
-                    "experiment": r.name,
-                    "context": r.definition.get("context") or "keep",
-                    "test n": m["n"],
-                    "accuracy": _interval(m.get("intervals", {}).get("accuracy")),
-                    "unseen words: n": unseen.get("n", "–"),
-                    "unseen words: accuracy": _interval(unseen.get("accuracy")),
-                    "CAM map - spectrum, F1-F3 (n)": (
-                        f"{ci(cam.iloc[0], 'minus_spectrum')} ({int(cam.iloc[0]['n_segments'])})"
-                        if len(cam)
-                        else "–"
-                    ),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-CONTEXT_NOTE = (
-    "<p class='note'>The context control: the isolated experiment has the same vowels as the one "
-    "above it, with every frame whose analysis window reaches outside the vowel's own interval "
-    "set to the floor (<code>context: isolate</code>), so the network sees the vowel alone. "
-    "Accuracy that falls when the context is gone was carried by the neighbouring phones. The "
-    "test sets are the same tokens; intervals resample utterances; first training seed.</p>"
-)
 
 
 def tokens_view(evidence: pd.DataFrame) -> pd.DataFrame:

@@ -71,8 +71,9 @@ BENCH = f"{RESULTS}/benchmarks"
 ENV = "../../envs/spectrocam.yaml"
 MFA_ENV = "../../envs/mfa.yaml"
 EXPERIMENTS = enabled_experiments(config)
-# threads of every job that runs a network (training.threads; Snakemake caps it at --cores)
-NETWORK_THREADS = config["training"]["threads"]
+# threads of every multi-threaded job (training.threads; Snakemake caps it at --cores): those
+# that run a network, the formants and the segment stores
+JOB_THREADS = config["training"]["threads"]
 BACKEND = config["alignment"]["backend"]
 DOWNLOADED_CORPUS = f"resources/{config['corpus']['download']['subdir']}"
 CLIPS = f"{RESULTS}/corpus/clips.tsv"
@@ -91,6 +92,9 @@ SHUFFLED = ["shuffled"] if config["sanity"]["shuffled_labels"] else []
 
 
 MODEL_NAMES = r"seed\d+|shuffled"
+# The first seed's models come first (rules train_primary, ...: the same rules with a priority),
+# since every figure that is not repeated per seed waits on them; the others match the rest.
+OTHER_MODELS = rf"(?!{PRIMARY}\b)(?:{MODEL_NAMES})"
 
 
 def model_seed(model):

@@ -13,9 +13,11 @@ rule formants:
         f"{LOGS}/formants/formants.log",
     benchmark:
         f"{BENCH}/formants/formants.tsv"
+    # every vowel's formants unlock the evidence, sanity and causal jobs
+    priority: 3
     conda:
         ENV
-    threads: 8
+    threads: JOB_THREADS
     resources:
         mem_mb=4000,
     params:
@@ -37,9 +39,11 @@ rule formant_ceilings:
         f"{LOGS}/formants/ceilings.log",
     benchmark:
         f"{BENCH}/formants/ceilings.tsv"
+    # every vowel's formants unlock the evidence, sanity and causal jobs
+    priority: 3
     conda:
         ENV
-    threads: 8
+    threads: JOB_THREADS
     resources:
         mem_mb=4000,
     params:
@@ -134,7 +138,7 @@ rule sanity:
     priority: 1
     conda:
         ENV
-    threads: NETWORK_THREADS
+    threads: JOB_THREADS
     resources:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
@@ -186,7 +190,7 @@ rule causal:
     priority: 1
     conda:
         ENV
-    threads: NETWORK_THREADS
+    threads: JOB_THREADS
     resources:
         gpu=config["training"]["gpus"],
         mem_mb=8000,

@@ -28,10 +28,10 @@ rule train:
     benchmark:
         f"{BENCH}/models/{{experiment}}/{{model}}_train.tsv"
     wildcard_constraints:
-        model=MODEL_NAMES,
+        model=OTHER_MODELS,
     conda:
         ENV
-    threads: NETWORK_THREADS
+    threads: JOB_THREADS
     resources:
         gpu=config["training"]["gpus"],
         # the train and validation segments are held in memory
@@ -61,10 +61,10 @@ rule test_model:
     benchmark:
         f"{BENCH}/evaluation/{{experiment}}/{{model}}.tsv"
     wildcard_constraints:
-        model=MODEL_NAMES,
+        model=OTHER_MODELS,
     conda:
         ENV
-    threads: NETWORK_THREADS
+    threads: JOB_THREADS
     resources:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
@@ -106,10 +106,10 @@ rule maps:
     benchmark:
         f"{BENCH}/maps/{{experiment}}/{{model}}.tsv"
     wildcard_constraints:
-        model=MODEL_NAMES,
+        model=OTHER_MODELS,
     conda:
         ENV
-    threads: NETWORK_THREADS
+    threads: JOB_THREADS
     resources:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
@@ -118,3 +118,23 @@ rule maps:
         inference=InferenceConfig.pick(config["training"]),
     script:
         "../scripts/method_maps.py"
+
+
+# The first seed's model of each experiment, its test predictions and its maps before the other
+# models': the causal tests, the sanity checks, the agreement and the report wait on them.
+use rule train as train_primary with:
+    wildcard_constraints:
+        model=PRIMARY,
+    priority: 1
+
+
+use rule test_model as test_model_primary with:
+    wildcard_constraints:
+        model=PRIMARY,
+    priority: 1
+
+
+use rule maps as maps_primary with:
+    wildcard_constraints:
+        model=PRIMARY,
+    priority: 1

@@ -16,7 +16,7 @@ rule segments:
     priority: 2
     conda:
         ENV
-    threads: 2
+    threads: min(2, JOB_THREADS)
     resources:
         mem_mb=4000,
     params:

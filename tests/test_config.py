@@ -121,7 +121,7 @@ def narrowband(**changes) -> dict:
 
 def test_a_disabled_experiment_is_not_checked():
     config = validate_config(narrowband())  # vowels_full (to 11,025 Hz) is off
-    assert enabled_experiments(config) == ["vowels_4k", "voicing_4k"]
+    assert enabled_experiments(config) == ["vowels_4k", "vowels_4k_isolated", "voicing_4k"]
     config = narrowband()
     config["experiments"]["vowels_full"]["enabled"] = True
     with pytest.raises(ConfigError, match="experiments.vowels_full.fmax_hz"):

@@ -119,20 +119,27 @@ def work(config: dict, exp: dict, counts: dict) -> dict[str, float]:
     explain, sanity = config["explain"], config["sanity"]
     channels = explain.get("score_cam_channels") or last_channels(model["arch"])
     methods = explain["methods"]
-    gradients = sum(m in methods for m in ("gradcam", "gradcam++", "hirescam", "layercam"))
+    # the gradient methods share one forward and backward pass per class map (the true and the
+    # predicted class's); CAM comes from the forward pass of the predictions
+    gradient = any(m in methods for m in ("gradcam", "gradcam++", "hirescam", "layercam"))
     per_epoch = counts["train_epoch"] * f["train"] + counts["validation_epoch"] * f["infer"]
     subset = counts["maps_subset"]
-    maps = counts["test"] * f["grad"] + subset * (
-        gradients * f["grad"] + ("scorecam" in methods) * (channels + 1) * f["infer"]
+    maps = counts["test"] * f["infer"] + subset * (
+        2 * gradient * f["grad"] + ("scorecam" in methods) * (channels + 1) * f["infer"]
     )
-    # one map of every method per step of the cascade, on the subset
-    cascade = len(sanity["steps"]) * subset * (1 + gradients) * f["grad"]
-    # occlusions: (formant + up to 4 controls) x 3 formants x half-widths; deletions: steps - 1
-    # per order (methods + 3 baselines), and the unperturbed and emptied segments
+    # every method but Score-CAM again at each step of the cascade, on the subset
+    cascade = len(sanity["steps"]) * subset * 2 * f["grad"]
+    # occlusions (their number per segment and half-width as measured in the demo) at every
+    # half-width, again at the headline half-width for each other ceiling; deletions: steps - 1
+    # per order (methods and 3 baselines), the unperturbed and the emptied segment
     causal = config["causal"]
     widths = len(set(causal["half_widths_hz"]) | {config["agreement"]["window_hz"]})
-    ceilings = len(config["sensitivity"]["ceilings_hz"])
-    per_segment = 15 * widths * (1 + ceilings) + (causal["deletion_steps"] - 1) * (len(methods) + 3)
+    reruns = max(0, len(config["sensitivity"]["ceilings_hz"]) - 1)
+    per_segment = (
+        counts["occlusions_per_width"] * (widths + reruns)
+        + (causal["deletion_steps"] - 1) * (len(methods) + 3)
+        + 2
+    )
     return {
         "models": training["epochs"] * per_epoch,
         "evaluation": counts["test"] * f["infer"],
@@ -155,7 +162,10 @@ def demo_counts(results: Path, exp: str, config: dict) -> dict[str, float]:
     test = len(pd.read_csv(tests[0], sep="\t"))
     maps = MapFile(next((results / "maps" / exp).glob("*.h5")))
     subset = max(len(maps.rows(m)) for m in maps.methods if m != "cam")
-    causal = pd.read_csv(results / "causal" / f"{exp}_occlusion.tsv", sep="\t")["row"].nunique()
+    occ = pd.read_csv(results / "causal" / f"{exp}_occlusion.tsv", sep="\t")
+    causal = occ["row"].nunique()
+    scored = occ[occ.kind != "outside"]
+    per_width = len(scored) / max(1, causal) / max(1, scored.half_width_hz.nunique())
     with h5py.File(results / "segments" / f"{exp}.h5", "r") as h5:
         n = int(h5["spectrograms"].shape[0])
     max_val = config["training"].get("max_validation")
@@ -166,12 +176,15 @@ def demo_counts(results: Path, exp: str, config: dict) -> dict[str, float]:
         "test": test,
         "maps_subset": subset,
         "causal": causal,
+        "occlusions_per_width": per_width,
         "cells": int(np.prod(maps.cells("cam").shape[1:])),
         "models": len(histories),
     }
 
 
-def full_counts(config: dict, exp_name: str, exp: dict) -> dict[str, float]:
+def full_counts(
+    config: dict, exp_name: str, exp: dict, occlusions_per_width: float
+) -> dict[str, float]:
     kind = "voicing" if "voiced" in exp["classes"] else "vowels"
     n = FULL_SEGMENTS[kind]
     fr = config["splits"]["fractions"]
@@ -184,8 +197,10 @@ def full_counts(config: dict, exp_name: str, exp: dict) -> dict[str, float]:
         "validation_epoch": n * fr["validation"],
         "test": test,
         "maps_subset": min(test, per_class * len(exp["classes"])),
-        "causal": min(test if kind == "vowels" else 0, causal_max),
+        # the test vowels with formants (voicing_4k's voiced class is the same vowels)
+        "causal": min(FULL_SEGMENTS["vowels"] * fr["test"], causal_max),
         "models": len(config["training"]["seeds"]) + bool(config["sanity"]["shuffled_labels"]),
+        "occlusions_per_width": occlusions_per_width,
     }
 
 
@@ -215,7 +230,7 @@ def project(args) -> pd.DataFrame:
             continue
         d_exp = demo["experiments"][exp_name]
         dc = demo_counts(results, exp_name, demo)
-        fc = full_counts(full, exp_name, exp)
+        fc = full_counts(full, exp_name, exp, dc["occlusions_per_width"])
         d_work, f_work = work(demo, d_exp, dc), work(full, exp, fc)
         grids = (fc["test"] * cells_of(full, exp) - dc["test"] * dc["cells"]) * GRID_BYTES
         for stage in NETWORK:

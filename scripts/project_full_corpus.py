@@ -70,27 +70,17 @@ def startup_s(module: str) -> float:
 
 
 def flops(arch: str, classes: int, fs: int, ts: int, rows: int, frames: int) -> dict[str, float]:
-    """FLOPs per segment: ``train`` (forward and backward), ``infer`` (forward), ``grad``
-    (forward and backward, no weight update: a gradient map)."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
+    """FLOPs per segment (:func:`benchmark_training.flops_per_segment`): ``train`` (forward and
+    backward), ``infer`` (forward), ``grad`` (forward and backward: a gradient map)."""
+    from types import SimpleNamespace
 
-    from spectrocam.model import build_model
+    from benchmark_training import flops_per_segment
 
-    model = build_model(arch, classes, fs, ts)
-    x = torch.randn(2, 1, rows, frames)
-    out = {}
-    for name, train in (("train", True), ("infer", False)):
-        model.train(train)
-        with FlopCounterMode(display=False) as counter:
-            if train:
-                model(x).sum().backward()
-            else:
-                with torch.no_grad():
-                    model(x)
-        out[name] = counter.get_total_flops() / 2
-    out["grad"] = out["train"]
-    return out
+    spec = SimpleNamespace(
+        arch=arch, classes=classes, freq_stride=fs, time_stride=ts, rows=rows, frames=frames
+    )
+    train, infer = flops_per_segment(spec)
+    return {"train": train, "infer": infer, "grad": train}
 
 
 def last_channels(arch: str) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from spectrocam.report.sensitivity import ceiling_cells
 from spectrocam.report.tables import ci, fmt
 
 __all__ = [
@@ -61,13 +62,11 @@ def occlusion_ceilings_view(table: pd.DataFrame) -> pd.DataFrame:
     for (formant, hw), block in table.groupby(["formant", "half_width_hz"], sort=True):
         cells = block.set_index("ceiling")
         row: dict = {"formant": formant, "half-width Hz": hw}
-        for c in ceilings:
-            if c not in cells.index:
-                row[c] = "–"
-                continue
-            r = cells.loc[c]
-            text = f"{ci(r, 'drop_logp_diff')} {r['call']} (n {int(r['n_paired'])})"
-            row[c] = f"{text} (headline)" if r["headline"] else text
+        row |= ceiling_cells(
+            cells,
+            ceilings,
+            lambda r: f"{ci(r, 'drop_logp_diff')} {r['call']} (n {int(r['n_paired'])})",
+        )
         row["holds"] = f"{int(cells['holds'].sum())} of {len(cells)}"
         rows.append(row)
     return pd.DataFrame(rows)

@@ -8,7 +8,13 @@ import pandas as pd
 
 from spectrocam.report.tables import ci
 
-__all__ = ["SENSITIVITY_NOTE", "sensitivity_view", "ceiling_moves_view", "cells_sentence"]
+__all__ = [
+    "SENSITIVITY_NOTE",
+    "sensitivity_view",
+    "ceiling_cells",
+    "ceiling_moves_view",
+    "cells_sentence",
+]
 
 SENSITIVITY_NOTE = (
     "<p class='note'>How to read it: each cell is the headline statistic (per test vowel, the "
@@ -31,17 +37,24 @@ def sensitivity_view(table: pd.DataFrame, band: str = "any") -> pd.DataFrame:
     for (method, hw), block in g.groupby(["method", "half_width_hz"], sort=False):
         cells = block.set_index("ceiling")
         row: dict = {"method": method, "half-width Hz": hw}
-        for c in ceilings:
-            if c not in cells.index:
-                row[c] = "–"
-                continue
-            r = cells.loc[c]
-            text = ci(r, "minus_spectrum") + f" {r['call']}"
-            row[c] = f"{text} (headline)" if r["headline"] else text
+        row |= ceiling_cells(cells, ceilings, lambda r: ci(r, "minus_spectrum") + f" {r['call']}")
         row["n segments"] = int(cells["n_segments"].max())
         row["holds"] = f"{int(cells['holds'].sum())} of {len(cells)}"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def ceiling_cells(cells: pd.DataFrame, ceilings: list, text) -> dict:
+    """One cell per ceiling of a row of ``cells`` (indexed by ceiling): ``text(row)``, marked
+    ``(headline)`` on the headline's, ``–`` where the ceiling has no row."""
+    out = {}
+    for c in ceilings:
+        if c not in cells.index:
+            out[c] = "–"
+            continue
+        r = cells.loc[c]
+        out[c] = f"{text(r)} (headline)" if r["headline"] else text(r)
+    return out
 
 
 def ceiling_moves_view(moves: pd.DataFrame) -> pd.DataFrame:

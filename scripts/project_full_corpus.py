@@ -21,8 +21,9 @@ what is left is divided by the job's work:
 - *per-clip jobs* (corpus validation, pocketsphinx alignment, formants, the ceilings): by the
   run's clips, times the full corpus's 13,100;
 - *segment stores*: by the run's segments, times the full corpus's, times the ratio of frames;
-- *light jobs on maps* (evidence, agreement, sensitivity, errors, reports): by the test
-  segments times the CAM's cells, times the full study's.
+- *light jobs on maps* (evidence, sensitivity; the rules without a benchmark file, agreement,
+  errors and the reports, are left out): by the test segments times the CAM's cells, times the
+  full study's.
 
 Memory: network jobs keep the measured peak, plus the training rule's in-memory train and
 validation segments (float16) at full size; light jobs on maps grow with test segments times
@@ -112,7 +113,13 @@ def work(config: dict, exp: dict, counts: dict) -> dict[str, float]:
     # the gradient methods share one forward and backward pass per class map (the true and the
     # predicted class's); CAM comes from the forward pass of the predictions
     gradient = any(m in methods for m in ("gradcam", "gradcam++", "hirescam", "layercam"))
-    per_epoch = counts["train_epoch"] * f["train"] + counts["validation_epoch"] * f["infer"]
+    # an epoch: its training steps, the BatchNorm re-estimation (train-mode forward passes on
+    # at most as many segments) and the validation
+    recalibration = min(training.get("bn_recalibration", 256) or 0, counts["train_epoch"])
+    per_epoch = (
+        counts["train_epoch"] * f["train"]
+        + (recalibration + counts["validation_epoch"]) * f["infer"]
+    )
     subset = counts["maps_subset"]
     maps = counts["test"] * f["infer"] + subset * (
         2 * gradient * f["grad"] + ("scorecam" in methods) * (channels + 1) * f["infer"]
@@ -162,7 +169,9 @@ def demo_counts(results: Path, exp: str, config: dict) -> dict[str, float]:
     return {
         "segments": n,
         "train_epoch": float(h["train_segments"].mean()),
-        "validation_epoch": float(min(max_val or np.inf, 0.15 * n)),
+        "validation_epoch": float(
+            min(max_val or np.inf, config["splits"]["fractions"]["validation"] * n)
+        ),
         "test": test,
         "maps_subset": subset,
         "causal": causal,
@@ -200,7 +209,7 @@ def cells_of(config: dict, exp: dict) -> int:
     return int(np.ceil(rows / m["freq_stride"]) * np.ceil(frames / m["time_stride"]))
 
 
-def project(args) -> pd.DataFrame:
+def project(args) -> tuple[pd.DataFrame, float, float, int]:
     results = Path(args.results)
     with open(results / "config.yaml" if (results / "config.yaml").exists() else args.demo) as f:
         demo = yaml.safe_load(f)

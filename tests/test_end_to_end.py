@@ -116,6 +116,11 @@ def test_the_study_end_to_end(study):
         headline = occlusion[occlusion.headline]
         assert list(headline.formant) == ["F1", "F2", "F3"]
         assert set(occlusion.half_width_hz) >= {75, 150, 300}
+        # the same occlusion at every Praat ceiling, at the headline half-width
+        ceilings = pd.read_csv(out / f"causal/{name}_occlusion_ceilings.tsv", sep="\t")
+        assert set(ceilings.ceiling.astype(str)) == {"configured", "5000", "5500", "6000"}
+        assert set(ceilings.half_width_hz) == {150} and ceilings.headline.sum() == 3
+        assert set(ceilings["call"]) <= {"above", "below", "unclear", "no vowels"}
         assert (occlusion.n_segments <= 8).all() and (
             occlusion.n_paired <= occlusion.n_segments
         ).all()

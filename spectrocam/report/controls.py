@@ -96,8 +96,10 @@ def context_comparison(experiments: list) -> pd.DataFrame:
     training) and the true-class CAM's map - spectrum on F1-F3."""
     rows = []
 
-    def key(d):
-        return (str(d.get("classes")), d.get("fmin_hz"), d.get("fmax_hz"))
+    def key(d):  # the same tokens: classes, band and token filters (a default where unset)
+        defaults = {"stress": "any", "words": "any", "min_duration_s": 0, "split_words": "shared"}
+        filters = tuple(d.get(k) or v for k, v in defaults.items())
+        return (str(d.get("classes")), d.get("fmin_hz"), d.get("fmax_hz"), *filters)
 
     for iso in experiments:
         if iso.definition.get("context") != "isolate":

@@ -82,8 +82,9 @@ ALIGNMENT_SUMMARY = f"{RESULTS}/alignment/{BACKEND}/summary.json"
 
 
 # The models of an experiment: one per training seed, and one trained on shuffled labels (the
-# sanity check; with the first seed). The rules with a {model} wildcard constrain it to
-# MODEL_NAMES (per rule: the MFA rules have a {model} wildcard of their own). The figures that are not repeated per seed (agreement,
+# sanity check; with the first seed). The rules with a {model} wildcard constrain it per rule
+# (the MFA rules have a {model} wildcard of their own): MODEL_NAMES, or OTHER_MODELS and PRIMARY
+# for the model rules and their *_primary twins. The figures that are not repeated per seed (agreement,
 # causal tests, randomised weights, report figures, explorer) use the first seed's, PRIMARY.
 SEEDS = config["training"]["seeds"]
 MODELS = [f"seed{seed}" for seed in SEEDS]

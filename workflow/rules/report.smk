@@ -172,7 +172,16 @@ rule summary:
         definitions={
             e: {
                 k: config["experiments"][e].get(k)
-                for k in ("classes", "fmin_hz", "fmax_hz", "context")
+                for k in (
+                    "classes",
+                    "fmin_hz",
+                    "fmax_hz",
+                    "context",
+                    "stress",
+                    "words",
+                    "min_duration_s",
+                    "split_words",
+                )
             }
             for e in EXPERIMENTS
         },

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from spectrocam.report.sensitivity import ceiling_cells
-from spectrocam.report.tables import ci, fmt
+from spectrocam.report.tables import ci, fmt, html_table
 
 __all__ = [
     "CONTEXT_NOTE",
@@ -39,8 +39,6 @@ def subsets_view(metrics: dict) -> pd.DataFrame:
 
 
 def subsets_html(metrics: dict) -> str:
-    from spectrocam.report.page import html_table
-
     if not metrics.get("subsets"):
         return ""
     return (
@@ -73,8 +71,6 @@ def occlusion_ceilings_view(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def occlusion_ceilings_html(table: pd.DataFrame) -> str:
-    from spectrocam.report.page import html_table
-
     if table.empty:
         return ""
     return (

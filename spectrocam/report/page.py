@@ -22,7 +22,12 @@ from spectrocam.report.sensitivity import (
     cells_sentence,
     sensitivity_view,
 )
-from spectrocam.report.tables import agreement_headline, agreement_table, ci, column_kind, fmt
+from spectrocam.report.tables import (
+    agreement_headline,
+    agreement_table,
+    ci,
+    html_table,
+)
 
 __all__ = [
     "ExperimentResults",
@@ -31,24 +36,6 @@ __all__ = [
     "write_summary_page",
     "summary_page",
 ]
-
-
-def html_table(frame: pd.DataFrame, digits: int = 2) -> str:
-    """A table with each column's numbers written by their kind (:func:`column_kind`: counts
-    as integers, Hz as whole numbers, ...), other floats with ``digits`` digits. It scrolls
-    inside its own box if it is wider than the page, never the page."""
-    kinds = [column_kind(c) for c in frame.columns]
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td>{fmt(v, digits, k)}</td>" for v, k in zip(row, kinds, strict=True))
-        + "</tr>"
-        for row in frame.itertuples(index=False)
-    )
-    return (
-        f"<div class='table'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
-        "</table></div>"
-    )
 
 
 # One column whatever the window: text and tables within 1,100 px, figures scaled to fit.

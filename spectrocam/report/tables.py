@@ -17,6 +17,7 @@ __all__ = [
     "agreement_table",
     "agreement_headline",
     "comparison_table",
+    "html_table",
 ]
 
 
@@ -169,3 +170,21 @@ def comparison_table(
             row["faithfulness (n)"] = f"{ci(r, 'faithfulness')} ({int(r['n_segments'])})"
         rows.append(row | baselines | occ)
     return pd.DataFrame(rows)
+
+
+def html_table(frame: pd.DataFrame, digits: int = 2) -> str:
+    """A table with each column's numbers written by their kind (:func:`column_kind`: counts
+    as integers, Hz as whole numbers, ...), other floats with ``digits`` digits. It scrolls
+    inside its own box if it is wider than the page, never the page."""
+    kinds = [column_kind(c) for c in frame.columns]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td>{fmt(v, digits, k)}</td>" for v, k in zip(row, kinds, strict=True))
+        + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return (
+        f"<div class='table'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+        "</table></div>"
+    )

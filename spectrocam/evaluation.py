@@ -12,8 +12,8 @@ import pandas as pd
 from spectrocam.config import Section
 from spectrocam.io import write_json, write_table
 from spectrocam.metrics import classification_metrics, metric_intervals
-from spectrocam.splits import unseen_words
 from spectrocam.store import STRING_FIELDS
+from spectrocam.tokens import TOKEN_SUBSETS
 
 __all__ = [
     "PREDICTION_FIELDS",
@@ -26,18 +26,21 @@ __all__ = [
 PREDICTION_FIELDS = (*STRING_FIELDS, "start_s", "end_s")
 
 
-def token_subsets(segments: pd.DataFrame, split: pd.Series) -> dict[str, np.ndarray]:
-    """Boolean masks over ``segments`` (a store's segment table; ``split``: each one's split) of
-    the token subsets that the test figures are also given on: ``words unseen in training``
-    (word types that no training token has: what a word-disjoint split keeps,
-    :func:`spectrocam.splits.unseen_words`) and, where the store has the token fields,
-    ``stressed content words`` (primary stress, not in :data:`spectrocam.tokens.FUNCTION_WORDS`).
-    """
-    out = {"words unseen in training": unseen_words(segments, split).to_numpy()}
-    if {"stress", "function_word"} <= set(segments.columns):
-        out["stressed content words"] = (
-            (segments["stress"] == 1) & (segments["function_word"] == 0)
-        ).to_numpy()
+# the token subsets of spectrocam.tokens.TOKEN_SUBSETS that the test figures are also given on
+SUBSETS = ("words unseen in training", "stressed content words")
+
+
+def token_subsets(segments: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Boolean masks over ``segments`` (a store's segment table with its splits,
+    :func:`spectrocam.store.segment_split_table`) of the :data:`SUBSETS` whose columns it has:
+    ``words unseen in training`` (word types that no training token has: what a word-disjoint
+    split keeps) and ``stressed content words`` (primary stress, not in
+    :data:`spectrocam.tokens.FUNCTION_WORDS`)."""
+    out = {}
+    for name in SUBSETS:
+        columns, chosen = TOKEN_SUBSETS[name]
+        if set(columns) <= set(segments.columns):
+            out[name] = chosen(segments).to_numpy(bool)
     return out
 
 

@@ -38,6 +38,7 @@ from spectrocam.baselines import (
 from spectrocam.keys import join
 from spectrocam.maps import MapFile
 from spectrocam.stats import cluster_bootstrap_ci
+from spectrocam.tokens import TOKEN_SUBSETS
 
 __all__ = [
     "BANDS",
@@ -52,17 +53,6 @@ __all__ = [
 
 BANDS = ("F1", "F2", "F3", "any")
 FORMANT_HZ = ["f1_hz", "f2_hz", "f3_hz"]
-# Token subsets of the summary beyond "all": name -> rows of the store's segment table.
-# Each needs its columns; a table without them gives no rows for that subset.
-TOKEN_SUBSETS = {
-    "stressed content words": (
-        ("stress", "function_word"),
-        lambda t: (t["stress"] == 1) & (t["function_word"] == 0),
-    ),
-    "rhotic context": (("rhotic",), lambda t: t["rhotic"] == 1),
-    # word types no training token has (spectrocam.splits.unseen_words): a word-disjoint test
-    "words unseen in training": (("unseen_word",), lambda t: t["unseen_word"].astype(bool)),
-}
 
 
 def _sources(maps: MapFile, method: str, rows: np.ndarray, power: dict) -> dict[str, np.ndarray]:

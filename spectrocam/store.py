@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from spectrocam.io import commit, discard, temporary_path
-from spectrocam.splits import SPLITS, segment_splits
+from spectrocam.splits import SPLITS, segment_splits, unseen_words
 
 __all__ = [
     "STRING_FIELDS",
@@ -296,11 +296,13 @@ def segment_split_table(store_path: str | Path, splits: pd.DataFrame) -> pd.Data
     """The store's segment table with each segment's ``split``: its utterance's, or
     ``dropped`` for a held-out token whose word type is also a training token's when the
     store's experiment has ``split_words: disjoint`` (:func:`spectrocam.splits.segment_splits`);
-    ``unassigned`` for an utterance without a split."""
+    ``unassigned`` for an utterance without a split; and ``unseen_word``, True for a segment
+    whose word type no training segment has (:func:`spectrocam.splits.unseen_words`)."""
     table = read_segment_table(store_path)
     with h5py.File(store_path, "r") as h5:
         words = str(h5.attrs.get("split_words", "shared"))
     table["split"] = segment_splits(table, splits, words)
+    table["unseen_word"] = unseen_words(table, table["split"])
     return table
 
 

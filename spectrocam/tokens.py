@@ -37,6 +37,7 @@ __all__ = [
     "STRESSED_PHONES",
     "ADJACENT_S",
     "TOKEN_COLUMNS",
+    "TOKEN_SUBSETS",
     "stress_of",
     "token_attributes",
 ]
@@ -70,6 +71,20 @@ FUNCTION_WORDS = frozenset(
 )
 
 _DIGIT = re.compile(r"([012])$")
+
+
+# Token subsets that figures are also given on (name -> the segment-table columns it needs and
+# its rows): the evidence summary gives all three, the test metrics the first and the last.
+# ``unseen_word`` comes with the splits (spectrocam.store.segment_split_table): word types that
+# no training token has, the tokens a word-disjoint split keeps.
+TOKEN_SUBSETS = {
+    "stressed content words": (
+        ("stress", "function_word"),
+        lambda t: (t["stress"] == 1) & (t["function_word"] == 0),
+    ),
+    "rhotic context": (("rhotic",), lambda t: t["rhotic"] == 1),
+    "words unseen in training": (("unseen_word",), lambda t: t["unseen_word"].astype(bool)),
+}
 
 
 def stress_of(phone: str) -> int:

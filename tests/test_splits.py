@@ -181,7 +181,7 @@ def test_unseen_words_are_the_held_out_tokens_a_disjoint_split_keeps(tmp_path):
     assert unseen.tolist() == [False, False, False, True, False, False]
     kept = segment_splits(segments, splits, "disjoint")
     assert kept.tolist() == ["train", "train", "dropped", "test", "dropped", "dropped"]
-    subsets = token_subsets(segments, split)
+    subsets = token_subsets(segments.assign(unseen_word=unseen))
     assert subsets["stressed content words"].tolist() == [False, True, False, True, True, True]
     test = np.flatnonzero(split == "test")
     out = tmp_path / "m.json"

@@ -19,11 +19,11 @@ with job(smk) as log:
         logits = predict(model, reader, test, smk.params.inference["eval_batch_size"], device)
         names = reader.class_names
     table = segment_split_table(smk.input.segments, read_table(smk.input.splits))
-    subsets = {k: v[test] for k, v in token_subsets(table, table["split"]).items()}
+    subsets = {k: v[test] for k, v in token_subsets(table).items()}
     for name, mask in subsets.items():
         log.info("test tokens of %s: %d of %d", name, mask.sum(), len(test))
     write_evaluation(
-        table.drop(columns=["split"]).iloc[test],
+        table.drop(columns=["split", "unseen_word"]).iloc[test],
         logits.argmax(1),
         torch.softmax(torch.from_numpy(logits), 1).numpy(),
         names,

@@ -9,7 +9,6 @@ from spectrocam.evidence import evidence_table, null_table, subset_summary
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job
 from spectrocam.maps import MapFile
-from spectrocam.splits import unseen_words
 from spectrocam.store import read_spectrogram_block, segment_split_table
 
 smk = snakemake  # noqa: F821
@@ -21,7 +20,6 @@ with job(smk) as log:
         maps, spectrograms, read_table(smk.input.formants), cfg.window_hz
     )
     tokens = segment_split_table(smk.input.segments, read_table(smk.input.splits))
-    tokens["unseen_word"] = unseen_words(tokens, tokens["split"])
     summary = subset_summary(table, tokens, cfg.bootstrap, cfg.seed)
     null = null_table(for_null, maps.freqs_hz, cfg.window_hz, cfg.permutations, cfg.seed)
     for row in summary[summary.band == "any"].itertuples():

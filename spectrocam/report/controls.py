@@ -87,15 +87,14 @@ def occlusion_ceilings_html(table: pd.DataFrame) -> str:
 
 
 def context_comparison(experiments: list) -> pd.DataFrame:
-    """Each experiment with ``context: isolate`` beside the experiments with the same classes
-    and band that keep the context: test n and accuracy (on all tokens and on words unseen in
+    """Each experiment with ``context: isolate`` beside the experiments with the same classes,
+    band and token filters that keep the context (``definition``: :class:`spectrocam.segments.
+    Experiment`'s fields): test n and accuracy (on all tokens and on words unseen in
     training) and the true-class CAM's map - spectrum on F1-F3."""
     rows = []
 
-    def key(d):  # the same tokens: classes, band and token filters (a default where unset)
-        defaults = {"stress": "any", "words": "any", "min_duration_s": 0, "split_words": "shared"}
-        filters = tuple(d.get(k) or v for k, v in defaults.items())
-        return (str(d.get("classes")), d.get("fmin_hz"), d.get("fmax_hz"), *filters)
+    def key(d):  # the same tokens: every setting of the definition but its name and context
+        return sorted((k, str(v)) for k, v in d.items() if k not in ("name", "context"))
 
     for iso in experiments:
         if iso.definition.get("context") != "isolate":

@@ -168,22 +168,9 @@ rule summary:
     params:
         experiments=EXPERIMENTS,
         descriptions={e: config["experiments"][e]["description"] for e in EXPERIMENTS},
-        # what the context comparison matches experiments on
+        # each experiment's definition: the context comparison matches experiments on it
         definitions={
-            e: {
-                k: config["experiments"][e].get(k)
-                for k in (
-                    "classes",
-                    "fmin_hz",
-                    "fmax_hz",
-                    "context",
-                    "stress",
-                    "words",
-                    "min_duration_s",
-                    "split_words",
-                )
-            }
-            for e in EXPERIMENTS
+            e: Experiment.pick(config["experiments"][e], name=e) for e in EXPERIMENTS
         },
         settings=summary_settings(),
     script:

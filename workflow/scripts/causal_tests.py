@@ -57,12 +57,12 @@ with job(smk) as log:
     rerun = [k for k, f in at_ceiling.items() if not np.array_equal(f, formants, equal_nan=True)]
     with SegmentReader(smk.input.segments) as reader:
 
-        def occlude(indices, f, deletion, label, widths=widths):
+        def occlude(f, deletion, label, widths=widths):
             with bar(len(chosen), label, "segment") as progress:
                 return run_causal_tests(
                     model,
                     reader,
-                    indices,
+                    chosen.segment_index.to_numpy(),
                     f,
                     orders,
                     cfg,
@@ -74,17 +74,10 @@ with job(smk) as log:
                     deletion=deletion,
                 )
 
-        occlusions, deletions = occlude(
-            chosen.segment_index.to_numpy(), formants, True, "causal tests"
-        )
+        occlusions, deletions = occlude(formants, True, "causal tests")
+        headline_width = [float(smk.params.window_hz)]
         by_ceiling = {
-            k: occlude(
-                chosen.segment_index.to_numpy(),
-                at_ceiling[k],
-                False,
-                f"occlusion at {k} Hz",
-                [float(smk.params.window_hz)],
-            )[0]
+            k: occlude(at_ceiling[k], False, f"occlusion at {k} Hz", headline_width)[0]
             for k in rerun
         }
     occ, dele = pd.DataFrame(occlusions), pd.DataFrame(deletions)

@@ -15,6 +15,7 @@ include: "workflow/rules/segments.smk"
 include: "workflow/rules/splits.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/explain.smk"
+include: "workflow/rules/evidence.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -13,7 +13,7 @@ or align a corpus now with pocketsphinx and compare::
 
 Prints the share of reference phone boundaries matched within 10/20/50 ms, per-vowel found share
 and IoU, the median signed offset (hypothesis - reference) and clip counts; see
-:mod:`spectrocam.alignment_eval` for the definitions.
+:mod:`spectrocam.align.evaluate` for the definitions.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from spectrocam.alignment import ALIGNED_COLUMNS, phones_from_textgrids
-from spectrocam.alignment_eval import compare_alignments, format_report
-from spectrocam.corpus import read_metadata, validate_corpus
+from spectrocam.align.evaluate import compare_alignments, format_report
+from spectrocam.align.phone_table import ALIGNED_COLUMNS, phones_from_textgrids
+from spectrocam.corpus.layout import read_metadata, validate_corpus
 from spectrocam.io import write_json
 
 log = logging.getLogger("benchmark_alignment")
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.aligner == "pocketsphinx":
         from spectrocam import pocketsphinx_align as psa
-        from spectrocam.pocketsphinx_batch import align_clips
+        from spectrocam.align.pocketsphinx_batch import align_clips
 
         shift_s = psa.BOUNDARY_SHIFT_S if args.shift_ms is None else args.shift_ms / 1000
         t1 = time.monotonic()

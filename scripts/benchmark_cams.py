@@ -5,8 +5,8 @@
 
 builds the model (random weights unless ``--model best.pt``: the cost of the gradient methods
 does not depend on them; Score-CAM's does, a little, as it shares the passes of constant and
-proportional channels), times each method of :mod:`spectrocam.methods` and the same method of
-pytorch-grad-cam (a test-only dependency, installed by ``make test``) on one batch, and prints
+proportional channels), times each method of :mod:`spectrocam.explain.methods` and the same method
+of pytorch-grad-cam (a test-only dependency, installed by ``make test``) on one batch, and prints
 segments per second and their ratio, all measured in this one run. ``all gradient methods`` is
 ours computing Grad-CAM, Grad-CAM++, HiResCAM and LayerCAM from one forward and backward pass,
 against pytorch-grad-cam computing them one after the other.
@@ -31,10 +31,10 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from spectrocam.device import autocast_dtype
+from spectrocam.explain.methods import GRADIENT_METHODS, explain_batch
 from spectrocam.machine import cpu_model
-from spectrocam.methods import GRADIENT_METHODS, explain_batch
-from spectrocam.model import build_model, load_model, stage_module
+from spectrocam.model.device import autocast_dtype
+from spectrocam.model.network import build_model, load_model, stage_module
 
 
 def timed(fn, repeats: int, warmup=None) -> float:
@@ -119,7 +119,7 @@ def main() -> None:
     layer = stage_module(model, args.stage)
     store = None
     if args.store:
-        from spectrocam.store import SegmentReader
+        from spectrocam.segments.store import SegmentReader
 
         store = SegmentReader(args.store)
         args.rows, args.frames = store.shape

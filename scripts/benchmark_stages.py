@@ -141,7 +141,7 @@ def _time_ours(reader, labels, batches, warmup: int, spec: tuple) -> float:
     """Our training steps: float32 spectrograms read from the store, the run's model."""
     import torch
 
-    from spectrocam.model import build_model
+    from spectrocam.model.network import build_model
 
     model = build_model(*spec).to(memory_format=torch.channels_last).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
@@ -161,7 +161,7 @@ def compare_training(args, results: Path) -> None:
     from PIL import Image
     from torchvision import transforms
 
-    from spectrocam.store import SegmentReader
+    from spectrocam.segments.store import SegmentReader
 
     stores = sorted((results / "segments").glob("*.h5"))
     if not stores:

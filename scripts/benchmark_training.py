@@ -26,10 +26,10 @@ import numpy as np
 import torch
 import yaml
 
-from spectrocam.device import autocast, autocast_dtype
 from spectrocam.machine import cpu_model
-from spectrocam.model import build_model
-from spectrocam.spectrogram import context_frames
+from spectrocam.model.device import autocast, autocast_dtype
+from spectrocam.model.network import build_model
+from spectrocam.segments.spectrogram import context_frames
 
 # Full-corpus segment counts: test segments from the issue, divided by the test fraction.
 FULL_TEST_SEGMENTS = {"vowels_full": 11_850, "vowels_4k": 11_850, "voicing_4k": 36_500}

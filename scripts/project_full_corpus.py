@@ -89,7 +89,7 @@ def last_channels(arch: str) -> int:
 
 
 def experiment_shape(config: dict, exp: dict) -> tuple[int, int]:
-    from spectrocam.spectrogram import context_frames
+    from spectrocam.segments.spectrogram import context_frames
 
     spec, sr = config["spectrogram"], config["corpus"]["sample_rate_hz"]
     frames = context_frames(spec["context_s"], round(spec["hop_s"] * sr) / sr)
@@ -151,7 +151,7 @@ def demo_counts(results: Path, exp: str, config: dict) -> dict[str, float]:
     """What the demo run's jobs of ``exp`` handled, per model, from its outputs."""
     import h5py
 
-    from spectrocam.maps import MapFile
+    from spectrocam.explain.maps import MapFile
 
     histories = sorted((results / "models" / exp).glob("*/history.tsv"))
     h = pd.read_csv(histories[0], sep="\t")
@@ -215,7 +215,7 @@ def project(args) -> tuple[pd.DataFrame, float, float, int]:
         demo = yaml.safe_load(f)
     with open(args.config) as f:
         full = yaml.safe_load(f)
-    heavy, light = startup_s("spectrocam.training"), startup_s("pandas")
+    heavy, light = startup_s("spectrocam.model.training"), startup_s("pandas")
     jobs = stage_table(results)
     jobs["stage"] = jobs.job.str.split("/").str[0]
     jobs["experiment"] = [

@@ -17,7 +17,8 @@ from typing import Any, ClassVar, TypeVar, get_type_hints
 import jsonschema
 import yaml
 
-from spectrocam.alignment import strip_stress
+from spectrocam.exceptions import ExpectedError
+from spectrocam.phones import VOWELS, strip_stress
 
 __all__ = [
     "ConfigError",
@@ -29,12 +30,13 @@ __all__ = [
     "experiment_vowels",
     "schema_keys",
     "markdown_table",
+    "check_ceiling",
 ]
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 
 
-class ConfigError(ValueError):
+class ConfigError(ExpectedError, ValueError):
     """The configuration is invalid; the message names the key."""
 
 
@@ -81,6 +83,24 @@ class Section:
             if hints.get(k) is float and isinstance(v, int) and not isinstance(v, bool):
                 values[k] = float(v)
         return cls(**values)
+
+
+# Below this many Hz of ceiling per formant, Burg's method finds spurious formants (a 4,000 Hz
+# ceiling with 5 formants put F2 of AE at 1,083 Hz, 1,860 Hz with 4): an adult vocal tract has
+# one formant per 1,000-1,200 Hz.
+MIN_HZ_PER_FORMANT = 900.0
+
+
+def check_ceiling(max_formant_hz: float, n_formants: float, where: str = "") -> str | None:
+    """A message when ``n_formants`` formants are too many below ``max_formant_hz``, else None."""
+    if max_formant_hz / n_formants >= MIN_HZ_PER_FORMANT:
+        return None
+    fit = max(1.0, round(max_formant_hz / 1100 * 2) / 2)
+    return (
+        f"{where}{n_formants:g} formants below {max_formant_hz:g} Hz are "
+        f"{max_formant_hz / n_formants:.0f} Hz apart, fewer than {MIN_HZ_PER_FORMANT:.0f}: Burg's "
+        f"method then finds spurious formants; use formants.n_formants {fit:g} for this ceiling"
+    )
 
 
 def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
@@ -250,8 +270,6 @@ def _semantic_problems(config: dict) -> Iterator[str]:
 def _formant_problems(config: dict, nyquist: float) -> Iterator[str]:
     """Every formant ceiling (the female and male defaults, each speaker's own, those of the
     sensitivity check) below the Nyquist frequency, with enough Hz per formant for Burg's method."""
-    from spectrocam.formants import check_ceiling
-
     formants, speakers = config["formants"], config["corpus"]["speakers"]
     sexes = {
         formants["default_sex"],
@@ -282,8 +300,6 @@ def enabled_experiments(config: Mapping) -> list[str]:
 
 def experiment_vowels(config: Mapping) -> set[str]:
     """The vowel phones (no stress) in the classes of the enabled experiments."""
-    from spectrocam.formants import VOWELS
-
     phones = {
         strip_stress(p)
         for name in enabled_experiments(config)

@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from spectrocam.exceptions import ExpectedError
 from spectrocam.progress import is_progress_record
 
-__all__ = ["setup_logging", "job", "trained_model"]
+__all__ = ["setup_logging", "job"]
 
 
 def setup_logging(log_path: str | Path | None, level: int = logging.INFO) -> logging.Logger:
@@ -42,40 +43,10 @@ def setup_logging(log_path: str | Path | None, level: int = logging.INFO) -> log
 @contextmanager
 def job(smk: Any) -> Iterator[logging.Logger]:
     """Run a rule's body with logging set up; expected errors end it with a clear message."""
-    from spectrocam.config import ConfigError
-    from spectrocam.corpus import CorpusError
-    from spectrocam.download import DownloadError, UnsafeArchiveError
-    from spectrocam.exceptions import TrainingError
-    from spectrocam.textgrid import TextGridError
-
     log = setup_logging(smk.log[0] if len(smk.log) else None)
     try:
         yield log
-    except (
-        ConfigError,
-        CorpusError,
-        DownloadError,
-        UnsafeArchiveError,
-        TextGridError,
-        TrainingError,
-        FileNotFoundError,
-        FloatingPointError,
-    ) as exc:
+    except (ExpectedError, FileNotFoundError, FloatingPointError) as exc:
         log.error("%s", exc)
         logging.shutdown()
         sys.exit(1)
-
-
-def trained_model(smk: Any):
-    """For a rule after training (inputs ``model``, ``segments``, ``splits``; param
-    ``inference``, :class:`spectrocam.device.InferenceConfig`): ``(model, meta, device, indices
-    of each split)``."""
-    from spectrocam.training import trained_model_and_splits
-
-    return trained_model_and_splits(
-        smk.input.model,
-        smk.input.segments,
-        smk.input.splits,
-        smk.params.inference["device"],
-        smk.threads,
-    )

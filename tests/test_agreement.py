@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from spectrocam.agreement import profile_agreement
-from spectrocam.grid import cam_profile, vowel_frames
+from spectrocam.evidence.agreement import profile_agreement
+from spectrocam.explain.grid import cam_profile, vowel_frames
 
 FREQS = np.arange(0, 4000, 10.0)  # 400 rows, 10 Hz apart
 FORMANTS = {"F1": 500.0, "F2": 1500.0, "F3": 2500.0}

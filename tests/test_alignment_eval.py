@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from spectrocam.alignment import ALIGNED_COLUMNS
-from spectrocam.alignment_eval import align_sequences, compare_alignments, format_report
+from spectrocam.align.evaluate import align_sequences, compare_alignments, format_report
+from spectrocam.align.phone_table import ALIGNED_COLUMNS
 
 
 def table(rows: list[tuple]) -> pd.DataFrame:

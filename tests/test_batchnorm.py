@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-import spectrocam.training as training
-from spectrocam.batchnorm import collapse, recalibrate
+import spectrocam.model.training as training
 from spectrocam.exceptions import TrainingError
+from spectrocam.model.batchnorm import collapse, recalibrate
 
 from .test_training import config, run, write_store
 

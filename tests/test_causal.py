@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from spectrocam.agreement import permutation_null
-from spectrocam.causal import (
+from spectrocam.config import ConfigError
+from spectrocam.evidence.agreement import permutation_null
+from spectrocam.evidence.causal import (
     CausalConfig,
     half_widths,
     occlusion_ceilings,
@@ -16,7 +17,8 @@ from spectrocam.causal import (
     summarise_deletion,
     summarise_occlusion,
 )
-from spectrocam.causal_occlusion import (
+from spectrocam.evidence.errors import explain_errors
+from spectrocam.evidence.occlusion import (
     band_rows,
     deletion_orders,
     fill_change_db,
@@ -24,9 +26,7 @@ from spectrocam.causal_occlusion import (
     matched_controls,
     occupied_rows,
 )
-from spectrocam.config import ConfigError
 from spectrocam.keys import add_phone_ids
-from spectrocam.misclassification import explain_errors
 
 DF = 22050 / 1024  # the demo's rows: 21.5 Hz apart
 FREQS = np.arange(186) * DF  # 0-4 kHz, as vowels_4k
@@ -308,7 +308,7 @@ def test_errors_nearer_the_predicted_class_are_explained():
 
 
 def test_base_rate_of_a_nearer_wrong_class():
-    from spectrocam.misclassification import random_wrong_share
+    from spectrocam.evidence.errors import random_wrong_share
 
     stats = pd.DataFrame(
         {"f1_mean": [300, 700, 500], "f1_sd": 50, "f2_mean": [2700, 1200, 1800], "f2_sd": 200},

@@ -13,8 +13,8 @@ import pytest
 import soundfile as sf
 from parselmouth.praat import call
 
-from spectrocam.corpus import read_clip_list
-from spectrocam.formants import lobanov
+from spectrocam.corpus.layout import read_clip_list
+from spectrocam.segments.formants import lobanov
 
 from .conftest import MINI, MINI_MFA, REPO, metadata_lines, require_shared
 from .test_workflow import check_ok, snakemake, write_config

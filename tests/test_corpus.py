@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from spectrocam.corpus import CorpusError, read_metadata, validate_corpus
+from spectrocam.corpus.layout import CorpusError, read_metadata, validate_corpus
 
 from .conftest import make_corpus
 

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from spectrocam.download import (
+from spectrocam.corpus.download import (
     DownloadError,
     UnsafeArchiveError,
     check_members,

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from spectrocam.alignment import strip_stress
-from spectrocam.maps import MapFile
-from spectrocam.methods import METHOD_NAMES
+from spectrocam.explain.maps import MapFile
+from spectrocam.explain.methods import METHOD_NAMES
+from spectrocam.phones import strip_stress
 
 from .conftest import TEXTGRIDS, require_shared
 from .test_workflow import (

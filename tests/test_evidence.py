@@ -11,20 +11,20 @@ import pytest
 import torch
 from torch import nn
 
-from spectrocam.baselines import class_mean_profiles, envelope_profiles, pool_to_cells
-from spectrocam.batchnorm import recalibrate
-from spectrocam.evidence import band_shares, energy_null, evidence_table, paired_summary
-from spectrocam.maps import MapFile, MapWriter
-from spectrocam.methods import compute_maps
-from spectrocam.model import STAGES, SpectroResNet
-from spectrocam.sanity import randomised, sanity_summary
-from spectrocam.stats import holm
-from spectrocam.store import (
+from spectrocam.evidence.baselines import class_mean_profiles, envelope_profiles, pool_to_cells
+from spectrocam.evidence.sanity import randomised, sanity_summary
+from spectrocam.evidence.shares import band_shares, energy_null, evidence_table, paired_summary
+from spectrocam.explain.maps import MapFile, MapWriter
+from spectrocam.explain.methods import compute_maps
+from spectrocam.model.batchnorm import recalibrate
+from spectrocam.model.network import STAGES, SpectroResNet
+from spectrocam.segments.store import (
     SegmentReader,
     SegmentStoreWriter,
     read_segment_table,
     read_spectrogram_block,
 )
+from spectrocam.stats import holm
 
 N_ROWS, N_FRAMES, HZ_PER_ROW = 64, 9, 50.0
 LOUD_HZ, WEAK_HZ = 350.0, 2250.0  # the shared loud band; class 1's weak band
@@ -197,8 +197,8 @@ def test_baselines_and_adjustments_do_what_they_say():
 def test_the_summary_breaks_down_by_token_subset_each_with_its_n():
     """Known answer: the map puts 0.6 of its mass on the formants of the stressed content
     words, 0.2 elsewhere; every baseline 0.1."""
-    from spectrocam.baselines import BASELINES
-    from spectrocam.evidence import subset_summary
+    from spectrocam.evidence.baselines import BASELINES
+    from spectrocam.evidence.shares import subset_summary
 
     n = 12
     tokens = pd.DataFrame(
@@ -231,7 +231,7 @@ def test_the_summary_breaks_down_by_token_subset_each_with_its_n():
 
 
 def test_the_verdict_reads_the_all_token_rows_of_a_subset_summary():
-    from spectrocam.verdict import verdict_table
+    from spectrocam.evidence.verdict import verdict_table
 
     evidence = pd.DataFrame(
         [

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from spectrocam.agreement import segment_agreement
-from spectrocam.grid import to_grid
-from spectrocam.maps import MapFile, MapWriter
+from spectrocam.evidence.agreement import segment_agreement
+from spectrocam.explain.grid import to_grid
+from spectrocam.explain.maps import MapFile, MapWriter
 from spectrocam.report.explorer import write_explorer
 from spectrocam.report.explorer_data import (
     ExperimentData,
@@ -27,7 +27,7 @@ from spectrocam.report.explorer_data import (
     token_table,
 )
 from spectrocam.report.profiles import class_profiles
-from spectrocam.store import SegmentStoreWriter, read_store
+from spectrocam.segments.store import SegmentStoreWriter, read_store
 
 FREQS = np.arange(8) * 100.0  # 8 rows, 100 Hz apart
 TIMES = (np.arange(5) - 2) * 0.01  # 5 frames, 10 ms apart

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spectrocam.maps import MapFile
+from spectrocam.explain.maps import MapFile
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

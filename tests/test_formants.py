@@ -7,8 +7,13 @@ import pandas as pd
 import parselmouth
 import pytest
 
-from spectrocam.corpus import validate_corpus
-from spectrocam.formants import FormantConfig, formant_summary, measure_formants, measure_vowel
+from spectrocam.corpus.layout import validate_corpus
+from spectrocam.segments.formants import (
+    FormantConfig,
+    formant_summary,
+    measure_formants,
+    measure_vowel,
+)
 
 from .conftest import MINI, MINI_MFA, require_shared
 
@@ -82,7 +87,7 @@ def test_silence_gives_nan_and_it_is_counted():
 
 def test_real_vowels_in_parallel_match_serial_and_look_like_vowels(tmp_path):
     require_shared()
-    from spectrocam.alignment import phones_from_textgrids
+    from spectrocam.align.phone_table import phones_from_textgrids
 
     ids = ["LJ001-0002", "LJ001-0007", "LJ002-0010", "LJ050-0029"]
     clips, _ = validate_corpus(MINI, tmp_path / "converted", clip_ids=ids)

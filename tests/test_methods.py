@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from spectrocam.grid import cell_index
-from spectrocam.methods import METHOD_NAMES, explain_batch
-from spectrocam.model import build_model, stage_module
+from spectrocam.explain.grid import cell_index
+from spectrocam.explain.methods import METHOD_NAMES, explain_batch
+from spectrocam.model.network import build_model, stage_module
 
 from .test_model_cam import STRIDE, PlantedModel, band_input
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from spectrocam.metrics import classification_metrics, confusion_matrix
+from spectrocam.model.metrics import classification_metrics, confusion_matrix
 from spectrocam.stats import cluster_bootstrap_ci
 
 

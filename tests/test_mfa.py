@@ -2,7 +2,7 @@ import os
 
 import pandas as pd
 
-from spectrocam.mfa import corpus_words, prepare_mfa_corpus
+from spectrocam.align.mfa import corpus_words, prepare_mfa_corpus
 
 from .conftest import MINI, require_shared
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from spectrocam.alignment import phones_from_textgrids
+from spectrocam.align.phone_table import phones_from_textgrids
 
 from .conftest import MINI_MFA, REPO, require_shared
 from .test_workflow import SLICE, check_ok, snakemake, write_config

@@ -10,11 +10,11 @@ import torch
 import torchvision
 from torch import nn
 
-from spectrocam.grid import cell_index, to_grid
-from spectrocam.maps import MapFile
-from spectrocam.methods import compute_maps, explain_batch
-from spectrocam.model import STAGES, SpectroResNet, build_model
-from spectrocam.store import SegmentReader, SegmentStoreWriter, read_segment_table
+from spectrocam.explain.grid import cell_index, to_grid
+from spectrocam.explain.maps import MapFile
+from spectrocam.explain.methods import compute_maps, explain_batch
+from spectrocam.model.network import STAGES, SpectroResNet, build_model
+from spectrocam.segments.store import SegmentReader, SegmentStoreWriter, read_segment_table
 
 STRIDE = 32
 

@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from spectrocam.alignment import ARPABET_PHONES, PHONE_COLUMNS, phones_from_textgrids, strip_stress
-from spectrocam.alignment_eval import compare_alignments
-from spectrocam.corpus import read_metadata
-from spectrocam.pocketsphinx_align import AlignmentFailed, align_clip
-from spectrocam.pocketsphinx_batch import align_clips
+from spectrocam.align.evaluate import compare_alignments
+from spectrocam.align.phone_table import PHONE_COLUMNS, phones_from_textgrids
+from spectrocam.align.pocketsphinx_batch import align_clips
+from spectrocam.align.pocketsphinx_clip import AlignmentFailed, align_clip
+from spectrocam.corpus.layout import read_metadata
+from spectrocam.phones import ARPABET_PHONES, strip_stress
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CORPUS = SHARED / "ljspeech_mini"

@@ -3,13 +3,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spectrocam.alignment import phones_from_textgrids
-from spectrocam.corpus import validate_corpus
+from spectrocam.align.phone_table import phones_from_textgrids
+from spectrocam.corpus.layout import validate_corpus
 from spectrocam.keys import add_phone_ids
-from spectrocam.segments import Experiment, build_store, isolate_windows, select_segments
-from spectrocam.spectrogram import StftParams, log_power_spectrogram
-from spectrocam.store import SegmentStoreWriter, read_segment_table, read_store
-from spectrocam.tokens import FUNCTION_WORDS, token_attributes
+from spectrocam.segments.build import Experiment, build_store, isolate_windows, select_segments
+from spectrocam.segments.spectrogram import StftParams, log_power_spectrogram
+from spectrocam.segments.store import SegmentStoreWriter, read_segment_table, read_store
+from spectrocam.segments.tokens import FUNCTION_WORDS, token_attributes
 
 from .conftest import MINI_MFA, make_corpus
 
@@ -227,8 +227,9 @@ def test_a_context_only_cue_is_learned_with_context_and_not_when_isolated(tmp_pa
     trained on each, accuracy on held-out clips."""
     import torch
 
-    from spectrocam.store import SegmentReader, split_indices
-    from spectrocam.training import TrainConfig, predict, train
+    from spectrocam.model.inference import predict
+    from spectrocam.model.training import TrainConfig, train
+    from spectrocam.segments.store import SegmentReader, split_indices
 
     clips, phones, sr = _context_cue_corpus(tmp_path)
     params = StftParams(sr, n_fft=256, hop_s=0.02, win_s=0.025)
@@ -246,7 +247,7 @@ def test_a_context_only_cue_is_learned_with_context_and_not_when_isolated(tmp_pa
         build_store(phones, clips, exp, params, context_s=0.3, out_path=store)
         run = tmp_path / context
         train(cfg, store, splits, run / "ck", run / "best.pt", run / "h.tsv")
-        from spectrocam.model import load_model
+        from spectrocam.model.network import load_model
 
         model, _ = load_model(run / "best.pt")
         idx = split_indices(store, splits)

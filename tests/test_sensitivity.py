@@ -8,17 +8,17 @@ import pandas as pd
 import parselmouth
 import pytest
 
-from spectrocam.corpus import load_audio
-from spectrocam.formants import (
+from spectrocam.corpus.layout import load_audio
+from spectrocam.evidence.sensitivity import call, formant_sets, sensitivity_table
+from spectrocam.explain.maps import MapFile, MapWriter
+from spectrocam.report.sensitivity import ceiling_moves_view, sensitivity_view
+from spectrocam.segments.formants import (
     FormantConfig,
     ceiling_columns,
     ceiling_moves,
     measure_ceilings,
     measure_vowel,
 )
-from spectrocam.maps import MapFile, MapWriter
-from spectrocam.report.sensitivity import ceiling_moves_view, sensitivity_view
-from spectrocam.sensitivity import call, formant_sets, sensitivity_table
 
 from .test_formants import SR, synthetic_vowel
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from spectrocam.spectrogram import (
+from spectrocam.segments.spectrogram import (
     StftParams,
     band_rows,
     context_frames,

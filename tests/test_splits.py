@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from spectrocam.splits import assign_splits, class_balance
+from spectrocam.segments.splits import assign_splits, class_balance
 
 FRACTIONS = {"train": 0.7, "validation": 0.15, "test": 0.15}
 FULL = [f"LJ{c:03d}-{i:04d}" for c in range(1, 51) for i in range(1, 100 + 7 * c)]
@@ -77,7 +77,7 @@ def test_ids_without_a_chapter_are_never_split_by_chapter():
 
 
 def test_a_word_disjoint_split_drops_held_out_tokens_of_training_words():
-    from spectrocam.splits import segment_splits, shared_word_types
+    from spectrocam.segments.splits import segment_splits, shared_word_types
 
     splits = pd.DataFrame({"utt_id": ["a", "b", "c"], "split": ["train", "validation", "test"]})
     segments = pd.DataFrame(
@@ -110,10 +110,10 @@ def test_the_demo_split_made_word_disjoint_shares_no_word_type(tmp_path):
     import numpy as np
     import soundfile as sf
 
-    from spectrocam.alignment import phones_from_textgrids
-    from spectrocam.segments import Experiment, select_segments
-    from spectrocam.splits import segment_splits, shared_word_types
-    from spectrocam.store import SegmentStoreWriter, split_indices
+    from spectrocam.align.phone_table import phones_from_textgrids
+    from spectrocam.segments.build import Experiment, select_segments
+    from spectrocam.segments.splits import segment_splits, shared_word_types
+    from spectrocam.segments.store import SegmentStoreWriter, split_indices
 
     from .conftest import MINI, MINI_MFA, REPO, require_shared
 
@@ -160,9 +160,9 @@ def test_the_demo_split_made_word_disjoint_shares_no_word_type(tmp_path):
 def test_unseen_words_are_the_held_out_tokens_a_disjoint_split_keeps(tmp_path):
     import numpy as np
 
-    from spectrocam.evaluation import token_subsets, write_evaluation
     from spectrocam.io import read_json
-    from spectrocam.splits import segment_splits, unseen_words
+    from spectrocam.model.evaluation import token_subsets, write_evaluation
+    from spectrocam.segments.splits import segment_splits, unseen_words
 
     segments = pd.DataFrame(
         {

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from spectrocam.alignment import ARPABET_PHONES, strip_stress
-from spectrocam.lexicon import (
+from spectrocam.align.lexicon import (
     guess_pronunciation,
     load_cmudict,
     pronounce,
     write_mfa_dictionary,
 )
-from spectrocam.text import fold_to_ascii, words_from_transcript
+from spectrocam.corpus.text import fold_to_ascii, words_from_transcript
+from spectrocam.phones import ARPABET_PHONES, strip_stress
 
 
 def test_words_basic_punctuation_and_case():

@@ -1,8 +1,9 @@
 import pandas as pd
 import pytest
 
-from spectrocam.alignment import phones_from_textgrids, strip_stress
-from spectrocam.textgrid import Interval, TextGridError, read_textgrid, write_textgrid
+from spectrocam.align.phone_table import phones_from_textgrids
+from spectrocam.align.textgrid import Interval, TextGridError, read_textgrid, write_textgrid
+from spectrocam.phones import strip_stress
 
 from .conftest import MINI_MFA, require_shared
 

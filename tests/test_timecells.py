@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from spectrocam.agreement import segment_agreement, summarise_agreement
-from spectrocam.grid import cell_times, vowel_cells
-from spectrocam.maps import MapFile, MapWriter
+from spectrocam.evidence.agreement import segment_agreement, summarise_agreement
+from spectrocam.explain.grid import cell_times, vowel_cells
+from spectrocam.explain.maps import MapFile, MapWriter
 
 HOP_S, N_FRAMES, STRIDE = 0.005, 61, 8  # config.yaml's window: 0.3 s, 8 cells of 40 ms
 N_ROWS, HZ_PER_ROW = 40, 100.0

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from spectrocam.tokens import FUNCTION_WORDS, stress_of, token_attributes
+from spectrocam.segments.tokens import FUNCTION_WORDS, stress_of, token_attributes
 
 
 def test_stress_digits():

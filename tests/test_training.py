@@ -7,10 +7,16 @@ import pandas as pd
 import pytest
 import torch
 
-from spectrocam.model import load_model
-from spectrocam.sampling import balanced_epoch, shuffled_labels
-from spectrocam.store import MemorySegments, SegmentReader, SegmentStoreWriter, split_indices
-from spectrocam.training import TrainConfig, predict, train
+from spectrocam.model.inference import predict
+from spectrocam.model.network import load_model
+from spectrocam.model.sampling import balanced_epoch, shuffled_labels
+from spectrocam.model.training import TrainConfig, train
+from spectrocam.segments.store import (
+    MemorySegments,
+    SegmentReader,
+    SegmentStoreWriter,
+    split_indices,
+)
 
 N_ROWS, N_FRAMES = 64, 21
 SPLITS = ("train", "validation", "test")
@@ -103,7 +109,7 @@ def test_train_writes_model_history_and_uses_validation_only(tmp_path):
     model, meta = load_model(tmp_path / "run/best.pt")
     assert meta["class_names"] == ["low", "high"] and meta["epoch"] == best_epoch
     assert float(model.input_mean) < -40  # standardised with the training data's mean
-    from spectrocam.store import SegmentReader
+    from spectrocam.segments.store import SegmentReader
 
     with SegmentReader(tmp_path / "toy.h5") as reader:
         logits = predict(model, reader, idx["validation"], 16, torch.device("cpu"))
@@ -114,7 +120,7 @@ def test_resume_continues_after_the_last_epoch(tmp_path, caplog):
     splits, _ = write_store(tmp_path / "toy.h5")
     run(tmp_path, config(epochs=1), splits)
     first = pd.read_csv(tmp_path / "run/history.tsv", sep="\t")
-    with caplog.at_level(logging.INFO, logger="spectrocam.training"):
+    with caplog.at_level(logging.INFO, logger="spectrocam.model.training"):
         run(tmp_path, config(epochs=3), splits)
     assert "resuming from the checkpoint of epoch 1/3" in caplog.text
     history = pd.read_csv(tmp_path / "run/history.tsv", sep="\t")
@@ -128,7 +134,7 @@ def test_resume_continues_after_the_last_epoch(tmp_path, caplog):
 def test_other_settings_start_over(tmp_path, caplog):
     splits, _ = write_store(tmp_path / "toy.h5")
     run(tmp_path, config(epochs=1), splits)
-    with caplog.at_level(logging.INFO, logger="spectrocam.training"):
+    with caplog.at_level(logging.INFO, logger="spectrocam.model.training"):
         run(tmp_path, config(epochs=1, lr=5e-4), splits)
     assert "made with other settings: starting over" in caplog.text
 

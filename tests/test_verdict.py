@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from spectrocam.verdict import adjust_tests, verdict_table
+from spectrocam.evidence.verdict import adjust_tests, verdict_table
 
 
 def evidence(minus, low):
@@ -77,7 +77,7 @@ def test_every_seed_must_show_the_agreement_beyond_the_energy():
 
 
 def test_two_stated_families_and_the_least_reachable_p():
-    from spectrocam.verdict import smallest_adjusted_p
+    from spectrocam.evidence.verdict import smallest_adjusted_p
 
     bands = pd.concat([null(0.001).assign(band=b) for b in ("F1", "F2", "F3", "any")])
     tests = adjust_tests({("toy", f"seed{k}"): bands for k in range(3)})

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from spectrocam.alignment import strip_stress
+from spectrocam.phones import strip_stress
 
 from .conftest import MINI, MINI_MFA, REPO, SHARED_DATA, make_corpus, require_shared
 

@@ -1,5 +1,11 @@
-"""The report of a run: reference data, class profiles, figures, tables, the summary page and
-the explorer.
+"""Stage 8, the report of a run (rules in ``workflow/rules/report.smk``): reference data, class
+profiles, figures, tables, the summary page and the explorer.
+
+Reads every stage's outputs (test metrics, maps, formants, agreement, evidence, sanity and
+causal tables, the verdict) and Hillenbrand et al.'s reference formants. Writes
+``results/<run>/report/``: ``<experiment>/`` (figures and tables per experiment),
+``formants.tsv``, ``verdict.tsv`` and ``tests.tsv``, ``index.html`` and ``summary.json`` (the
+summary page and its figures), and ``explorer/`` (a static page with its data files).
 
 ==============  ==============================================================================
 module          what

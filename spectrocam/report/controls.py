@@ -88,7 +88,7 @@ def occlusion_ceilings_html(table: pd.DataFrame) -> str:
 
 def context_comparison(experiments: list) -> pd.DataFrame:
     """Each experiment with ``context: isolate`` beside the experiments with the same classes,
-    band and token filters that keep the context (``definition``: :class:`spectrocam.segments.
+    band and token filters that keep the context (``definition``: :class:`spectrocam.segments.build.
     Experiment`'s fields): test n and accuracy (on all tokens and on words unseen in
     training) and the true-class CAM's map - spectrum on F1-F3."""
     rows = []

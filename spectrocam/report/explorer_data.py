@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 
 from spectrocam.config import Section
+from spectrocam.explain.maps import MapFile
 from spectrocam.keys import join
-from spectrocam.maps import MapFile
 from spectrocam.progress import logged
 from spectrocam.report.profiles import class_profiles
-from spectrocam.store import read_spectrograms
+from spectrocam.segments.store import read_spectrograms
 
 __all__ = [
     "ExplorerConfig",

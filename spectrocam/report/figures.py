@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from spectrocam.maps import MapFile  # noqa: E402
+from spectrocam.explain.maps import MapFile  # noqa: E402
 
 __all__ = [
     "fit_titles",

@@ -94,7 +94,7 @@ class ExperimentResults:
     evidence: pd.DataFrame = field(default_factory=pd.DataFrame)  # the first seed's summary
     # causal/<experiment>_occlusion_ceilings.tsv
     occlusion_ceilings: pd.DataFrame = field(default_factory=pd.DataFrame)
-    # the experiment's definition (spectrocam.segments.Experiment's fields: the comparisons)
+    # the experiment's definition (spectrocam.segments.build.Experiment's fields: the comparisons)
     definition: dict = field(default_factory=dict)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from spectrocam.maps import MapFile
+from spectrocam.explain.maps import MapFile
 
 __all__ = ["class_profiles"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spectrocam.alignment import strip_stress
+from spectrocam.phones import strip_stress
 
 __all__ = [
     "HILLENBRAND_CODES",

@@ -41,7 +41,7 @@ if BACKEND == "pocketsphinx":
         conda:
             ENV
         script:
-            "../scripts/merge_alignment.py"
+            "../scripts/merge_pocketsphinx.py"
 
 
 if BACKEND == "textgrids":
@@ -172,7 +172,7 @@ if BACKEND == "mfa":
             conda:
                 ENV
             script:
-                "../scripts/mfa_dictionary.py"
+                "../scripts/mfa_cmudict_dictionary.py"
 
         rule mfa_train:
             input:

@@ -14,20 +14,20 @@ from spectrocam.config import (
     load_schema,
     validate_config,
 )
-from spectrocam.agreement import AgreementConfig
-from spectrocam.causal import CausalConfig
-from spectrocam.device import InferenceConfig
-from spectrocam.evaluation import EvaluationConfig
-from spectrocam.formants import FormantConfig
-from spectrocam.methods import ExplainConfig
-from spectrocam.model import weights_url
+from spectrocam.evidence.agreement import AgreementConfig
+from spectrocam.evidence.causal import CausalConfig
+from spectrocam.evidence.sanity import SanityConfig
+from spectrocam.evidence.sensitivity import SensitivityConfig
+from spectrocam.explain.methods import ExplainConfig
+from spectrocam.model.device import InferenceConfig
+from spectrocam.model.evaluation import EvaluationConfig
+from spectrocam.model.network import weights_url
+from spectrocam.model.training import TrainConfig
 from spectrocam.report.explorer_data import ExplorerConfig
-from spectrocam.sanity import SanityConfig
-from spectrocam.sensitivity import SensitivityConfig
-from spectrocam.segments import Experiment
-from spectrocam.spectrogram import SpectrogramConfig
-from spectrocam.splits import SplitConfig
-from spectrocam.training import TrainConfig
+from spectrocam.segments.build import Experiment
+from spectrocam.segments.formants import FormantConfig
+from spectrocam.segments.spectrogram import SpectrogramConfig
+from spectrocam.segments.splits import SplitConfig
 
 try:
     validate_config(

@@ -1,141 +1,20 @@
-# Stage 6: formants of the vowels (once for all experiments, and again at other Praat ceilings)
-# and their agreement with the CAMs; the headline's sensitivity to the bands.
+# Stage 6: the map file of every explanation method (maps/<experiment>/<model>.h5), per model.
 
 
-rule formants:
+rule maps:
     input:
-        phones=PHONES,
-        clips=CLIPS,
-    output:
-        table=f"{RESULTS}/formants/formants.tsv",
-        summary=f"{RESULTS}/formants/summary.json",
-    log:
-        f"{LOGS}/formants/formants.log",
-    benchmark:
-        f"{BENCH}/formants/formants.tsv"
-    # every vowel's formants unlock the evidence, sanity and causal jobs
-    priority: 3
-    conda:
-        ENV
-    threads: JOB_THREADS
-    resources:
-        mem_mb=4000,
-    params:
-        formants=FormantConfig.pick(config["formants"]),
-        speakers=config["corpus"]["speakers"],
-        vowels=sorted(experiment_vowels(config)),
-    script:
-        "../scripts/measure_formants.py"
-
-
-rule formant_ceilings:
-    input:
-        formants=f"{RESULTS}/formants/formants.tsv",
-        clips=CLIPS,
-    output:
-        table=f"{RESULTS}/formants/ceilings.tsv",
-        moves=f"{RESULTS}/formants/ceilings_moves.tsv",
-    log:
-        f"{LOGS}/formants/ceilings.log",
-    benchmark:
-        f"{BENCH}/formants/ceilings.tsv"
-    # every vowel's formants unlock the evidence, sanity and causal jobs
-    priority: 3
-    conda:
-        ENV
-    threads: JOB_THREADS
-    resources:
-        mem_mb=4000,
-    params:
-        formants=FormantConfig.pick(config["formants"]),
-        sensitivity=SensitivityConfig.pick(config["sensitivity"]),
-    script:
-        "../scripts/formant_ceilings.py"
-
-
-rule agreement:
-    input:
-        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
-        formants=f"{RESULTS}/formants/formants.tsv",
-    output:
-        segments=f"{RESULTS}/agreement/{{experiment}}_segments.tsv",
-        summary=f"{RESULTS}/agreement/{{experiment}}_summary.tsv",
-        null=f"{RESULTS}/agreement/{{experiment}}_null.tsv",
-    log:
-        f"{LOGS}/agreement/{{experiment}}.log",
-    conda:
-        ENV
-    params:
-        agreement=AgreementConfig.pick(config["agreement"]),
-    script:
-        "../scripts/agreement.py"
-
-
-rule evidence:
-    input:
-        maps=f"{RESULTS}/maps/{{experiment}}/{{model}}.h5",
+        model=f"{RESULTS}/models/{{experiment}}/{{model}}/best.pt",
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
         splits=f"{RESULTS}/splits/splits.tsv",
-        formants=f"{RESULTS}/formants/formants.tsv",
+        predictions=f"{RESULTS}/evaluation/{{experiment}}/{{model}}/predictions.tsv",
     output:
-        segments=f"{RESULTS}/evidence/{{experiment}}/{{model}}_segments.tsv",
-        summary=f"{RESULTS}/evidence/{{experiment}}/{{model}}_summary.tsv",
-        null=f"{RESULTS}/evidence/{{experiment}}/{{model}}_null.tsv",
+        f"{RESULTS}/maps/{{experiment}}/{{model}}.h5",
     log:
-        f"{LOGS}/evidence/{{experiment}}/{{model}}.log",
+        f"{LOGS}/maps/{{experiment}}/{{model}}.log",
     benchmark:
-        f"{BENCH}/evidence/{{experiment}}/{{model}}.tsv"
+        f"{BENCH}/maps/{{experiment}}/{{model}}.tsv"
     wildcard_constraints:
-        model=MODEL_NAMES,
-    conda:
-        ENV
-    resources:
-        mem_mb=4000,
-    params:
-        agreement=AgreementConfig.pick(config["agreement"]),
-    script:
-        "../scripts/evidence.py"
-
-
-rule sensitivity:
-    input:
-        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
-        segments=f"{RESULTS}/segments/{{experiment}}.h5",
-        formants=f"{RESULTS}/formants/formants.tsv",
-        ceilings=f"{RESULTS}/formants/ceilings.tsv",
-    output:
-        f"{RESULTS}/sensitivity/{{experiment}}.tsv",
-    log:
-        f"{LOGS}/sensitivity/{{experiment}}.log",
-    benchmark:
-        f"{BENCH}/sensitivity/{{experiment}}.tsv"
-    conda:
-        ENV
-    resources:
-        mem_mb=4000,
-    params:
-        sensitivity=SensitivityConfig.pick(config["sensitivity"]),
-        agreement=AgreementConfig.pick(config["agreement"]),
-    script:
-        "../scripts/sensitivity.py"
-
-
-rule sanity:
-    input:
-        model=f"{RESULTS}/models/{{experiment}}/{PRIMARY}/best.pt",
-        segments=f"{RESULTS}/segments/{{experiment}}.h5",
-        splits=f"{RESULTS}/splits/splits.tsv",
-        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
-        formants=f"{RESULTS}/formants/formants.tsv",
-        evidence=f"{RESULTS}/evidence/{{experiment}}/{PRIMARY}_segments.tsv",
-    output:
-        f"{RESULTS}/sanity/{{experiment}}_randomised.tsv",
-    log:
-        f"{LOGS}/sanity/{{experiment}}.log",
-    benchmark:
-        f"{BENCH}/sanity/{{experiment}}.tsv"
-    # long jobs near the end of the graph: started as soon as they can be
-    priority: 1
+        model=OTHER_MODELS,
     conda:
         ENV
     threads: JOB_THREADS
@@ -143,79 +22,14 @@ rule sanity:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
     params:
-        sanity=SanityConfig.pick(config["sanity"]),
-        agreement=AgreementConfig.pick(config["agreement"]),
+        explain=ExplainConfig.pick(config["explain"]),
         inference=InferenceConfig.pick(config["training"]),
-        bootstrap=config["agreement"]["bootstrap"],
     script:
-        "../scripts/sanity_checks.py"
+        "../scripts/maps.py"
 
 
-rule sanity_shuffled:
-    input:
-        trained=f"{RESULTS}/evidence/{{experiment}}/{PRIMARY}_segments.tsv",
-        shuffled=f"{RESULTS}/evidence/{{experiment}}/shuffled_segments.tsv",
-    output:
-        f"{RESULTS}/sanity/{{experiment}}_shuffled.tsv",
-    log:
-        f"{LOGS}/sanity/{{experiment}}_shuffled.log",
-    conda:
-        ENV
-    params:
-        bootstrap=config["agreement"]["bootstrap"],
-        seed=config["sanity"]["seed"],
-    script:
-        "../scripts/sanity_shuffled.py"
-
-
-rule causal:
-    input:
-        model=f"{RESULTS}/models/{{experiment}}/{PRIMARY}/best.pt",
-        segments=f"{RESULTS}/segments/{{experiment}}.h5",
-        splits=f"{RESULTS}/splits/splits.tsv",
-        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
-        formants=f"{RESULTS}/formants/formants.tsv",
-        ceilings=f"{RESULTS}/formants/ceilings.tsv",
-    output:
-        occlusion=f"{RESULTS}/causal/{{experiment}}_occlusion.tsv",
-        occlusion_summary=f"{RESULTS}/causal/{{experiment}}_occlusion_summary.tsv",
-        occlusion_ceilings=f"{RESULTS}/causal/{{experiment}}_occlusion_ceilings.tsv",
-        deletion=f"{RESULTS}/causal/{{experiment}}_deletion.tsv",
-        deletion_summary=f"{RESULTS}/causal/{{experiment}}_deletion_summary.tsv",
-    log:
-        f"{LOGS}/causal/{{experiment}}.log",
-    benchmark:
-        f"{BENCH}/causal/{{experiment}}.tsv"
-    # long jobs near the end of the graph: started as soon as they can be
+# The first seed's maps before the other models' (as train_primary, model.smk).
+use rule maps as maps_primary with:
+    wildcard_constraints:
+        model=PRIMARY,
     priority: 1
-    conda:
-        ENV
-    threads: JOB_THREADS
-    resources:
-        gpu=config["training"]["gpus"],
-        mem_mb=8000,
-    params:
-        causal=CausalConfig.pick(config["causal"]),
-        inference=InferenceConfig.pick(config["training"]),
-        window_hz=config["agreement"]["window_hz"],
-        sensitivity=SensitivityConfig.pick(config["sensitivity"]),
-    script:
-        "../scripts/causal_tests.py"
-
-
-rule errors:
-    input:
-        predictions=f"{RESULTS}/evaluation/{{experiment}}/{PRIMARY}/predictions.tsv",
-        formants=f"{RESULTS}/formants/formants.tsv",
-        phones=PHONES,
-        splits=f"{RESULTS}/splits/splits.tsv",
-        segments=f"{RESULTS}/segments/{{experiment}}.h5",
-    output:
-        table=f"{RESULTS}/errors/{{experiment}}.tsv",
-        summary=f"{RESULTS}/errors/{{experiment}}_summary.json",
-    log:
-        f"{LOGS}/errors/{{experiment}}.log",
-    conda:
-        ENV
-    script:
-        "../scripts/misclassifications.py"

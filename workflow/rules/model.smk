@@ -1,7 +1,7 @@
 # Stage 5: classifiers per experiment, one per training seed (models/<experiment>/seed<N>/) and
 # one trained on shuffled labels for the sanity check (models/<experiment>/shuffled/), each
 # checkpointed every epoch and selected on validation; then each one's test-set figures and the
-# map file of every explanation method (maps/<experiment>/<model>.h5).
+# classifiers on the formants alone that they are compared with.
 
 
 rule download_weights:
@@ -43,7 +43,7 @@ rule train:
         shuffle_labels=lambda wildcards: wildcards.model == "shuffled",
         checkpoint_dir=lambda wildcards: f"{RESULTS}/models/{wildcards.experiment}/{wildcards.model}/checkpoint",
     script:
-        "../scripts/train_model.py"
+        "../scripts/train.py"
 
 
 rule test_model:
@@ -72,7 +72,7 @@ rule test_model:
         inference=InferenceConfig.pick(config["training"]),
         evaluation=EvaluationConfig.pick(config["evaluation"]),
     script:
-        "../scripts/evaluate_model.py"
+        "../scripts/test_model.py"
 
 
 rule reference_classifiers:
@@ -93,35 +93,9 @@ rule reference_classifiers:
         "../scripts/reference_classifiers.py"
 
 
-rule maps:
-    input:
-        model=f"{RESULTS}/models/{{experiment}}/{{model}}/best.pt",
-        segments=f"{RESULTS}/segments/{{experiment}}.h5",
-        splits=f"{RESULTS}/splits/splits.tsv",
-        predictions=f"{RESULTS}/evaluation/{{experiment}}/{{model}}/predictions.tsv",
-    output:
-        f"{RESULTS}/maps/{{experiment}}/{{model}}.h5",
-    log:
-        f"{LOGS}/maps/{{experiment}}/{{model}}.log",
-    benchmark:
-        f"{BENCH}/maps/{{experiment}}/{{model}}.tsv"
-    wildcard_constraints:
-        model=OTHER_MODELS,
-    conda:
-        ENV
-    threads: JOB_THREADS
-    resources:
-        gpu=config["training"]["gpus"],
-        mem_mb=8000,
-    params:
-        explain=ExplainConfig.pick(config["explain"]),
-        inference=InferenceConfig.pick(config["training"]),
-    script:
-        "../scripts/method_maps.py"
-
-
-# The first seed's model of each experiment, its test predictions and its maps before the other
-# models': the causal tests, the sanity checks, the agreement and the report wait on them.
+# The first seed's model of each experiment and its test predictions before the other models'
+# (its maps too: explain.smk): the causal tests, the sanity checks, the agreement and the report
+# wait on them.
 use rule train as train_primary with:
     wildcard_constraints:
         model=PRIMARY,
@@ -129,12 +103,6 @@ use rule train as train_primary with:
 
 
 use rule test_model as test_model_primary with:
-    wildcard_constraints:
-        model=PRIMARY,
-    priority: 1
-
-
-use rule maps as maps_primary with:
     wildcard_constraints:
         model=PRIMARY,
     priority: 1

@@ -1,4 +1,4 @@
-# Stage 7: figures per experiment, the formant table, the explorer and the summary page. The
+# Stage 8: figures per experiment, the formant table, the explorer and the summary page. The
 # figures and the explorer are also in `snakemake --report` (captions in workflow/report/).
 
 REPORT = f"{RESULTS}/report"

@@ -1,4 +1,6 @@
-# Stage 3: one HDF5 store of fixed-size log-power spectrogram windows per experiment.
+# Stage 3: what each vowel token is: one HDF5 store of fixed-size log-power spectrogram windows
+# per experiment, and the formants of every vowel (Praat's Burg method, once for all experiments,
+# and again at other Praat ceilings for the sensitivity check).
 
 
 rule segments:
@@ -27,4 +29,55 @@ rule segments:
         sample_rate_hz=config["corpus"]["sample_rate_hz"],
         backend=BACKEND,
     script:
-        "../scripts/build_segments.py"
+        "../scripts/segments.py"
+
+
+rule formants:
+    input:
+        phones=PHONES,
+        clips=CLIPS,
+    output:
+        table=f"{RESULTS}/formants/formants.tsv",
+        summary=f"{RESULTS}/formants/summary.json",
+    log:
+        f"{LOGS}/formants/formants.log",
+    benchmark:
+        f"{BENCH}/formants/formants.tsv"
+    # every vowel's formants unlock the evidence, sanity and causal jobs
+    priority: 3
+    conda:
+        ENV
+    threads: JOB_THREADS
+    resources:
+        mem_mb=4000,
+    params:
+        formants=FormantConfig.pick(config["formants"]),
+        speakers=config["corpus"]["speakers"],
+        vowels=sorted(experiment_vowels(config)),
+    script:
+        "../scripts/formants.py"
+
+
+rule formant_ceilings:
+    input:
+        formants=f"{RESULTS}/formants/formants.tsv",
+        clips=CLIPS,
+    output:
+        table=f"{RESULTS}/formants/ceilings.tsv",
+        moves=f"{RESULTS}/formants/ceilings_moves.tsv",
+    log:
+        f"{LOGS}/formants/ceilings.log",
+    benchmark:
+        f"{BENCH}/formants/ceilings.tsv"
+    # every vowel's formants unlock the evidence, sanity and causal jobs
+    priority: 3
+    conda:
+        ENV
+    threads: JOB_THREADS
+    resources:
+        mem_mb=4000,
+    params:
+        formants=FormantConfig.pick(config["formants"]),
+        sensitivity=SensitivityConfig.pick(config["sensitivity"]),
+    script:
+        "../scripts/formant_ceilings.py"

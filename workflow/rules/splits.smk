@@ -15,7 +15,7 @@ rule splits:
     params:
         splits=SplitConfig.pick(config["splits"]),
     script:
-        "../scripts/make_splits.py"
+        "../scripts/splits.py"
 
 
 rule split_balance:

@@ -3,15 +3,15 @@ the formants of other vowels of its class (permutation null), for every method."
 
 import pandas as pd
 
-from spectrocam.agreement import (
+from spectrocam.evidence.agreement import (
     AgreementConfig,
     null_by_method,
     segment_agreement,
     summarise_agreement,
 )
+from spectrocam.explain.maps import MapFile
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job
-from spectrocam.maps import MapFile
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

@@ -1,8 +1,8 @@
 """Rule align_pocketsphinx: align one shard of the clips with pocketsphinx."""
 
+from spectrocam.align.pocketsphinx_batch import align_clips
 from spectrocam.io import read_text_table, write_json, write_table
 from spectrocam.jobs import job
-from spectrocam.pocketsphinx_batch import align_clips
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

@@ -1,7 +1,7 @@
 """Rule alignment_agreement: the alignment against reference TextGrids."""
 
-from spectrocam.alignment import phones_from_textgrids
-from spectrocam.alignment_eval import compare_alignments, format_report
+from spectrocam.align.evaluate import compare_alignments, format_report
+from spectrocam.align.phone_table import phones_from_textgrids
 from spectrocam.io import read_text_table, write_json
 from spectrocam.jobs import job
 

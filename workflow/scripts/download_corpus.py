@@ -1,6 +1,6 @@
 """Rule download_corpus: fetch the LJSpeech archive, resumable, verified by size and sha256."""
 
-from spectrocam.download import download
+from spectrocam.corpus.download import download
 from spectrocam.jobs import job
 
 with job(snakemake) as log:  # noqa: F821

@@ -2,7 +2,7 @@
 
 import re
 
-from spectrocam.download import download
+from spectrocam.corpus.download import download
 from spectrocam.jobs import job
 
 smk = snakemake  # noqa: F821

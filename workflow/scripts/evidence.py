@@ -4,12 +4,12 @@ map), the paired differences (on all tokens, then on stressed content words, on 
 contexts, and on test words that no training token has), and the energy-keeping permutation
 test."""
 
-from spectrocam.agreement import AgreementConfig
-from spectrocam.evidence import evidence_table, null_table, subset_summary
+from spectrocam.evidence.agreement import AgreementConfig
+from spectrocam.evidence.shares import evidence_table, null_table, subset_summary
+from spectrocam.explain.maps import MapFile
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job
-from spectrocam.maps import MapFile
-from spectrocam.store import read_spectrogram_block, segment_split_table
+from spectrocam.segments.store import read_spectrogram_block, segment_split_table
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

@@ -6,7 +6,7 @@ from spectrocam.jobs import job
 from spectrocam.report.explorer import write_explorer
 from spectrocam.report.explorer_data import ExperimentData, ExplorerConfig
 from spectrocam.report.reference import hillenbrand_women_means
-from spectrocam.store import read_classes
+from spectrocam.segments.store import read_classes
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

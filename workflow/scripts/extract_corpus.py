@@ -1,6 +1,6 @@
 """Rule extract_corpus: unpack the archive; no member may leave the target directory."""
 
-from spectrocam.download import safe_extract
+from spectrocam.corpus.download import safe_extract
 from spectrocam.jobs import job
 
 with job(snakemake) as log:  # noqa: F821

@@ -4,10 +4,10 @@ ceiling's formants, per half-width."""
 
 import time
 
-from spectrocam.formants import FormantConfig, ceiling_moves, measure_ceilings
+from spectrocam.evidence.sensitivity import SensitivityConfig
 from spectrocam.io import read_table, read_text_table, write_table
 from spectrocam.jobs import job
-from spectrocam.sensitivity import SensitivityConfig
+from spectrocam.segments.formants import FormantConfig, ceiling_moves, measure_ceilings
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

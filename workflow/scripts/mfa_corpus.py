@@ -1,8 +1,8 @@
 """Rule mfa_corpus: the corpus as MFA wants it, <id>.wav beside <id>.lab, one speaker."""
 
+from spectrocam.align.mfa import prepare_mfa_corpus
 from spectrocam.io import read_text_table
 from spectrocam.jobs import job
-from spectrocam.mfa import prepare_mfa_corpus
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

@@ -1,6 +1,6 @@
 """Rules phones_from_textgrids and mfa_phones: the phone table from a TextGrid directory."""
 
-from spectrocam.alignment import phones_from_textgrids
+from spectrocam.align.phone_table import phones_from_textgrids
 from spectrocam.io import read_text_table, write_json, write_table
 from spectrocam.jobs import job
 

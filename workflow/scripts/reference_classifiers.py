@@ -1,12 +1,11 @@
 """Rule reference_classifiers: the network's test figures beside the majority class and a
 formant-only classifier's (for the vowel experiments)."""
 
-from spectrocam.alignment import strip_stress
-from spectrocam.baseline_classifiers import FEATURES, reference_rows
-from spectrocam.formants import VOWELS
 from spectrocam.io import read_table, read_text_table, write_json
 from spectrocam.jobs import job
-from spectrocam.store import read_classes, segment_split_table
+from spectrocam.model.references import FEATURES, reference_rows
+from spectrocam.phones import VOWELS, strip_stress
+from spectrocam.segments.store import read_classes, segment_split_table
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

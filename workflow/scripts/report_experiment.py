@@ -1,8 +1,8 @@
 """Rule report_experiment: an experiment's figures and its agreement table."""
 
+from spectrocam.explain.maps import MapFile
 from spectrocam.io import read_json, read_table, write_table
 from spectrocam.jobs import job
-from spectrocam.maps import MapFile
 from spectrocam.report.figures import (
     example_indices,
     plot_confusion,
@@ -13,7 +13,7 @@ from spectrocam.report.figures import (
 from spectrocam.report.profiles import class_profiles
 from spectrocam.report.reference import formant_lines, hillenbrand_women_means
 from spectrocam.report.tables import agreement_table
-from spectrocam.store import read_classes, read_spectrograms
+from spectrocam.segments.store import read_classes, read_spectrograms
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

@@ -1,15 +1,15 @@
 """Rule report_methods: per experiment, every method's class profiles, the vowel chart and the
 comparison of methods (agreement, permutation null, faithfulness, band occlusion)."""
 
-from spectrocam.alignment import strip_stress
+from spectrocam.explain.maps import MapFile
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job
-from spectrocam.maps import MapFile
+from spectrocam.phones import strip_stress
 from spectrocam.report.figures import plot_method_profiles, plot_vowel_chart
 from spectrocam.report.profiles import class_profiles
 from spectrocam.report.reference import formant_lines, hillenbrand_women_means
 from spectrocam.report.tables import comparison_table
-from spectrocam.store import read_classes
+from spectrocam.segments.store import read_classes
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

@@ -1,9 +1,9 @@
 """Rule sanity_shuffled: the first seed's maps against those of the model trained on shuffled
 labels, segment by segment, scored by their share on the formants beyond the spectrum's."""
 
+from spectrocam.evidence.sanity import sanity_summary
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job
-from spectrocam.sanity import sanity_summary
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

@@ -2,12 +2,12 @@
 vowel's own spectrum's, interval over utterances) for every method, band half-width and Praat
 ceiling, and whether each agrees with the headline's call."""
 
-from spectrocam.agreement import AgreementConfig
+from spectrocam.evidence.agreement import AgreementConfig
+from spectrocam.evidence.sensitivity import SensitivityConfig, formant_sets, sensitivity_table
+from spectrocam.explain.maps import MapFile
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job
-from spectrocam.maps import MapFile
-from spectrocam.sensitivity import SensitivityConfig, formant_sets, sensitivity_table
-from spectrocam.store import read_spectrogram_block
+from spectrocam.segments.store import read_spectrogram_block
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

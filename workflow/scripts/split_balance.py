@@ -5,8 +5,8 @@ import h5py
 
 from spectrocam.io import read_text_table, write_table
 from spectrocam.jobs import job
-from spectrocam.splits import class_balance
-from spectrocam.store import read_segment_table
+from spectrocam.segments.splits import class_balance
+from spectrocam.segments.store import read_segment_table
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

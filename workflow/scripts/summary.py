@@ -1,8 +1,8 @@
 """Rule summary: the run's summary page (HTML) and its headline figures (JSON)."""
 
+from spectrocam.explain.maps import MapFile
 from spectrocam.io import read_json, read_table, write_json
 from spectrocam.jobs import job
-from spectrocam.maps import MapFile
 from spectrocam.report.page import ExperimentResults, summary_page, write_summary_page
 
 smk = snakemake  # noqa: F821

@@ -1,6 +1,6 @@
 """Rule validate_corpus: check every clip; write the clip table and the rejects table."""
 
-from spectrocam.corpus import read_clip_list, validate_corpus
+from spectrocam.corpus.layout import read_clip_list, validate_corpus
 from spectrocam.io import write_table
 from spectrocam.jobs import job
 

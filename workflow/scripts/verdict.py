@@ -1,9 +1,9 @@
 """Rule verdict: every energy-keeping test of the run (each experiment, seed, method and band)
 Holm-adjusted as one family, and the verdict table per experiment and method."""
 
+from spectrocam.evidence.verdict import adjust_tests, smallest_adjusted_p, verdict_table
 from spectrocam.io import read_json, read_table, write_table
 from spectrocam.jobs import job
-from spectrocam.verdict import adjust_tests, smallest_adjusted_p, verdict_table
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:

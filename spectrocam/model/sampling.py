@@ -1,0 +1,56 @@
+"""Which segments a step sees, and under which labels.
+
+:func:`balanced_epoch` draws a class-balanced epoch; :func:`shuffled_labels` makes the labels of
+the sanity check's model trained on shuffled labels; :func:`subset_per_class` picks the test
+segments of the slow explanation methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["balanced_epoch", "shuffled_labels", "subset_per_class"]
+
+
+def balanced_epoch(
+    labels: np.ndarray, n_classes: int, rng: np.random.Generator, per_class: int | None = None
+) -> np.ndarray:
+    """A shuffled epoch with the same number of positions from each class present.
+
+    ``per_class`` defaults to the smallest class's size; a class with fewer segments than that
+    is drawn with replacement, the others without.
+    """
+    labels = np.asarray(labels)
+    pools = [np.flatnonzero(labels == c) for c in range(n_classes)]
+    pools = [p for p in pools if len(p)]
+    n = per_class or min(len(p) for p in pools)
+    chosen = [rng.choice(p, size=n, replace=len(p) < n) for p in pools]
+    return rng.permutation(np.concatenate(chosen))
+
+
+def shuffled_labels(labels: np.ndarray, idx: Mapping[str, np.ndarray], seed: int) -> np.ndarray:
+    """The store's labels with those of the train split permuted among themselves, and those of
+    the validation split among themselves (a seeded draw): class counts stay, and nothing of
+    which segment is which class reaches the model (Adebayo et al. 2018's label randomisation
+    test). Test labels are left as they are."""
+    out = np.asarray(labels).copy()
+    rng = np.random.default_rng([seed, 2])
+    for split in ("train", "validation"):
+        out[idx[split]] = rng.permutation(out[idx[split]])
+    return out
+
+
+def subset_per_class(labels: np.ndarray, max_per_class: int | None, seed: int) -> np.ndarray:
+    """Positions of a seeded random subset of at most ``max_per_class`` segments of each class,
+    in order; all positions when ``max_per_class`` is None."""
+    labels = np.asarray(labels)
+    if not max_per_class:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    keep: list[int] = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        keep += list(rng.choice(members, min(len(members), max_per_class), False))
+    return np.sort(np.array(keep, dtype=int))

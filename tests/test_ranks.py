@@ -1,6 +1,7 @@
 """Known answers for the rank contrast (spectrocam.evidence.ranks): it is null on maps that
 involve no network, finds a cue planted on F2, is invariant to monotone transforms of a map, and
-counts ties as halves; methods whose maps are equal up to a positive factor are one group."""
+counts ties as halves; methods whose maps are equal up to a positive factor are one group; the
+class-contrastive templates peak where the classes differ."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from spectrocam.evidence.ranks import (
     rank_contrasts,
     token_aucs,
 )
+from spectrocam.evidence.templates import class_templates, map_file_templates
 from spectrocam.explain.grid import cell_times, vowel_cells
 from spectrocam.explain.maps import MapFile, MapWriter
 
@@ -327,10 +329,39 @@ def test_methods_with_maps_equal_up_to_a_positive_factor_are_one_group(data):
     ]
 
 
+def test_templates_peak_where_the_classes_differ():
+    n = 90
+    rng = np.random.default_rng(8)
+    classes = np.repeat(["IY", "AA", "UW"], n // 3)
+    f2 = {"IY": 2300.0, "AA": 1200.0, "UW": 1600.0}
+    fm = np.stack([np.full(n, 500.0), [f2[c] for c in classes], np.full(n, 2900.0)], 1)
+    fm[:, 1] += rng.normal(0, 40, n)
+    common = 3 * np.exp(-(((CELL_HZ - 500) / 200) ** 2))  # every class's F1: no contrast
+    specific = np.exp(-(((CELL_HZ[None, :] - fm[:, 1:2]) / 150) ** 2))
+    maps = (common + specific)[:, :, None] + rng.normal(0, 0.05, (n, N_FREQ, N_TIME))
+    maps *= rng.uniform(0.1, 10, n)[:, None, None]  # each token's own scale: z-scored away
+    mask = inside(n)
+    templates, summary = class_templates(maps, CELL_HZ, mask, classes, fm)
+    summary = summary.set_index("class_name")
+    for c, hz in f2.items():
+        assert abs(summary.loc[c, "peak_hz"] - hz) <= HZ_PER_CELL, c
+        assert summary.loc[c, "f2_hz"] == pytest.approx(hz, abs=20)
+        assert summary.loc[c, "n_tokens"] == n // 3
+    assert set(templates.columns) >= {"class_name", "cell", "freq_hz", "template"}
+    assert len(templates) == 3 * N_FREQ
+    # the same map for every token (up to a positive factor and an offset): no template at all
+    same = common[None, :, None] * rng.uniform(0.1, 10, (n, 1, 1)) + rng.normal(0, 1, (n, 1, 1))
+    templates, _ = class_templates(np.broadcast_to(same, maps.shape), CELL_HZ, mask, classes)
+    assert np.abs(templates["template"]).max() < 1e-9
+    # a constant map has a zero profile, not NaN
+    templates, summary = class_templates(np.ones_like(maps), CELL_HZ, mask, classes)
+    assert (templates["template"] == 0).all() and "f1_hz" not in summary
+
+
 HOP_S, N_FRAMES, STRIDE = 0.005, 61, 8  # config.yaml's window: 0.3 s, 8 cells of 40 ms
 
 
-def test_map_file_aucs_are_those_of_the_arrays(tmp_path, data):
+def test_map_file_aucs_and_templates_are_those_of_the_arrays(tmp_path, data):
     """A map file of stride-2 frequency cells (rows 50 Hz apart: cells 100 Hz apart) and
     stride-8 time cells: the wrappers take each cell's centre and the time cells inside each
     phone, and pair the formant table by phone_id."""
@@ -357,3 +388,12 @@ def test_map_file_aucs_are_those_of_the_arrays(tmp_path, data):
     got = map_file_aucs(maps, "cam", intervals, rows)
     expected = auc_table(tok.iloc[rows], cells[rows], CELL_HZ, mask[rows], intervals)
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
+    formant_table = tok[["phone_id"]].assign(f1_hz=fm[:, 0], f2_hz=fm[:, 1], f3_hz=fm[:, 2])
+    got_t, got_s = map_file_templates(maps, "cam", formants=formant_table.iloc[::-1])
+    exp_t, exp_s = class_templates(cells, CELL_HZ, mask, tok["class_name"].to_numpy(), fm)
+    assert exp_s["class_name"].tolist() == ["IY", "AA"]
+    classes = ["AA", "IY", "UW"]  # the file's order; a class without a token is left out
+    exp_t, exp_s = class_templates(cells, CELL_HZ, mask, tok["class_name"].to_numpy(), fm, classes)
+    assert exp_s["class_name"].tolist() == ["AA", "IY"]
+    pd.testing.assert_frame_equal(got_t, exp_t)
+    pd.testing.assert_frame_equal(got_s, exp_s)

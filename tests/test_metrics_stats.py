@@ -1,12 +1,14 @@
-"""Classification metrics and the utterance bootstrap, on cases whose answers are known."""
+"""Classification metrics, the utterance bootstrap and the cluster sign-flip test, on cases whose
+answers are known."""
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 
 from spectrocam.model.metrics import classification_metrics, confusion_matrix
-from spectrocam.stats import cluster_bootstrap_ci
+from spectrocam.stats import cluster_bootstrap_ci, cluster_sign_flip
 
 
 def test_confusion_and_metrics_by_hand():
@@ -64,3 +66,60 @@ def test_bootstrap_resamples_utterances_not_segments():
 
 def test_bootstrap_of_nothing_is_nan():
     assert all(math.isnan(v) for v in cluster_bootstrap_ci([np.nan, np.nan]))
+
+
+def exact_sign_flip_p(values, clusters) -> float:
+    """The sign-flip p-value by brute force: every one of the 2^U sign vectors, one at a time."""
+    labels = sorted(set(clusters))
+    sums = [sum(v for v, c in zip(values, clusters, strict=True) if c == k) for k in labels]
+    observed = abs(sum(sums))
+    hits = 0
+    for signs in itertools.product([1, -1], repeat=len(labels)):
+        hits += abs(sum(s * x for s, x in zip(signs, sums, strict=True))) >= observed - 1e-12
+    return hits / 2 ** len(labels)
+
+
+def test_sign_flip_matches_the_enumeration_of_all_flips():
+    rng = np.random.default_rng(3)
+    clusters = np.repeat(np.arange(10), rng.integers(1, 6, 10))  # clusters of 1 to 5 values
+    values = rng.normal(0.4, 1.0, len(clusters))
+    reference = exact_sign_flip_p(values.tolist(), clusters.tolist())
+    mean, p = cluster_sign_flip(values, clusters, exact=True)
+    assert mean == pytest.approx(values.mean())
+    assert p == pytest.approx(reference, abs=1e-12)
+    assert 0.01 < reference < 0.5  # a case where the answer is neither 1 nor the floor
+    _, p_mc = cluster_sign_flip(values, clusters, n_flips=40000, seed=1, exact=False)
+    assert p_mc == pytest.approx(reference, abs=0.01)  # Monte-Carlo error ~0.002
+    # by default a small family is enumerated, a large one drawn
+    assert cluster_sign_flip(values, clusters, n_flips=2000)[1] == pytest.approx(reference)
+    _, p_small = cluster_sign_flip(values, clusters, n_flips=500, seed=2)
+    assert p_small != pytest.approx(reference) and p_small == pytest.approx(reference, abs=0.05)
+
+
+def test_sign_flip_flips_clusters_not_values():
+    # 9 utterances of 10 identical values: 6 at +1, 3 at -1. Over clusters |T*| >= |T| for
+    # 2 * (1 + 9 + 36 + 84) = 260 of the 512 flips; as 90 independent values T is 3 SE from 0.
+    values = np.repeat([1.0] * 6 + [-1.0] * 3, 10)
+    clusters = np.repeat(np.arange(9), 10)
+    _, p_cluster = cluster_sign_flip(values, clusters, n_flips=10000)
+    assert p_cluster == pytest.approx(260 / 512)
+    _, p_token = cluster_sign_flip(values, None, n_flips=10000, seed=0)
+    assert p_token < 0.01 < 0.5 < p_cluster
+
+
+def test_sign_flip_of_zeros_is_one_and_of_nothing_is_nan():
+    assert cluster_sign_flip(np.zeros(30), np.repeat(np.arange(10), 3)) == (0.0, 1.0)
+    assert cluster_sign_flip(np.zeros(30), np.arange(30), n_flips=99, seed=0) == (0.0, 1.0)
+    assert all(math.isnan(v) for v in cluster_sign_flip([np.nan, np.nan], ["a", "b"]))
+    assert cluster_sign_flip([1.0, np.nan, 1.0], ["a", "b", "c"]) == (1.0, 0.5)
+
+
+def test_sign_flip_keeps_its_level_when_values_of_a_cluster_are_correlated():
+    # under the null (cluster effects symmetric about 0), p < 0.05 about 5 % of the time
+    rng = np.random.default_rng(0)
+    clusters = np.repeat(np.arange(20), 4)
+    rejected = 0
+    for trial in range(300):
+        values = np.repeat(rng.normal(0, 1, 20), 4) + rng.normal(0, 0.1, 80)
+        rejected += cluster_sign_flip(values, clusters, n_flips=499, seed=trial)[1] < 0.05
+    assert 0.02 <= rejected / 300 <= 0.09

@@ -12,6 +12,8 @@ module      what
 agreement   a map's share of mass on F1-F3 against chance; peak hits
 baselines   profiles that involve no network (spectrum, envelope, prior, class mean)
 shares      map share minus the spectrum's share per vowel; the energy-keeping null
+ranks       per-token AUC of a map's cue cells; trained minus control model, by utterance
+templates   class-contrastive frequency templates of any model's maps
 sensitivity the headline recomputed at other half-widths and Praat ceilings
 sanity      randomised weights (cascading) and shuffled labels against the trained maps
 occlusion   band and control placement, the never-adds-energy fill, batched forward passes

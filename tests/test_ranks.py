@@ -10,13 +10,15 @@ import pandas as pd
 import pytest
 
 from spectrocam.evidence.baselines import envelope_profiles
-from spectrocam.evidence.ranks import (
+from spectrocam.evidence.cues import (
     FORMANT_CUES,
     VOICING_CUES,
-    auc_table,
-    cell_centres_hz,
     fixed_intervals,
     formant_intervals,
+)
+from spectrocam.evidence.ranks import (
+    auc_table,
+    cell_centres_hz,
     identical_method_groups,
     inside_masks,
     map_file_aucs,

@@ -31,12 +31,13 @@ import math
 import numpy as np
 import pandas as pd
 
+from spectrocam.evidence.cues import token_clusters
+
 __all__ = [
     "energy_basis",
     "fit_needs",
     "needs_table",
     "pair_table",
-    "clusters_of",
 ]
 
 
@@ -146,15 +147,6 @@ def fit_needs(
     }
 
 
-def clusters_of(tokens: pd.DataFrame, cluster: str) -> np.ndarray:
-    """Each token's cluster: ``utterance`` (``utt_id``) or ``utterance_word`` (utt_id | word)."""
-    if cluster == "utterance":
-        return tokens["utt_id"].astype(str).to_numpy()
-    if cluster == "utterance_word":
-        return (tokens["utt_id"].astype(str) + "|" + tokens["word"].astype(str)).to_numpy()
-    raise ValueError(f"cluster must be utterance or utterance_word, not {cluster!r}")
-
-
 def _drops(bands: pd.DataFrame, score: np.ndarray) -> np.ndarray:
     """Per band row: the token's unperturbed ``score`` minus the band's (NaN on the token's own
     row)."""
@@ -217,7 +209,7 @@ def _fit_all(bands, d, tokens, labels, cue_names, cluster, n_pieces, n_boot, see
     keep = bands["clear"].to_numpy(bool)
     bands, d = bands[keep], d[keep]
     token = bands["token"].to_numpy()
-    clusters = clusters_of(tokens, cluster)[token]
+    clusters = token_clusters(tokens, cluster)[token]
     a = bands["removed_db"].to_numpy(float)
     ov = bands[[f"overlap_{c}" for c in cue_names]].to_numpy(bool)
     strata = np.asarray(labels)[token]

@@ -7,20 +7,19 @@ compared between the trained model and a control model (shuffled labels, randomi
 they share the input, the architecture and the method's smoothing, not what was learnt.
 
 **Per token** (:func:`token_aucs`), on the method's own cells: every (frequency cell, time cell)
-pair whose time cell lies inside the phone (the cells of :meth:`MapFile.time_cells`). A cell is
-*in cue k* when its frequency cell's centre (Hz, :func:`cell_centres_hz`) lies in the token's
-interval ``[lo_k, hi_k]`` Hz: ``F_k +/- window_hz`` for the formants (:func:`formant_intervals`;
-an undefined formant has no cell), or fixed regions such as :data:`VOICING_CUES`
-(:func:`fixed_intervals`). *Negative* cells are in no cue. ``AUC_k`` is the probability that a
-cell of cue k outranks a negative cell, ties counting one half (Mann-Whitney U over
-``n_pos * n_neg``); ``any`` takes the union of the cues. NaN without a positive or a negative
-cell. The map's signed values are ranked as they are, so any increasing function of a map has
-the same AUC and a map that is negative everywhere still has one.
+pair whose time cell lies inside the phone (the cells of :meth:`MapFile.time_cells`). A cell is *in
+cue k* when its frequency cell's centre (Hz, :func:`cell_centres_hz`) lies in the token's interval
+``[lo_k, hi_k]`` Hz (:mod:`spectrocam.evidence.cues`: ``F_k +/- window_hz`` for the formants, an
+undefined formant having no cell, or fixed regions such as the voicing bar). *Negative* cells are in
+no cue. ``AUC_k`` is the probability that a cell of cue k outranks a negative cell, ties counting
+one half (Mann-Whitney U over ``n_pos * n_neg``); ``any`` takes the union of the cues. NaN without a
+positive or a negative cell. The map's signed values are ranked as they are, so any increasing
+function of a map has the same AUC and a map that is negative everywhere still has one.
 
 **The contrast** (:func:`rank_contrasts`): per cue, the mean over tokens of
 ``AUC(trained) - AUC(control)``, paired by ``phone_id``, with a 95 % cluster-bootstrap interval
 and a two-sided cluster sign-flip p-value (:mod:`spectrocam.stats`); clusters are utterances, or
-utterance x word type (:data:`CLUSTERS`).
+utterance x word type (:func:`spectrocam.evidence.cues.token_clusters`).
 
 **Methods counted once** (:func:`identical_method_groups`): at a global-average-pooled last
 stage CAM, Grad-CAM and HiResCAM give one map up to a positive factor per token, so their AUCs
@@ -36,38 +35,25 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from spectrocam.evidence.cues import token_clusters
 from spectrocam.explain.grid import cell_times
 from spectrocam.explain.maps import MapFile
 from spectrocam.keys import PHONE_ID, join
 from spectrocam.stats import cluster_bootstrap_ci, cluster_sign_flip
 
 __all__ = [
-    "FORMANT_CUES",
-    "FORMANT_HZ",
-    "VOICING_CUES",
-    "CLUSTERS",
     "TOKEN_COLUMNS",
     "cell_centres_hz",
-    "formant_intervals",
-    "fixed_intervals",
     "inside_masks",
     "token_aucs",
     "auc_table",
     "method_cells",
     "map_file_aucs",
-    "cue_names",
-    "token_clusters",
+    "table_cues",
     "rank_contrasts",
     "identical_method_groups",
 ]
 
-FORMANT_CUES = ("F1", "F2", "F3")
-FORMANT_HZ = ("f1_hz", "f2_hz", "f3_hz")
-VOICING_CUES: dict[str, tuple[float, float]] = {
-    "voicing_bar": (0.0, 500.0),
-    "frication": (2500.0, 4000.0),
-}
-CLUSTERS = ("utterance", "utterance_word")
 TOKEN_COLUMNS = ("phone_id", "utt_id", "class_name", "word")
 _CHUNK_VALUES = 4_000_000  # values per chunk of tokens in token_aucs
 
@@ -77,23 +63,6 @@ def cell_centres_hz(freqs_hz: np.ndarray, n_cells: int, stride: int) -> np.ndarr
     centred on row ``i * stride`` of the grid ``freqs_hz`` (extended at its step), as time cells
     are on frames (:func:`spectrocam.explain.grid.cell_times`)."""
     return cell_times(freqs_hz, n_cells, stride)
-
-
-def formant_intervals(
-    formants_hz: np.ndarray, window_hz: float, names: Sequence[str] = FORMANT_CUES
-) -> dict[str, np.ndarray]:
-    """(N, K) formants in Hz -> per name, the (N, 2) intervals ``F +/- window_hz`` (Hz); NaN
-    where a formant is undefined (no cell lies in it)."""
-    fm = np.asarray(formants_hz, dtype=float)
-    return {
-        name: np.stack([fm[:, k] - window_hz, fm[:, k] + window_hz], 1)
-        for k, name in enumerate(names)
-    }
-
-
-def fixed_intervals(regions: Mapping[str, tuple[float, float]], n: int) -> dict[str, np.ndarray]:
-    """The same (lo, hi) Hz region per cue for each of ``n`` tokens (e.g. :data:`VOICING_CUES`)."""
-    return {name: np.tile(np.asarray(r, dtype=float), (n, 1)) for name, r in regions.items()}
 
 
 def inside_masks(time_cells: Sequence[np.ndarray], n_time: int) -> np.ndarray:
@@ -219,23 +188,10 @@ def map_file_aucs(
     return auc_table(maps.segments.iloc[rows], cells, cell_hz, inside, intervals)
 
 
-def cue_names(table: pd.DataFrame) -> list[str]:
+def table_cues(table: pd.DataFrame) -> list[str]:
     """The cues of an AUC table (its ``auc_`` columns, ``any`` last)."""
     names = [c[4:] for c in table.columns if c.startswith("auc_") and c != "auc_any"]
     return names + (["any"] if "auc_any" in table else [])
-
-
-def token_clusters(table: pd.DataFrame, cluster: str = "utterance") -> np.ndarray:
-    """Each token's cluster: its ``utt_id`` (``utterance``) or ``utt_id|word``
-    (``utterance_word``, utterance x word type)."""
-    if cluster not in CLUSTERS:
-        raise ValueError(f"cluster must be one of {', '.join(CLUSTERS)}, not {cluster!r}")
-    utt = table["utt_id"].astype(str)
-    if cluster == "utterance":
-        return utt.to_numpy()
-    if "word" not in table:
-        raise KeyError("utterance x word clusters need the tokens' word column")
-    return (utt + "|" + table["word"].astype(str)).to_numpy()
 
 
 def rank_contrasts(
@@ -255,7 +211,7 @@ def rank_contrasts(
     (their means over the same tokens), ``difference``, ``low``, ``high`` (95 % bootstrap
     interval resampling ``cluster``s, :func:`token_clusters`) and ``p`` (two-sided cluster
     sign-flip test, :func:`spectrocam.stats.cluster_sign_flip`)."""
-    cues = list(cue_names(trained) if cues is None else cues)
+    cues = list(table_cues(trained) if cues is None else cues)
     clusters = token_clusters(trained, cluster)
     ours = trained.assign(_cluster=clusters)
     theirs = control[[PHONE_ID, *[f"auc_{c}" for c in cues]]]

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from spectrocam.evidence.ranks import FORMANT_HZ, method_cells
+from spectrocam.evidence.cues import FORMANT_HZ
+from spectrocam.evidence.ranks import method_cells
 from spectrocam.explain.maps import MapFile
 from spectrocam.keys import PHONE_ID, join
 

@@ -11,9 +11,16 @@ import pytest
 import torch
 from torch import nn
 
-from spectrocam.evidence.baselines import class_mean_profiles, envelope_profiles, pool_to_cells
-from spectrocam.evidence.sanity import randomised, sanity_summary
-from spectrocam.evidence.shares import band_shares, energy_null, evidence_table, paired_summary
+from spectrocam.evidence.baselines import (
+    class_mean_profiles,
+    envelope_profiles,
+    pool_to_cells,
+    scaled,
+)
+from spectrocam.evidence.cues import cue_intervals
+from spectrocam.evidence.ranks import auc_tables, identical_map_groups, rank_contrasts
+from spectrocam.evidence.sanity import randomised
+from spectrocam.evidence.shares import band_shares, evidence_table, paired_summary
 from spectrocam.explain.maps import MapFile, MapWriter
 from spectrocam.explain.methods import compute_maps
 from spectrocam.model.batchnorm import recalibrate
@@ -72,8 +79,8 @@ class TinyNet(SpectroResNet):
     """A SpectroResNet whose body is two small convolutions at full resolution (one cell per
     row and frame), so that its CAM can point at a band."""
 
-    def __init__(self) -> None:
-        super().__init__("resnet18", 2)
+    def __init__(self, n_classes: int = 2) -> None:
+        super().__init__("resnet18", n_classes)
         layers = OrderedDict(
             conv1=nn.Conv2d(1, 8, 3, padding=1),
             bn1=nn.BatchNorm2d(8),
@@ -83,7 +90,7 @@ class TinyNet(SpectroResNet):
             layer4=nn.Sequential(nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU()),
         )
         self.body = nn.Sequential(layers)
-        self.fc = nn.Linear(16, 2)
+        self.fc = nn.Linear(16, n_classes)
         self.stage_strides = {s: (1, 1) for s in STAGES}
 
 
@@ -130,30 +137,37 @@ def map_file(model, tmp, name, methods=("cam", "gradcam")):
     return MapFile(tmp / name)
 
 
-def test_the_maps_point_beyond_the_spectrum_at_the_weak_band(trained):
+def cues_of(formants):
+    def cues(tokens):
+        return cue_intervals(tokens, "vowels", {}, formants, WINDOW_HZ)
+
+    return cues
+
+
+def test_the_maps_point_at_the_weak_band_beyond_the_randomised_model(trained):
+    """The map statement on a network that learnt a weak band: its maps rank the F2 cells (the
+    weak band) above the rest more than the same method's maps of the network with every weight
+    randomised; the loud band that every token has (F1) gets no such preference."""
     model, tmp, formants = trained
     maps = map_file(model, tmp, "maps.h5")
-    spectrograms = read_spectrogram_block(tmp / "s.h5", maps.segments.segment_index)
-    table, for_null = evidence_table(maps, spectrograms, formants, WINDOW_HZ)
-    summary = paired_summary(table, n_boot=200).set_index(["method", "band"])
-    for method in ("cam", "gradcam"):
-        f1, f2 = summary.loc[(method, "F1")], summary.loc[(method, "F2")]
-        # the spectrum points at the loud band, the network's maps beyond it at the weak one
-        assert f1.share_spectrum > 0.9 and f2.share_spectrum < 0.05
-        assert f2.minus_spectrum_low > 0.1, method
-        assert f1.minus_spectrum_high < 0, method
-    null = energy_null(*for_null["cam"], maps.freqs_hz, WINDOW_HZ, n_perm=200)
-    assert null["F2"]["p"] < 0.01 and null["F2"]["observed"] > null["F2"]["null_mean"]
-
-    # the randomised network's maps lose it: the trained maps pass the sanity check
     random = map_file(randomised(model, "conv1", seed=1), tmp, "random.h5")
-    random_table, _ = evidence_table(random, spectrograms, formants, WINDOW_HZ)
-    sanity = sanity_summary(table, {"conv1": random_table}, n_boot=200)
-    row = sanity[(sanity.method == "cam") & (sanity.band == "F2")].iloc[0]
-    assert row.verdict == "passed" and row.difference_low > 0
+    assert identical_map_groups(maps) == [["cam", "gradcam"]]  # pooled last stage: one map
+    ours, theirs = auc_tables(maps, cues_of(formants)), auc_tables(random, cues_of(formants))
+    c = rank_contrasts(ours["cam"], theirs["cam"], n_boot=300, n_flips=2000).set_index("cue")
+    assert c.loc["F2", "low"] > 0.1 and c.loc["F2", "p"] < 0.01
+    assert c.loc["F2", "n_tokens"] == 60  # class 1 alone has a weak band
+    assert c.loc["F1", "difference"] < c.loc["F2", "low"]
+    # the description beside it: the spectrum points at the loud band, the maps at the weak one
+    spectrograms = read_spectrogram_block(tmp / "s.h5", maps.segments.segment_index)
+    table = evidence_table(maps, spectrograms, formants, WINDOW_HZ, spectrum_power=1)
+    summary = paired_summary(table, n_boot=200).set_index(["method", "band"])
+    f1, f2 = summary.loc[("cam", "F1")], summary.loc[("cam", "F2")]
+    assert f1.share_spectrum > 0.9 and f2.share_spectrum < 0.05 and f2.minus_spectrum_low > 0.1
 
 
-def test_a_map_equal_to_the_spectrum_scores_zero_beyond_it_and_fails_the_null(trained):
+def test_a_map_equal_to_the_spectrum_is_no_evidence_by_either_statistic(trained):
+    """A network-free map (the power spectrum) as both models' maps: the contrast is exactly 0;
+    and its share equals the spectrum's when the description uses the same scale (power)."""
     _, tmp, formants = trained
     segments = read_segment_table(tmp / "s.h5")
     segments["segment_index"] = np.arange(len(segments))
@@ -171,12 +185,21 @@ def test_a_map_equal_to_the_spectrum_scores_zero_beyond_it_and_fails_the_null(tr
         out.add_method("cam", np.arange(len(segments)), (N_ROWS, N_FRAMES), (1, 1), "layer4")
         out.write("cam", "true", 0, power.astype(np.float32))
     maps = MapFile(tmp / "spectrum.h5")
-    table, for_null = evidence_table(maps, spectrograms, formants, WINDOW_HZ)
+    aucs = auc_tables(maps, cues_of(formants))["cam"]
+    c = rank_contrasts(aucs, aucs, n_boot=200, n_flips=1000).set_index("cue")
+    defined = c.loc[["F1", "F2", "any"]]  # no token has an F3
+    assert (defined["difference"] == 0).all() and (defined["p"] == 1).all()
+    assert c.loc["F3", "n_tokens"] == 0
+    assert c.loc["F1", "auc_trained"] > 0.8  # the spectrum itself ranks the loud band first
+    table = evidence_table(maps, spectrograms, formants, WINDOW_HZ, spectrum_power=1)
     summary = paired_summary(table, n_boot=200).set_index("band")
-    assert np.allclose(summary.loc[["F1", "F2", "any"], "minus_spectrum"], 0, atol=1e-6)
+    # (the map averages power over frames, the spectrum dB: equal but for Jensen's gap)
+    assert np.allclose(summary.loc[["F1", "F2", "any"], "minus_spectrum"], 0, atol=1e-4)
     assert np.isnan(summary.loc["F3", "minus_spectrum"])  # no F3 is defined
-    null = energy_null(*for_null["cam"], maps.freqs_hz, WINDOW_HZ, n_perm=200)
-    assert all(null[band]["p"] > 0.05 for band in ("F1", "F2", "any"))
+    # on the dB scale the same map is "above the spectrum" on F1: the description's answer
+    # depends on the scale, which is why it is not the verdict
+    db = paired_summary(evidence_table(maps, spectrograms, formants, WINDOW_HZ), n_boot=200)
+    assert db.set_index("band").loc["F1", "minus_spectrum_low"] > 0.2
 
 
 def test_baselines_and_adjustments_do_what_they_say():
@@ -186,12 +209,34 @@ def test_baselines_and_adjustments_do_what_they_say():
     power = np.tile(np.r_[np.ones(4), 100 * np.ones(4)], (2, 1))
     assert np.allclose(pool_to_cells(power, np.array([0, 0, 1, 1, 2, 2, 3, 3])), power)
     assert np.allclose(pool_to_cells(power, np.array([0, 0, 0, 0, 0, 0, 1, 1]))[0, :6], 34)
-    smooth = envelope_profiles(power + np.random.default_rng(0).normal(0, 0.01, power.shape))
-    assert smooth[0, 0] < 2 and smooth[0, -1] > 50  # the envelope keeps the broad shape
+    db = np.array([[-60.0, -40.0, -50.0]])
+    assert scaled(db, "db").tolist() == [[0.0, 20.0, 10.0]]
+    assert np.allclose(scaled(db, 1), [[0.01, 1.0, 0.1]]) and np.allclose(
+        scaled(db, 0.5), [[0.1, 1, 10**-0.5]]
+    )
     profiles = np.array([[1.0, 0], [0, 1.0], [1.0, 1.0]])
     loo = class_mean_profiles(profiles, np.array([0, 0, 1]))
     assert loo.tolist() == [[0, 1], [1, 0], [0, 0]]  # the others of its class, never itself
     assert holm([0.01, 0.04, 0.03, np.nan]).tolist()[:3] == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_the_envelope_keeps_the_formants_and_drops_the_harmonics_on_every_axis():
+    """A vowel spectrum in dB: two formant peaks under harmonics of a 195 Hz voice. Keeping the
+    quefrencies below 2.5 ms smooths the harmonics away on a 0-4 kHz and a 0-11 kHz axis (the old
+    30 coefficients kept them on 0-4 kHz)."""
+    for top_hz in (4000.0, 11025.0):
+        f = np.linspace(0, top_hz, int(top_hz / 21.5) + 1)
+        formants = 25 * np.exp(-0.5 * ((f - 700) / 120) ** 2) + 20 * np.exp(
+            -0.5 * ((f - 1200) / 150) ** 2
+        )
+        harmonics = 8 * np.cos(2 * np.pi * f / 195.0)
+        db = (-60 + formants + harmonics)[None, :]
+        envelope = envelope_profiles(db, top_hz)[0]
+        between = (f > 2000) & (f < 3500)  # no formant here: only the harmonics' ripple
+        assert np.ptp(envelope[between]) < 4 < np.ptp(db[0, between]), top_hz
+        assert abs(f[np.argmax(envelope)] - 700) < 150, top_hz  # the formant peak stays
+    old = np.fft.irfft(np.where(np.arange(94) < 30, np.fft.rfft(db[0, :187]), 0), n=187)
+    assert np.ptp(old[(f[:187] > 2000) & (f[:187] < 3500)]) > 4
 
 
 def test_the_summary_breaks_down_by_token_subset_each_with_its_n():
@@ -228,23 +273,3 @@ def test_the_summary_breaks_down_by_token_subset_each_with_its_n():
     assert summary.groupby(["method", "band"]).head(1)["tokens"].eq("all").all()
     # a store without token attributes: the all-token rows only
     assert set(subset_summary(pd.concat(rows), tokens[["phone_id"]], 50)["tokens"]) == {"all"}
-
-
-def test_the_verdict_reads_the_all_token_rows_of_a_subset_summary():
-    from spectrocam.evidence.verdict import verdict_table
-
-    evidence = pd.DataFrame(
-        [
-            {"tokens": tokens, "method": "cam", "band": "any", "n_segments": n, "share": share,
-             "share_spectrum": 0.2, "minus_spectrum": share - 0.2,
-             "minus_spectrum_low": share - 0.25, "minus_spectrum_high": share - 0.15}
-            for tokens, n, share in (("rhotic context", 5, 0.9), ("all", 50, 0.4))
-        ]
-    )  # fmt: skip
-    tests = pd.DataFrame(
-        {"experiment": ["e"], "model": ["seed0"], "method": ["cam"], "band": ["any"]}
-    ).assign(p_holm=0.01, survives=True)
-    metrics = {"intervals": {"accuracy": [0.8, 0.7, 0.9]}, "n": 50}
-    models = {"seed0": {"metrics": metrics, "evidence": evidence}}
-    row = verdict_table({"e": {"models": models}}, tests).iloc[0]
-    assert row["vowels"] == 50 and row["share on F1-F3"] == "0.400"

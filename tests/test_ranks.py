@@ -86,11 +86,13 @@ def network_free_maps(p: np.ndarray) -> dict[str, np.ndarray]:
     dB, and a flat map."""
     n = len(p)
     per_cell = p.transpose(0, 2, 1).reshape(n * N_TIME, N_FREQ)
-    envelope = envelope_profiles(per_cell, n_keep=8).reshape(n, N_TIME, N_FREQ).transpose(0, 2, 1)
+    span_hz = float(CELL_HZ[-1] - CELL_HZ[0])
+    envelope = envelope_profiles(10 * np.log10(per_cell), span_hz)
+    envelope = envelope.reshape(n, N_TIME, N_FREQ).transpose(0, 2, 1)
     return {
         "spectrum_db": 10 * np.log10(p),
         "power_0.25": p**0.25,
-        "envelope_db": 10 * np.log10(envelope),
+        "envelope_db": envelope,
         "flat": np.zeros_like(p),
     }
 

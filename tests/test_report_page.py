@@ -174,13 +174,13 @@ def test_the_page_states_the_time_cells_and_the_sensitivity_of_the_headline():
         [
             {
                 "method": "cam",
-                "band": "any",
+                "cue": "any",
                 "half_width_hz": hw,
                 "ceiling": c,
-                "n_segments": 8,
-                "minus_spectrum": d,
-                "minus_spectrum_low": d - 0.05,
-                "minus_spectrum_high": d + 0.05,
+                "n_tokens": 8,
+                "difference": d,
+                "low": d - 0.05,
+                "high": d + 0.05,
                 "call": "above" if d > 0.05 else "unclear",
                 "headline": hw == 150 and c == "configured",
                 "holds": d > 0.05,
@@ -208,10 +208,10 @@ def test_the_page_states_the_time_cells_and_the_sensitivity_of_the_headline():
     )
     body = sections[1][1]
     assert "inside the vowel: median 2, least 1" in body
-    assert "Does the headline hold for other bands?" in body
-    assert "0.20 [0.15, 0.25] above (headline)" in body and "<td>1 of 2</td>" in body
+    assert "Does the map statement hold for other bands?" in body
+    assert "+0.200 [+0.150, +0.250] above (headline)" in body and "<td>1 of 2</td>" in body
     assert "share moved &gt; 150" in sections[-1][1] and "<td>0.25</td>" in sections[-1][1]
-    assert "Does the headline hold" not in build()[0][1][1]  # no table, no section
+    assert "Does the map statement hold" not in build()[0][1][1]  # no table, no section
 
 
 def test_the_page_shows_the_headline_per_token_subset():
@@ -249,13 +249,12 @@ def test_the_page_compares_the_isolated_experiment_and_shows_the_unseen_words():
     alone = with_subsets(results("vowels_4k_isolated"), 0.55, {}, "isolate")
     other = dataclasses.replace(results("voicing_4k"), definition={"classes": {"v": ["IY"]}})
     ceilings = pd.DataFrame(
-        [{"ceiling": c, "half_width_hz": 150.0, "formant": "F1", "n_paired": 7,
-          "drop_logp_diff": d, "drop_logp_diff_low": d - 0.1, "drop_logp_diff_high": d + 0.1,
-          "call": k, "headline": c == "configured", "holds": k == "above"}
+        [{"ceiling": c, "cue": "F1", "n_tokens": 7, "beta": d, "low": d - 0.1, "high": d + 0.1,
+          "call": k, "holds": k == "above"}
          for c, d, k in (("configured", 0.5, "above"), ("5000", 0.3, "above"),
                          ("6000", 0.02, "unclear"))]
     )  # fmt: skip
-    kept = dataclasses.replace(kept, occlusion_ceilings=ceilings)
+    kept = dataclasses.replace(kept, needs_ceilings=ceilings)
     sections, _ = summary_page(
         SETTINGS,
         [kept, other, alone],
@@ -273,8 +272,9 @@ def test_the_page_compares_the_isolated_experiment_and_shows_the_unseen_words():
     assert "0.67 [0.50, 1.00]" in comparison
     body = dict(sections)["vowels_4k"]
     assert "words unseen in training" in body and "Test figures on token subsets" in body
-    assert "at other Praat ceilings" in body and "2 of 3" in body and "(headline)" in body
-    assert "at other Praat ceilings" not in dict(sections)["voicing_4k"]
+    assert "At other Praat ceilings" in body and "2 of 3" in body and "(headline)" in body
+    assert "+0.500 [+0.400, +0.600] above (headline)" in body
+    assert "At other Praat ceilings" not in dict(sections)["voicing_4k"]
     # no isolated experiment, no comparison
     sections, _ = summary_page(
         SETTINGS,

@@ -26,9 +26,9 @@ N_ROWS, HZ_PER_ROW, N_FRAMES = 40, 100.0, 5
 F1_HZ, AWAY_HZ = 800.0, 3200.0  # the formant's cell (rows 700-900 Hz) and one far from it
 
 
-def map_file(path, n=40):
-    """Two methods over ``n`` vowels (4 per utterance): ``on`` puts all its mass on the cell of
-    F1, ``off`` on a cell 2,400 Hz away; one time cell, so every profile is that cell's."""
+def map_file(path, hz: dict[str, float], n=40, seed=0):
+    """Methods over ``n`` vowels (4 per utterance), each with its top cell at the frequency
+    ``hz[method]`` over noise; one time cell."""
     seg = pd.DataFrame(
         {
             "phone_id": [f"U{i // 4}/{i % 4}" for i in range(n)],
@@ -45,50 +45,50 @@ def map_file(path, n=40):
     )
     freqs = np.arange(N_ROWS) * HZ_PER_ROW
     times = (np.arange(N_FRAMES) - N_FRAMES // 2) * 0.01
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     with MapWriter(path, seg, np.ones((n, 1)), ["AA"], freqs, times) as w:
-        for method, hz in (("on", F1_HZ), ("off", AWAY_HZ)):
+        for method, f in hz.items():
             cells = rng.uniform(0, 0.01, (n, N_ROWS // 2, 1)).astype(np.float32)
-            cells[:, int(hz / HZ_PER_ROW) // 2] = 1.0
+            cells[:, int(f / HZ_PER_ROW) // 2] = 1.0
             w.add_method(method, np.arange(n), cells.shape[1:], (2, 32), "layer4")
             w.write(method, "true", 0, cells)
     return MapFile(path)
 
 
 def test_the_table_gives_the_expected_signs_and_says_when_the_headline_holds(tmp_path):
-    maps = map_file(tmp_path / "m.h5")
-    n = len(maps)
-    flat = np.zeros((n, N_ROWS, N_FRAMES))  # the spectrum is flat: its share is the band's
-    ids = maps.segments.phone_id
+    # trained: "on" points at F1, "off" 2,400 Hz away; the control model points nowhere in
+    # particular (its top cell at 1,600 Hz, away from both)
+    trained = map_file(tmp_path / "m.h5", {"on": F1_HZ, "off": AWAY_HZ})
+    control = map_file(tmp_path / "c.h5", {"on": 1600.0, "off": 1600.0}, seed=1)
+    n = len(trained)
+    ids = trained.segments.phone_id
     formants = pd.DataFrame({"phone_id": ids, "f1_hz": F1_HZ, "f2_hz": np.nan, "f3_hz": np.nan})
     # at "5000" every F1 moved to 2,000 Hz, where neither map is
-    ceilings = pd.DataFrame({"phone_id": ids, "utt_id": maps.segments.utt_id})
+    ceilings = pd.DataFrame({"phone_id": ids, "utt_id": trained.segments.utt_id})
     for hz, f1 in ((5000, 2000.0), (5500, F1_HZ)):
         ceilings[ceiling_columns(hz)] = np.column_stack([np.full(n, f1), np.full((n, 2), np.nan)])
     sets = formant_sets(formants, ceilings, [5000, 5500])
-    table = sensitivity_table(maps, flat, sets, [75, 300], headline_hz=150, n_boot=200)
-    assert len(table) == 2 * 4 * 3 * 3  # methods x bands x (75, 150, 300) x sets
-    f1 = table[table.band == "F1"].set_index(["method", "ceiling", "half_width_hz"])
+    table = sensitivity_table(
+        trained, control, sets, [75, 300], headline_hz=150, n_boot=200, n_flips=500
+    )
+    assert len(table) == 2 * 4 * 3 * 3  # methods x (F1-F3, any) x (75, 150, 300) x sets
+    f1 = table[table.cue == "F1"].set_index(["method", "ceiling", "half_width_hz"])
     assert f1.loc[("on", "configured", 150.0), "headline"]
     assert f1.loc[("on", "configured", 150.0), "call"] == "above"
-    assert f1.loc[("off", "configured", 150.0), "call"] == "below"
+    assert f1.loc[("off", "configured", 150.0), "call"] == "unclear"  # as the control: 0
     assert f1.loc[("on", "5500", 300.0), "call"] == "above" and f1.loc[("on", "5500", 300), "holds"]
-    assert f1.loc[("on", "5000", 150.0), "call"] == "below"
+    assert f1.loc[("on", "5000", 150.0), "call"] != "above"
     assert not f1.loc[("on", "5000", 150.0), "holds"]
-    assert f1.loc[("on", "configured", 150.0), "n_segments"] == n
-    assert f1.loc[("on", "configured", 150.0), "n_utterances"] == n // 4
-    # the map holds (nearly) all its mass on the band; the flat spectrum the band's rows' share
-    share = f1.loc[("on", "configured", 150.0)]
-    assert share["share"] > 0.9 and share["share_spectrum"] == pytest.approx(3 / N_ROWS)
-    assert table[table.band == "F2"]["n_segments"].eq(0).all()  # F2 is undefined everywhere
-    assert table[table.band == "F2"]["call"].eq("no vowels").all()
+    assert f1.loc[("on", "configured", 150.0), "n_tokens"] == n
+    assert f1.loc[("on", "configured", 150.0), "n_clusters"] == n // 4
+    assert f1.loc[("on", "configured", 150.0), "auc_trained"] > 0.9
+    assert table[table.cue == "F2"]["n_tokens"].eq(0).all()  # F2 is undefined everywhere
+    assert table[table.cue == "F2"]["call"].eq("no vowels").all()
     # the page's view: one row per method and half-width, one column per ceiling
-    view = sensitivity_view(table, band="F1").set_index(["method", "half-width Hz"])
+    view = sensitivity_view(table, cue="F1").set_index(["method", "half-width Hz"])
     assert list(view.columns[:3]) == ["configured", "5000", "5500"]
     assert view.loc[("on", 150.0), "configured"].endswith("above (headline)")
-    assert view.loc[("on", 75.0), "5000"].endswith("below")
     assert view.loc[("on", 150.0), "holds"] == "2 of 3"  # all but the moved formants
-    assert view.loc[("off", 150.0), "holds"] == "3 of 3"  # nowhere near F1 at any ceiling
 
 
 def test_a_missing_ceiling_is_a_plain_error():

@@ -1,88 +1,120 @@
-"""The verdict table: every seed must show the agreement, the family of tests spans seeds."""
+"""The verdict: one line per experiment from the two statements, Holm within stated families,
+every test in one table."""
 
 import pandas as pd
 
-from spectrocam.evidence.verdict import adjust_tests, verdict_table
+from spectrocam.evidence.verdict import STATEMENTS, adjust_tests, collect_tests, verdict_table
 
 
-def evidence(minus, low):
-    return pd.DataFrame(
-        {
-            "method": ["cam"],
-            "band": ["any"],
-            "n_segments": [40],
-            "share": [0.5],
-            "share_spectrum": [0.5 - minus],
-            "minus_spectrum": [minus],
-            "minus_spectrum_low": [low],
-            "minus_spectrum_high": [minus + 0.05],
-        }
-    )
+def needs(beta, low, high, p, cues=("F1", "F2", "F3")):
+    rows = [
+        {"half_width_hz": 150.0, "headline": True, "cue": c, "n_tokens": 300, "n_clusters": 200,
+         "beta": beta, "low": low, "high": high, "p": p}
+        for c in (*cues, "any")
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
 
 
-def null(p):
-    return pd.DataFrame(
-        {
-            "method": ["cam"],
-            "band": ["any"],
-            "n": [40],
-            "observed": [0.1],
-            "null_mean": [0],
-            "p": [p],
-        }
-    )
+def contrasts(diff, low, high, p, methods=("cam", "layercam")):
+    rows = []
+    for m in methods:
+        for cue in ("F1", "F2", "F3", "any"):
+            rows.append(
+                {"method": m, "control": "shuffled labels",
+                 "same_maps": "gradcam hirescam" if m == "cam" else "", "cue": cue,
+                 "n_tokens": 300, "n_clusters": 200, "auc_trained": 0.6, "auc_control": 0.5,
+                 "difference": diff, "low": low, "high": high, "p": p}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def randomised(diff, low, high, p):
+    steps = [c.assign(step=s) for s in ("fc", "conv1") for c in [contrasts(diff, low, high, p)]]
+    return pd.concat(steps, ignore_index=True).drop(columns=["control"])
 
 
 def metrics(accuracy):
-    return {"n": 50, "intervals": {"accuracy": [accuracy, accuracy - 0.1, accuracy + 0.1]}}
+    return {"n": 391, "intervals": {"accuracy": [accuracy, accuracy - 0.04, accuracy + 0.04]}}
 
 
-def table(second_low, second_p):
-    tests = adjust_tests({("toy", "seed0"): null(0.001), ("toy", "seed1"): null(second_p)})
-    models = {
-        "seed0": {"metrics": metrics(0.8), "evidence": evidence(0.1, 0.05)},
-        "seed1": {"metrics": metrics(0.7), "evidence": evidence(0.08, second_low)},
+def experiment(needs_t, shuffled, random, second=None):
+    lda = {"classifier": "formants (LDA)", "accuracy": [0.88, 0.85, 0.91], "n": 390}
+    return {
+        "primary": "seed0",
+        "metrics": {"seed0": metrics(0.9), "seed1": metrics(0.86)},
+        "references": {"rows": [lda]},
+        "needs": needs_t,
+        "pairs": None,
+        "contrasts": {"seed0": shuffled, "seed1": second if second is not None else shuffled},
+        "randomised": random,
     }
-    sanity = pd.DataFrame(
-        {
-            "step": ["fc"],
-            "method": ["cam"],
-            "band": ["any"],
-            "n_segments": [40],
-            "verdict": ["passed"],
-        }
+
+
+def run(experiments):
+    tests = adjust_tests(collect_tests(experiments), {k: "seed0" for k in experiments}, "cam")
+    return tests, verdict_table(experiments, tests, "cam").set_index("experiment")
+
+
+def test_yes_needs_every_interval_above_zero_after_holm():
+    yes = experiment(needs(0.3, 0.2, 0.4, 1e-6), contrasts(0.1, 0.07, 0.13, 5e-5),
+                     randomised(0.2, 0.15, 0.25, 5e-5))  # fmt: skip
+    no_maps = experiment(needs(0.3, 0.2, 0.4, 1e-6), contrasts(0.1, 0.07, 0.13, 5e-5),
+                         randomised(0.01, -0.02, 0.04, 0.4))  # fmt: skip
+    no_needs = experiment(needs(0.05, -0.02, 0.12, 0.2), contrasts(0.1, 0.07, 0.13, 5e-5),
+                          randomised(0.2, 0.15, 0.25, 5e-5))  # fmt: skip
+    tests, table = run({"yes": yes, "no maps": no_maps, "no needs": no_needs})
+    assert table.loc["yes", STATEMENTS[0]] == "yes" and table.loc["yes", STATEMENTS[1]] == "yes"
+    assert table.loc["no maps", STATEMENTS[0]] == "yes"
+    assert table.loc["no maps", STATEMENTS[1]] == "no"  # the untrained model's maps do as well
+    assert (
+        table.loc["no needs", STATEMENTS[0]] == "no"
+        and table.loc["no needs", STATEMENTS[1]] == "yes"
     )
-    experiments = {
-        "toy": {
-            "models": models,
-            "sanity": sanity,
-            "shuffled": sanity.assign(step="shuffled labels", verdict="failed"),
-        }
-    }
-    return tests, verdict_table(experiments, tests).iloc[0]
+    # every contrast is reported with its estimate, interval, n and adjusted p
+    assert table.loc["yes", "beta, any cue (log p)"].startswith("+0.300 [+0.200, +0.400], n 300")
+    assert table.loc["yes", "method"] == "cam (= gradcam, hirescam)"
+    assert table.loc["yes", "formants only"].startswith("0.880 [0.850, 0.910]")
+    assert table.loc["yes", "seeds above the shuffled-labels model"] == "2 of 2"
 
 
-def test_every_seed_must_show_the_agreement_beyond_the_energy():
-    tests, row = table(second_low=0.01, second_p=0.002)
-    assert tests.family.iloc[0] == 2 and list(tests.model) == ["seed0", "seed1"]
-    assert row["beyond the energy"] == "yes (2 of 2 seeds)"
-    assert row["accuracy (seed0)"] == "0.800 [0.700, 0.900]"
-    assert row["accuracy over seeds"] == "0.750 (0.700 to 0.800, 2 seeds)"
-    assert row["map - spectrum over seeds"] == "0.090 (0.080 to 0.100, 2 seeds)"
-    assert row["sanity: randomised weights"] == "fc: passed (n 40)"
-    assert row["sanity: shuffled labels"] == "shuffled labels: failed (n 40)"
-    # one seed whose interval reaches 0, or whose test does not survive Holm: not beyond
-    assert table(second_low=-0.01, second_p=0.002)[1]["beyond the energy"] == "no (1 of 2 seeds)"
-    assert table(second_low=0.01, second_p=0.2)[1]["beyond the energy"] == "no (1 of 2 seeds)"
+def test_the_headline_family_holds_three_tests_per_experiment_and_holm_is_applied():
+    e = experiment(needs(0.3, 0.2, 0.4, 0.01), contrasts(0.1, 0.07, 0.13, 0.02),
+                   randomised(0.2, 0.15, 0.25, 0.03))  # fmt: skip
+    tests, table = run({"a": e, "b": e})
+    head = tests[tests.family == "headline"]
+    assert len(head) == 6 and (head.family_size == 6).all()
+    # Holm over 6 of (0.01, 0.01, 0.02, 0.02, 0.03, 0.03): 0.06, 0.05, 0.08, 0.06, 0.06, 0.03,
+    # each raised to the largest before it
+    assert sorted(head.p_holm.round(6)) == [0.06, 0.06, 0.08, 0.08, 0.08, 0.08]
+    assert (table[STATEMENTS[0]] == "no").all()  # 0.06 > 0.05 after Holm: no
+    # the randomisation control of the headline is the last cascade step, all weights random
+    assert set(head.control) == {"energy-matched bands", "shuffled labels",
+                                 "randomised weights (conv1)"}  # fmt: skip
+    detail = tests[tests.family == "detail"]
+    assert len(detail) == 2 * (3 + 2 * 4 * 2 - 1 + 2 * 4 * 2 - 1)
+    assert not ((detail.method == "gradcam") | (detail.method == "hirescam")).any()
 
 
-def test_two_stated_families_and_the_least_reachable_p():
-    from spectrocam.evidence.verdict import smallest_adjusted_p
+def test_a_seed_that_does_not_reach_is_counted():
+    first = contrasts(0.1, 0.07, 0.13, 5e-5)
+    second = contrasts(0.02, -0.01, 0.05, 0.3)
+    e = experiment(needs(0.3, 0.2, 0.4, 1e-6), first, randomised(0.2, 0.15, 0.25, 5e-5), second)
+    _, table = run({"e": e})
+    assert table.loc["e", "seeds above the shuffled-labels model"] == "1 of 2"
+    assert table.loc["e", STATEMENTS[1]] == "yes"  # the verdict reads the first seed; both shown
 
-    bands = pd.concat([null(0.001).assign(band=b) for b in ("F1", "F2", "F3", "any")])
-    tests = adjust_tests({("toy", f"seed{k}"): bands for k in range(3)})
-    headline = tests[tests.band == "any"]
-    assert set(headline.family_name) == {"headline (F1-F3)"} and (headline.family == 3).all()
-    assert (tests[tests.band != "any"].family == 9).all()
-    assert headline.p_holm.max() == 0.003  # Holm over the three headline tests alone
-    assert smallest_adjusted_p(tests, 1000) == 3 / 1001
+
+def test_an_estimate_below_zero_with_a_small_p_is_no():
+    e = experiment(needs(-0.3, -0.4, -0.2, 1e-9), contrasts(-0.1, -0.13, -0.07, 5e-5),
+                   randomised(-0.2, -0.25, -0.15, 5e-5))  # fmt: skip
+    tests, table = run({"e": e})
+    assert (table[list(STATEMENTS)] == "no").all(axis=None)
+    assert not tests.survives.any() and (tests.p_holm < 0.05).all()
+
+
+def test_no_shuffled_model_says_not_run():
+    e = experiment(needs(0.3, 0.2, 0.4, 1e-6), None, randomised(0.2, 0.15, 0.25, 5e-5))
+    e["contrasts"] = None
+    _, table = run({"e": e})
+    assert table.loc["e", "AUC minus shuffled labels"] == "not run"
+    assert table.loc["e", STATEMENTS[1]] == "no"

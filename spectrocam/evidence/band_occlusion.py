@@ -8,13 +8,14 @@ For a token ``x`` (F rows x T frames, dB) and a half-width ``w``, the bands are
 - the *cue bands*: the rows inside each of the token's cue intervals
   (:mod:`spectrocam.evidence.cues`: ``F_k +/- w`` for a formant, a fixed region otherwise).
 
-Each band is occluded with the fill of :func:`spectrocam.evidence.occlusion.local_floor`: its
-cells become ``min(x, floor_t)``, so no cell ever gains energy. Recorded per token and band:
-``removed_db``, the dB the occlusion removed summed over the band's cells (>= 0), and the model's
-log-probabilities of every class after it (``logp_<class>``; the unperturbed token's are on the
-token's row ``band == "none"``). A band *overlaps* cue ``k`` when its centre lies inside the cue's
-interval (for a formant: the formant lies within ``w`` of the centre), ``overlap_<cue>``; a band
-that covers part of a cue's interval without its centre is marked not ``clear`` and is neither
+Each band is occluded with the local floor (:func:`local_floor`): its cells become ``min(x,
+floor_t)``, ``floor_t`` the ``causal.fill_percentile`` of the rows around the band (the band and one
+band width on either side) in frame ``t``, so no cell ever gains energy. Recorded per token and
+band: ``removed_db``, the dB the occlusion removed summed over the band's cells (>= 0), and the
+model's log-probabilities of every class after it (``logp_<class>``; the unperturbed token's are on
+the token's row ``band == "none"``). A band *overlaps* cue ``k`` when its centre lies inside the
+cue's interval (for a formant: the formant lies within ``w`` of the centre), ``overlap_<cue>``; a
+band that covers part of a cue's interval without its centre is marked not ``clear`` and is neither
 cue nor control in the fit.
 
 :func:`score_bands` runs every band of every token through the model in dense batches of
@@ -31,9 +32,25 @@ import numpy as np
 import pandas as pd
 import torch
 
-from spectrocam.evidence.occlusion import local_floor
+__all__ = [
+    "local_floor",
+    "tile_centres",
+    "token_bands",
+    "perturbed_logprobs",
+    "score_bands",
+    "add_overlaps",
+]
 
-__all__ = ["tile_centres", "token_bands", "perturbed_logprobs", "score_bands", "add_overlaps"]
+
+def local_floor(x: np.ndarray, rows: np.ndarray | None, percentile: float) -> np.ndarray:
+    """The fill of an occlusion of ``rows`` of one segment ``x`` (F, T), per frame (T,): the
+    ``percentile`` of the rows around the band (the band and one band width on either side); of
+    all rows when ``rows`` is None (deletion curves)."""
+    if rows is None:
+        return np.percentile(x, percentile, axis=0).astype(np.float32)
+    n = len(rows)
+    lo, hi = max(0, rows[0] - n), min(x.shape[0], rows[-1] + n + 1)
+    return np.percentile(x[lo:hi], percentile, axis=0).astype(np.float32)
 
 
 def tile_centres(freqs_hz: np.ndarray, half_width_hz: float) -> np.ndarray:
@@ -43,14 +60,14 @@ def tile_centres(freqs_hz: np.ndarray, half_width_hz: float) -> np.ndarray:
 
 
 def token_bands(
-    freqs_hz: np.ndarray, half_width_hz: float, cues: Mapping[str, np.ndarray]
+    freqs_hz: np.ndarray, half_width_hz: float, cues: Mapping[str, np.ndarray], tiles: bool = True
 ) -> list[tuple[str, float, float, float, np.ndarray]]:
     """One token's bands as ``(band, centre_hz, low_hz, high_hz, rows)``: every tile
-    (``tile``), then each cue with rows on the axis (``cue:<name>``; ``cues``: name -> the
-    token's ``[low, high]``)."""
+    (``tile``; none when ``tiles`` is False), then each cue with rows on the axis
+    (``cue:<name>``; ``cues``: name -> the token's ``[low, high]``)."""
     f = np.asarray(freqs_hz, dtype=float)
     out = []
-    for c in tile_centres(f, half_width_hz):
+    for c in tile_centres(f, half_width_hz) if tiles else []:
         rows = np.flatnonzero(np.abs(f - c) <= half_width_hz)
         if len(rows):
             out.append(("tile", float(c), c - half_width_hz, c + half_width_hz, rows))
@@ -118,12 +135,13 @@ def score_bands(
     dtype: torch.dtype | None = None,
     group: int = 32,
     progress: Callable[[int], None] | None = None,
+    tiles: bool = True,
 ) -> pd.DataFrame:
     """Every band of every token ``indices`` (store indices; ``cues``: name -> (N, 2) intervals
     in the same order) scored by ``model``: one row per token and band (the token itself first,
     ``band == "none"``) with ``token`` (position in ``indices``), ``segment_index``, ``band``,
     ``centre_hz``, ``low_hz``, ``high_hz``, ``n_rows``, ``removed_db`` and ``logp_<class>``.
-    Tokens are read ``group`` at a time."""
+    Tokens are read ``group`` at a time; ``tiles=False`` scores the cue bands alone."""
     names = list(reader.class_names)
     model = model.to(memory_format=torch.channels_last)
     frames, indices = [], np.asarray(indices)
@@ -133,7 +151,8 @@ def score_bands(
         masks, fills, owner, rows = [], [], [], []
         for g, seg in enumerate(x[:, 0].numpy()):
             k = lo + g
-            bands = token_bands(reader.freqs_hz, half_width_hz, {c: v[k] for c, v in cues.items()})
+            own = {c: v[k] for c, v in cues.items()}
+            bands = token_bands(reader.freqs_hz, half_width_hz, own, tiles)
             m, f, removed = _token_perturbations(seg, bands, percentile)
             masks.append(m)
             fills.append(f)

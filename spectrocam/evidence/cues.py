@@ -21,10 +21,12 @@ clusters (:func:`token_clusters`: utterances, or utterance x word type).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from spectrocam.config import Section
 from spectrocam.keys import join
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "FORMANT_HZ",
     "VOICING_CUES",
     "CLUSTERS",
+    "EvidenceConfig",
     "formant_intervals",
     "fixed_intervals",
     "cue_intervals",
@@ -46,6 +49,20 @@ VOICING_CUES: dict[str, tuple[float, float]] = {
     "frication": (2500.0, 4000.0),
 }
 CLUSTERS = ("utterance", "utterance_word")
+
+
+@dataclass(frozen=True)
+class EvidenceConfig(Section):
+    """The ``evidence`` section but its ``cues`` (a rule passes an experiment's own)."""
+
+    SECTIONS = ("evidence",)
+
+    cluster: str = "utterance"
+    bootstrap: int = 2000
+    sign_flips: int = 20000
+    alpha: float = 0.05
+    method: str = "cam"
+    seed: int = 0
 
 
 def formant_intervals(

@@ -18,6 +18,11 @@ drop of the log-odds of the true class against one competitor ``c``, ``(log p_y 
 should matter most between front and back vowels (IY against UW, AO), F1 between open and close
 ones (AA, AE against IY, UW).
 
+What it cannot do: tell a cue from its energy where no band over no cue removes as much dB as
+the cue's bands do (the energy curve then takes the cue's effect, and beta leans towards 0, a
+"no" that is not a finding). ``share_matched`` says, per cue, how many of its bands a band
+elsewhere matches in dB removed.
+
 Intervals: 95 % percentile intervals of a cluster bootstrap (the cluster is the utterance, or
 utterance x word type), which resamples whole clusters and refits (from per-cluster cross
 products, so a draw costs a small solve). p: two-sided, normal approximation with the bootstrap
@@ -102,8 +107,9 @@ def fit_needs(
     token effects) and ``beta`` is the token-weighted mean of the strata's, so that a cue one
     class needs and another does not is averaged, not leaked into the energy bins. Returns
     ``beta`` (K,), ``low``, ``high`` (95 % cluster-bootstrap percentile intervals), ``p`` (K,),
-    ``n_tokens``, ``n_clusters`` and ``n_overlapping`` (K,). Rows with a non-finite ``d`` are
-    left out; a cue no band overlaps gets NaN."""
+    ``n_tokens``, ``n_clusters``, ``n_overlapping`` (K,) and ``share_matched`` (K,: the share of
+    the cue's bands that a band over no cue matches in dB removed, :func:`_matched`). Rows with
+    a non-finite ``d`` are left out; a cue no band overlaps gets NaN."""
     d, a = np.asarray(d, float), np.asarray(removed_db, float)
     ok = np.isfinite(d) & np.isfinite(a)
     d, a, ov = d[ok], a[ok], np.asarray(overlaps, float)[ok]
@@ -126,16 +132,17 @@ def fit_needs(
     with np.errstate(invalid="ignore", divide="ignore"):
         betas = total / mass
     est, boot = betas[0], betas[1:]
-    se = np.nanstd(boot, axis=0, ddof=1) if n_boot > 1 else np.full_like(est, np.nan)
+    low, high, se = np.full_like(est, np.nan), np.full_like(est, np.nan), np.full_like(est, np.nan)
+    defined = np.isfinite(est)
+    if n_boot > 1 and defined.any():
+        b = boot[:, defined]
+        se[defined] = np.nanstd(b, axis=0, ddof=1)
+        low[defined], high[defined] = np.nanpercentile(b, [2.5, 97.5], axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(se > 0, np.abs(est) / se, np.inf)
     p = np.array(
-        [
-            math.erfc(v / math.sqrt(2)) if np.isfinite(e) else np.nan
-            for v, e in zip(z, est, strict=True)
-        ]
+        [math.erfc(v / math.sqrt(2)) if e else np.nan for v, e in zip(z, defined, strict=True)]
     )
-    low, high = (np.nanpercentile(boot, q, axis=0) if n_boot > 1 else est for q in (2.5, 97.5))
     return {
         "beta": est,
         "low": low,
@@ -144,7 +151,26 @@ def fit_needs(
         "n_tokens": len(np.unique(token)),
         "n_clusters": len(groups),
         "n_overlapping": ov.sum(axis=0).astype(int),
+        "share_matched": _matched(a, ov, strata),
     }
+
+
+def _matched(a: np.ndarray, ov: np.ndarray, strata: np.ndarray) -> np.ndarray:
+    """Per cue, the share of the bands over it whose dB removed some band over no cue of the
+    same stratum reaches: where it is small, the energy curve cannot be told from the cue and
+    beta is not identified (the fit then leans towards 0)."""
+    out = np.full(ov.shape[1], np.nan)
+    none = ~ov.any(axis=1)
+    reach = np.full(len(a), -np.inf)
+    for s in np.unique(strata):
+        m = strata == s
+        if (m & none).any():
+            reach[m] = a[m & none].max()
+    for k in range(ov.shape[1]):
+        hit = ov[:, k] > 0
+        if hit.any():
+            out[k] = float(np.mean(a[hit] <= reach[hit]))
+    return out
 
 
 def _drops(bands: pd.DataFrame, score: np.ndarray) -> np.ndarray:
@@ -170,6 +196,7 @@ def _rows(fits: list[tuple[str, dict]], names: list[str], extra: dict) -> list[d
                     "n_tokens": fit["n_tokens"],
                     "n_clusters": fit["n_clusters"],
                     "n_overlapping": int(fit["n_overlapping"][j]),
+                    "share_matched": fit["share_matched"][j],
                     "beta": fit["beta"][j],
                     "low": fit["low"][j],
                     "high": fit["high"][j],

@@ -30,7 +30,7 @@ Class-contrastive templates of the same maps are :mod:`spectrocam.evidence.templ
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -49,9 +49,11 @@ __all__ = [
     "auc_table",
     "method_cells",
     "map_file_aucs",
+    "auc_tables",
     "table_cues",
     "rank_contrasts",
     "identical_method_groups",
+    "identical_map_groups",
 ]
 
 TOKEN_COLUMNS = ("phone_id", "utt_id", "class_name", "word")
@@ -188,6 +190,20 @@ def map_file_aucs(
     return auc_table(maps.segments.iloc[rows], cells, cell_hz, inside, intervals)
 
 
+def auc_tables(
+    maps: MapFile,
+    cues_of: Callable[[pd.DataFrame], Mapping[str, np.ndarray]],
+    methods: Sequence[str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Per method (default: all of the file's), :func:`map_file_aucs` of every token it has maps
+    of; ``cues_of(tokens)`` gives the cue intervals of a table of tokens, in its order."""
+    out = {}
+    for method in methods or maps.methods:
+        rows = maps.rows(method)
+        out[method] = map_file_aucs(maps, method, cues_of(maps.segments.iloc[rows]), rows)
+    return out
+
+
 def table_cues(table: pd.DataFrame) -> list[str]:
     """The cues of an AUC table (its ``auc_`` columns, ``any`` last)."""
     names = [c[4:] for c in table.columns if c.startswith("auc_") and c != "auc_any"]
@@ -269,4 +285,36 @@ def identical_method_groups(
                 break
         else:
             groups.append([method])
+    return groups
+
+
+def identical_map_groups(maps: MapFile, methods: Sequence[str] | None = None, tol: float = 1e-5):
+    """Methods whose true-class maps are one map up to a positive factor per token (correlation
+    above ``1 - tol`` on every common token: float rounding can reorder near-ties, which would
+    split :func:`identical_method_groups`), grouped as that function groups them."""
+    methods = list(methods or maps.methods)
+    flat = {}
+    for m in methods:
+        rows, cells = maps.rows(m), np.asarray(maps.cells(m, "true"), float)
+        flat[m] = dict(zip(rows.tolist(), cells.reshape(len(rows), -1), strict=True))
+
+    def same(a: str, b: str) -> bool:
+        common = sorted(set(flat[a]) & set(flat[b]))
+        if not common or flat[a][common[0]].shape != flat[b][common[0]].shape:
+            return False
+        x = np.stack([flat[a][r] for r in common])
+        y = np.stack([flat[b][r] for r in common])
+        x, y = x - x.mean(1, keepdims=True), y - y.mean(1, keepdims=True)
+        denom = np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1)
+        corr = np.where(denom > 0, (x * y).sum(1) / np.where(denom > 0, denom, 1), 1.0)
+        return bool((corr > 1 - tol).all())
+
+    groups: list[list[str]] = []
+    for m in methods:
+        for group in groups:
+            if same(group[0], m):
+                group.append(m)
+                break
+        else:
+            groups.append([m])
     return groups

@@ -1,15 +1,26 @@
-"""The verdict table of a run: per experiment and method, what the evidence allows one to say.
+"""The verdict of a run: per experiment, one line that answers the study's question.
 
-The energy-keeping permutation tests of the run (:func:`spectrocam.evidence.shares.energy_null`)
-form two families, each adjusted with Holm's method: the headline family, the F1-F3 test of every
-experiment, training seed and method (the tests the verdict reads), and the per-formant family
-(F1, F2, F3 of each). A test *survives* when its adjusted p is below ``alpha``. With ``n_perm``
-permutations no p is below 1 / (n_perm + 1), so a family of m tests needs n_perm >= m / alpha
-for any test to survive (:func:`smallest_adjusted_p`; the rule warns when it cannot). A row
-says a map follows the formants beyond the energy only when, for every seed, the paired difference's
-interval lies above 0 *and* the test of the F1-F3 band survives; its sanity checks (randomised
-weights, shuffled labels) must then be passed, or the method shows the input rather than the
-model.
+Two statements, each with its estimate, 95 % interval, n and Holm-adjusted p:
+
+1. **Needs the cues beyond the energy** (causal; :mod:`spectrocam.evidence.needs`): occluding a
+   band over any of the token's cues (F1-F3, or the experiment's fixed regions) drops the first
+   seed's log p of the true class by ``beta`` more than occluding a band that removes the same
+   dB elsewhere. Yes when the interval lies above 0 and the adjusted p is below ``alpha``.
+2. **Maps point at the cues beyond the untrained and label-free models** (maps;
+   :mod:`spectrocam.evidence.ranks`): the mean per-token AUC of the cue cells, the first seed's
+   maps of the verdict's method minus the same method's maps of the model trained on shuffled
+   labels, and minus those of the model whose weights are all randomised (the last step of the
+   sanity cascade). Yes when both intervals lie above 0 and both adjusted p are below ``alpha``;
+   how many seeds say so against the shuffled-labels model is given beside it.
+
+Multiplicity, stated: the *headline* family holds the three tests of every experiment that the
+verdict reads (statement 1 on any cue; statement 2 against each control, on any cue, for the
+verdict's method and the first seed); the *detail* family every other test of the run (each cue,
+each distinct method, each seed, each randomisation step); the *pairs* family the discriminative
+form of statement 1 (each true class against each competitor). Holm's method within each. Methods
+whose maps are identical (CAM, Grad-CAM and HiResCAM at the last stage of a pooled ResNet) are
+one test, named by the first (``same_maps`` lists the others). p-values come from sign flips or
+a normal approximation, with no permutation floor.
 """
 
 from __future__ import annotations
@@ -19,157 +30,186 @@ import pandas as pd
 
 from spectrocam.stats import holm
 
-__all__ = ["adjust_tests", "verdict_table"]
+__all__ = ["STATEMENTS", "collect_tests", "adjust_tests", "verdict_table"]
+
+STATEMENTS = ("needs the cues beyond the energy", "maps point at the cues beyond the controls")
+COLUMNS = [
+    "experiment",
+    "statement",
+    "model",
+    "method",
+    "same_maps",
+    "control",
+    "cue",
+    "estimate",
+    "low",
+    "high",
+    "n",
+    "n_clusters",
+    "p",
+]
 
 
-FAMILIES = {
-    "any": "headline (F1-F3)",
-    "F1": "per formant",
-    "F2": "per formant",
-    "F3": "per formant",
-}
+def _needs_rows(name: str, model: str, needs: pd.DataFrame, pairs: pd.DataFrame | None):
+    rows = []
+    head = needs[needs["headline"].astype(bool)] if "headline" in needs else needs
+    for r in head.itertuples():
+        rows.append((name, STATEMENTS[0], model, "", "", "energy-matched bands", r.cue, r.beta,
+                     r.low, r.high, r.n_tokens, r.n_clusters, r.p))  # fmt: skip
+    for r in (pairs if pairs is not None else pd.DataFrame()).itertuples():
+        rows.append((name, "pairs", model, "", "", f"{r.true_class} vs {r.competitor}", r.cue,
+                     r.beta, r.low, r.high, r.n_tokens, r.n_clusters, r.p))  # fmt: skip
+    return rows
 
 
-def adjust_tests(nulls: dict, alpha: float = 0.05) -> pd.DataFrame:
-    """All energy-null tests of the run with Holm-adjusted p-values (``p_holm``) and whether
-    each survives, in two stated families (``family_name``, of ``family`` tests each): the
-    headline family, the F1-F3 test of every experiment, seed and method (the verdict's), and
-    the per-formant family (F1, F2, F3 of each). ``nulls`` maps an experiment's name, or an
-    ``(experiment, model)`` pair, to its :func:`spectrocam.evidence.shares.null_table`."""
-    frames = []
-    for key, t in nulls.items():
-        experiment, model = key if isinstance(key, tuple) else (key, "")
-        if len(t):
-            frames.append(t.assign(experiment=experiment, model=model))
-    columns = ["experiment", "model", "method", "band", "n", "observed", "null_mean", "p"]
-    extra = ["p_holm", "family_name", "family", "survives"]
-    if not frames:
-        return pd.DataFrame(columns=[*columns, *extra])
-    tests = pd.concat(frames, ignore_index=True)
-    tests["family_name"] = tests["band"].map(FAMILIES)
-    tests["p_holm"], tests["family"] = np.nan, 0
-    for _, rows in tests.groupby("family_name").groups.items():
+def _contrast_rows(name: str, model: str, table: pd.DataFrame, control: str | None = None):
+    rows = []
+    for r in table.itertuples():
+        what = control or (f"randomised weights ({r.step})" if "step" in table else r.control)
+        rows.append((name, STATEMENTS[1], model, r.method, str(r.same_maps or ""), what, r.cue,
+                     r.difference, r.low, r.high, r.n_tokens, r.n_clusters, r.p))  # fmt: skip
+    return rows
+
+
+def collect_tests(experiments: dict[str, dict]) -> pd.DataFrame:
+    """Every test of the run as one table (:data:`COLUMNS`). ``experiments[name]`` holds
+    ``primary`` (the first seed's model name), ``needs`` and ``pairs`` (the causal fits of the
+    first seed), ``contrasts`` (per seed: the rank contrast against the shuffled-labels model)
+    and ``randomised`` (the first seed's contrasts against each randomisation step)."""
+    rows = []
+    for name, e in experiments.items():
+        primary = e["primary"]
+        if e.get("needs") is not None:
+            rows += _needs_rows(name, primary, e["needs"], e.get("pairs"))
+        for model, table in (e.get("contrasts") or {}).items():
+            rows += _contrast_rows(name, model, table)
+        if e.get("randomised") is not None:
+            rows += _contrast_rows(name, primary, e["randomised"])
+    tests = pd.DataFrame(rows, columns=COLUMNS)
+    tests["same_maps"] = tests["same_maps"].fillna("").replace("nan", "")
+    return tests
+
+
+def _last_step(tests: pd.DataFrame) -> str | None:
+    steps = [c for c in tests["control"].unique() if str(c).startswith("randomised weights")]
+    return steps[-1] if steps else None
+
+
+def adjust_tests(
+    tests: pd.DataFrame, primary: dict[str, str], method: str, alpha: float = 0.05
+) -> pd.DataFrame:
+    """``tests`` with ``family`` (headline, detail or pairs, see the module), ``family_size``,
+    ``p_holm`` (Holm within the family) and ``survives`` (``p_holm < alpha``). ``primary``:
+    each experiment's first seed; ``method``: the verdict's method (or the method whose maps it
+    shares)."""
+    tests = tests.copy()
+    last = _last_step(tests)
+    represents = tests["method"].eq(method) | tests["same_maps"].str.split().apply(
+        lambda names: method in names
+    )
+    first = tests["model"].eq(tests["experiment"].map(primary))
+    headline = (
+        first
+        & tests["cue"].eq("any")
+        & (
+            tests["statement"].eq(STATEMENTS[0])
+            | (
+                tests["statement"].eq(STATEMENTS[1])
+                & represents
+                & tests["control"].isin(["shuffled labels", last])
+            )
+        )
+    )
+    tests["family"] = np.where(
+        tests["statement"].eq("pairs"), "pairs", np.where(headline, "headline", "detail")
+    )
+    tests["p_holm"], tests["family_size"] = np.nan, 0
+    for _, rows in tests.groupby("family").groups.items():
         p = tests.loc[rows, "p"].to_numpy(float)
         tests.loc[rows, "p_holm"] = holm(p)
-        tests.loc[rows, "family"] = int(np.isfinite(p).sum())
-    tests["survives"] = tests["p_holm"] < alpha
-    return tests[[*columns, *extra]]
-
-
-def smallest_adjusted_p(tests: pd.DataFrame, n_perm: int) -> float:
-    """The least Holm-adjusted p the headline family can reach with ``n_perm`` permutations
-    (every p at its least, 1 / (n_perm + 1)): at or above alpha, nothing can survive."""
-    family = int((tests["family_name"] == FAMILIES["any"]).sum()) if len(tests) else 0
-    return family / (n_perm + 1)
+        tests.loc[rows, "family_size"] = int(np.isfinite(p).sum())
+    tests["survives"] = (tests["p_holm"] < alpha) & (tests["low"] > 0)
+    return tests
 
 
 def _ci(value, low, high, digits: int = 3) -> str:
     if value is None or not np.isfinite(value):
         return "–"
-    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+    return f"{value:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]"
 
 
-def _sanity(table: pd.DataFrame | None, method: str) -> str:
-    if table is None:
+def _test(t: pd.Series | None) -> str:
+    if t is None:
         return "not run"
-    if table.empty:
-        return "no segments"
-    rows = table[(table.method == method) & (table.band == "any")]
-    if rows.empty:
-        return "not run (Score-CAM is left out)"
-    return "; ".join(f"{r.step}: {r.verdict} (n {r.n_segments})" for r in rows.itertuples())
+    p = f"{t.p_holm:.2g}" if np.isfinite(t.p_holm) else "–"
+    return f"{_ci(t.estimate, t.low, t.high)}, n {int(t.n)} ({int(t.n_clusters)} clusters), p {p}"
 
 
-def _spread(values: list[float], digits: int = 3) -> str:
-    """Mean over seeds with the range: ``0.781 (0.770-0.792, 2 seeds)``."""
-    values = [v for v in values if v is not None and np.isfinite(v)]
-    if not values:
-        return "–"
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f} (1 seed)"
-    lo, hi = min(values), max(values)
-    return f"{np.mean(values):.{digits}f} ({lo:.{digits}f} to {hi:.{digits}f}, {len(values)} seeds)"
+def _pick(tests, name, statement, model=None, control=None, method=None) -> pd.Series | None:
+    sel = tests[
+        (tests.experiment == name) & (tests.statement == statement) & (tests.cue == "any")
+        & (tests.family == "headline")
+    ]  # fmt: skip
+    if model is not None:
+        sel = sel[sel.model == model]
+    if control is not None:
+        sel = sel[sel.control == control]
+    return sel.iloc[0] if len(sel) else None
 
 
-def _references(references: dict) -> tuple[str, str]:
-    by_name = {r["classifier"]: r for r in references.get("rows", [])}
+def _accuracy(e: dict) -> tuple[str, str, str, str]:
+    models = e["metrics"]
+    first = models[e["primary"]]["intervals"]["accuracy"]
+    values = [m["intervals"]["accuracy"][0] for m in models.values()]
+    seeds = f"{np.mean(values):.3f} ({min(values):.3f} to {max(values):.3f}, {len(values)} seeds)"
+    by_name = {r["classifier"]: r for r in e.get("references", {}).get("rows", [])}
+    lda = next((r for k, r in by_name.items() if k.startswith("formants")), None)
     majority = next((r for k, r in by_name.items() if k.startswith("majority")), None)
-    lda = by_name.get("formants (LDA)")
-    text = lambda r: _ci(*r["accuracy"]) + f" (n {r['n']})" if r else "–"  # noqa: E731
-    return text(majority), text(lda)
+    text = lambda r: (  # noqa: E731
+        f"{r['accuracy'][0]:.3f} [{r['accuracy'][1]:.3f}, {r['accuracy'][2]:.3f}] "
+        f"({r['classifier']}, n {r['n']})"
+        if r
+        else "–"
+    )
+    return f"{first[0]:.3f} [{first[1]:.3f}, {first[2]:.3f}]", seeds, text(lda), text(majority)
 
 
-def _evidence_row(summary: pd.DataFrame, method: str):
-    if "tokens" in summary:  # the rows on every token, not a token subset's
-        summary = summary[summary["tokens"] == "all"]
-    rows = summary[(summary.method == method) & (summary.band == "any")]
-    return rows.iloc[0] if len(rows) else None
-
-
-def _per_seed(name: str, models: dict, method: str, tests: pd.DataFrame) -> list[tuple]:
-    """Per model: (its inputs, its evidence row, the F1-F3 test's Holm p, beyond the energy)."""
-    out = []
-    for model, m in models.items():
-        s = _evidence_row(m["evidence"], method)
-        t = tests[
-            (tests.experiment == name)
-            & (tests.model.isin([model, ""]))
-            & (tests.method == method)
-            & (tests.band == "any")
-        ]
-        p_holm = float(t.p_holm.iloc[0]) if len(t) else np.nan
-        survives = bool(len(t) and t.survives.iloc[0])
-        out.append((m, s, p_holm, s is not None and s.minus_spectrum_low > 0 and survives))
-    return out
-
-
-def verdict_table(experiments: dict[str, dict], tests: pd.DataFrame) -> pd.DataFrame:
-    """One row per experiment and method. ``experiments[name]`` holds ``models``: per model
-    (``seed0``, ``seed1``, ... ; the first is the one whose intervals are shown) its
-    ``metrics`` (with ``intervals``) and ``evidence`` (the paired summary); ``references``;
-    ``sanity`` (randomised weights) and ``shuffled`` (the model trained on shuffled labels).
-
-    Accuracy and the map's share beyond the spectrum are given for the first seed with their
-    95 % interval, and as the mean over seeds with their range. A method follows the formants
-    beyond the energy only when it does so for every seed: the interval lies above 0 and the
-    F1-F3 test survives Holm."""
+def verdict_table(experiments: dict[str, dict], tests: pd.DataFrame, method: str) -> pd.DataFrame:
+    """One row per experiment: what was trained, how accurate beside the formant-only
+    classifier, and the two statements (``experiments`` as for :func:`collect_tests`, plus
+    ``metrics`` per seed and ``references``; ``tests`` from :func:`adjust_tests`)."""
     rows = []
+    last = _last_step(tests)
     for name, e in experiments.items():
-        models = e["models"]
-        first_name, first = next(iter(models.items()))
-        majority, lda = _references(e.get("references", {}))
-        for method in dict.fromkeys(first["evidence"]["method"]):
-            per_seed = _per_seed(name, models, method, tests)
-            m0, s0, _, _ = per_seed[0]
-            n_beyond = sum(b for *_, b in per_seed)
-            ps = [p for _, _, p, _ in per_seed]
-            rows.append(
-                {
-                    "experiment": name,
-                    "method": method,
-                    "test n": m0["metrics"]["n"],
-                    f"accuracy ({first_name})": _ci(*m0["metrics"]["intervals"]["accuracy"]),
-                    "accuracy over seeds": _spread(
-                        [m["metrics"]["intervals"]["accuracy"][0] for m, *_ in per_seed]
-                    ),
-                    "majority class": majority,
-                    "formants only (LDA)": lda,
-                    "vowels": int(s0.n_segments),
-                    "share on F1-F3": f"{s0.share:.3f}",
-                    "spectrum's share": f"{s0.share_spectrum:.3f}",
-                    f"map - spectrum ({first_name})": _ci(
-                        s0.minus_spectrum, s0.minus_spectrum_low, s0.minus_spectrum_high
-                    ),
-                    "map - spectrum over seeds": _spread(
-                        [s.minus_spectrum for _, s, _, _ in per_seed if s is not None]
-                    ),
-                    "energy null p (Holm), per seed": ", ".join(
-                        f"{p:.3g}" if np.isfinite(p) else "–" for p in ps
-                    ),
-                    "beyond the energy": ("yes" if n_beyond == len(per_seed) else "no")
-                    + f" ({n_beyond} of {len(per_seed)} seeds)",
-                    "sanity: randomised weights": _sanity(e.get("sanity"), method),
-                    "sanity: shuffled labels": _sanity(e.get("shuffled"), method),
-                }
-            )
+        primary = e["primary"]
+        accuracy, seeds, lda, majority = _accuracy(e)
+        needs = _pick(tests, name, STATEMENTS[0], primary)
+        shuffled = _pick(tests, name, STATEMENTS[1], primary, "shuffled labels")
+        random = _pick(tests, name, STATEMENTS[1], primary, last) if last else None
+        per_seed = tests[
+            (tests.experiment == name) & (tests.statement == STATEMENTS[1]) & (tests.cue == "any")
+            & (tests.control == "shuffled labels") & (tests.method == (shuffled.method if
+            shuffled is not None else method))
+        ]  # fmt: skip
+        maps_yes = all(t is not None and t.survives for t in (shuffled, random))
+        same = shuffled.same_maps if shuffled is not None else ""
+        rows.append(
+            {
+                "experiment": name,
+                "test tokens": e["metrics"][primary]["n"],
+                f"accuracy ({primary})": accuracy,
+                "accuracy over seeds": seeds,
+                "formants only": lda,
+                "majority class": majority,
+                STATEMENTS[0]: ("yes" if needs is not None and needs.survives else "no"),
+                "beta, any cue (log p)": _test(needs),
+                STATEMENTS[1]: ("yes" if maps_yes else "no"),
+                "method": method + (f" (= {same.replace(' ', ', ')})" if same else ""),
+                "AUC minus shuffled labels": _test(shuffled),
+                "AUC minus randomised weights": _test(random),
+                "seeds above the shuffled-labels model": (
+                    f"{int(per_seed.survives.sum())} of {len(per_seed)}"
+                ),
+            }
+        )
     return pd.DataFrame(rows)

@@ -10,24 +10,15 @@ import numpy as np
 import pandas as pd
 
 from spectrocam.io import write_text
-from spectrocam.report.controls import (
-    CONTEXT_NOTE,
-    context_comparison,
-    occlusion_ceilings_html,
-    subsets_html,
-)
+from spectrocam.report.controls import CONTEXT_NOTE, context_comparison, subsets_html
 from spectrocam.report.sensitivity import (
     SENSITIVITY_NOTE,
     ceiling_moves_view,
     cells_sentence,
     sensitivity_view,
 )
-from spectrocam.report.tables import (
-    agreement_headline,
-    agreement_table,
-    ci,
-    html_table,
-)
+from spectrocam.report.statements import statements_html, verdict_section
+from spectrocam.report.tables import agreement_headline, agreement_table, ci, html_table
 
 __all__ = [
     "ExperimentResults",
@@ -92,8 +83,15 @@ class ExperimentResults:
     cells: tuple[int, int]  # the CAM's feature cells (frequency, time)
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # sensitivity/<exp>.tsv
     evidence: pd.DataFrame = field(default_factory=pd.DataFrame)  # the first seed's summary
-    # causal/<experiment>_occlusion_ceilings.tsv
-    occlusion_ceilings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the statements: causal/<experiment>_needs.tsv, _pairs.tsv, _needs_ceilings.tsv; the first
+    # seed's contrasts against the shuffled-labels model and sanity/<experiment>_randomised.tsv;
+    # template peaks per model (trained, shuffled labels, randomised)
+    needs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    needs_ceilings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    contrasts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    randomised: pd.DataFrame = field(default_factory=pd.DataFrame)
+    peaks: dict = field(default_factory=dict)
     # the experiment's definition (spectrocam.segments.build.Experiment's fields: the comparisons)
     definition: dict = field(default_factory=dict)
 
@@ -204,8 +202,10 @@ def experiment_body(r: ExperimentResults, window_hz: float, bootstrap: int) -> s
             if len(r.agreement)
             else "<p>No test segment of this experiment is a vowel with formants.</p>"
         )
+        + statements_html(
+            r.needs, r.pairs, r.needs_ceilings, r.contrasts, r.randomised, r.peaks, "cam"
+        )
         + _sensitivity_html(r.sensitivity, window_hz)
-        + occlusion_ceilings_html(r.occlusion_ceilings)
         + _tokens_html(r.evidence)
         + "<h3>Methods compared</h3>"
         + html_table(methods_compared(r.comparison))
@@ -226,7 +226,8 @@ def _sensitivity_html(table: pd.DataFrame, window_hz: float) -> str:
     if table.empty:
         return ""
     return (
-        "<h3>Does the headline hold for other bands? (map - spectrum, F1-F3)</h3>"
+        "<h3>Does the map statement hold for other bands? (AUC of the F1-F3 cells, minus the "
+        "shuffled-labels model)</h3>"
         + html_table(sensitivity_view(table))
         + SENSITIVITY_NOTE.format(window=window_hz)
     )
@@ -249,15 +250,20 @@ def _tokens_html(evidence: pd.DataFrame) -> str:
     if evidence.empty or "tokens" not in evidence or evidence["tokens"].nunique() < 2:
         return ""
     return (
-        "<h3>On all tokens, stressed content words, rhotic contexts and words unseen in "
-        "training (map - spectrum, F1-F3)</h3>"
+        "<h3>A description: the map's share on F1-F3 minus the spectrum's, on all tokens, "
+        "stressed content words, rhotic contexts and words unseen in training</h3>"
         + html_table(tokens_view(evidence))
-        + "<p class='note'>The same paired statistic as the verdict (first seed), on every test "
-        "vowel, on those with primary stress in a content word, on those before R (AO and "
-        "AA before R are rhotic contexts) and on those whose word no training token has: a "
-        "figure carried by function words, by the R after a vowel or by the lexicon changes "
-        "between the rows. Each row has its n.</p>"
+        + "<p class='note'>Not the verdict: a share of map mass depends on the scale of the "
+        f"spectrum it is set beside (here {_power(evidence)}; a vowel's linear power sits mostly "
+        "in F1, its dB spectrum is nearly flat) and on how smooth the map is. First seed, on "
+        "every test vowel, on those with primary stress in a content word, on those before R "
+        "(rhotic contexts) and on those whose word no training token has. Each row has its n.</p>"
     )
+
+
+def _power(evidence: pd.DataFrame) -> str:
+    power = str(evidence["spectrum_power"].iloc[0]) if "spectrum_power" in evidence else "power"
+    return "the dB spectrum the network is fed" if power == "db" else f"power to {power}"
 
 
 def run_intro(settings: dict, splits: dict, alignment: dict, rows: list[dict]) -> str:
@@ -324,33 +330,6 @@ def formant_section(
     )
 
 
-VERDICT_NOTE = (
-    "<p class='note'>How to read it: <i>map - spectrum</i> is, per test vowel, the share of the "
-    "map's frequency profile within ±{window:g} Hz of the measured F1-F3 minus the same share "
-    "of the vowel's own power spectrum (on the map's cells), averaged, with a 95 % interval "
-    "over utterances, for the first training seed, and as the mean over the {seeds} with their "
-    "range. Above 0: the map is nearer the formants than the energy alone would put it. The "
-    "energy null permutes the formants among the vowels of a class and asks whether the map "
-    "beats what its spectrum's share predicts; its p-values are Holm-adjusted over the "
-    "{family} F1-F3 tests of this run (every experiment, seed and method; the per-formant "
-    "tests form a second family, in tests.tsv). <i>Beyond the "
-    "energy</i> needs both, for every seed. The sanity checks re-initialise the network's "
-    "weights from the last layer down, and train it on shuffled labels: a map that keeps its "
-    "agreement then shows the input, not the model. What the table does not show: whether the "
-    "network <i>uses</i> the formants (see the causal tests), agreement per class, and the "
-    "spread over seeds of the other figures (they are the first seed's).</p>"
-)
-
-
-def verdict_section(verdict: pd.DataFrame, tests: pd.DataFrame, window_hz: float) -> str:
-    """The verdict table, first on the page, with how to read it."""
-    headline = tests[tests["band"] == "any"] if "band" in tests else tests
-    family = int(headline["family"].iloc[0]) if len(headline) else 0
-    n = tests["model"].nunique() if "model" in tests else 1
-    seeds = f"{n} seeds" if n != 1 else "1 seed"
-    return html_table(verdict) + VERDICT_NOTE.format(window=window_hz, family=family, seeds=seeds)
-
-
 def summary_page(
     settings: dict,
     experiments: list[ExperimentResults],
@@ -365,8 +344,8 @@ def summary_page(
     """The page's ``(heading, html)`` sections and the run's headline figures.
 
     ``settings`` holds ``run``, ``corpus`` (its name), ``backend``, ``model`` (arch, weights,
-    freq_stride, time_stride), ``training`` (epochs, lr, batch_size) and ``agreement``
-    (window_hz, bootstrap)."""
+    freq_stride, time_stride), ``training`` (epochs, lr, batch_size), ``agreement``
+    (window_hz, bootstrap) and ``evidence`` (alpha, cluster)."""
     headline, rows, sections = {}, [], []
     for r in experiments:
         headline[r.name] = experiment_headline(r)
@@ -378,7 +357,9 @@ def summary_page(
         intro += alignment_note(alignment_agreement)
     first = []
     if verdict is not None:
-        first = [("Verdict", verdict_section(*verdict, settings["agreement"]["window_hz"]))]
+        ev = settings["evidence"]
+        window = settings["agreement"]["window_hz"]
+        first = [("Verdict", verdict_section(*verdict, window, ev["alpha"], ev["cluster"]))]
     comparison = context_comparison(experiments)
     if len(comparison):
         intro += (

@@ -1,12 +1,10 @@
-"""The summary page's view of the sensitivity checks: the headline per half-width and ceiling
+"""The summary page's view of the sensitivity checks: the map statement per half-width and ceiling
 (``sensitivity/<experiment>.tsv``) and how far the ceiling moves the formants
 (``formants/ceilings_moves.tsv``)."""
 
 from __future__ import annotations
 
 import pandas as pd
-
-from spectrocam.report.tables import ci
 
 __all__ = [
     "SENSITIVITY_NOTE",
@@ -17,31 +15,36 @@ __all__ = [
 ]
 
 SENSITIVITY_NOTE = (
-    "<p class='note'>How to read it: each cell is the headline statistic (per test vowel, the "
-    "share of the map's profile within ± the half-width of the measured F1-F3 minus the same "
-    "share of its own spectrum; mean and 95 % interval over utterances) recomputed with that "
-    "half-width and with the formants measured at that Praat ceiling (<i>configured</i>: the "
-    "formants rule's; the headline is the one at ±{window:g} Hz). <i>holds</i> counts the "
-    "settings whose call (interval above 0, below 0, or holding 0) is the headline's: a verdict "
-    "that holds in every setting does not hang on the choice of the band or of the ceiling. "
+    "<p class='note'>How to read it: each cell is the verdict's map statement (per test vowel, "
+    "the AUC of the map's cells within ± the half-width of the measured F1-F3 against its other "
+    "cells, first seed minus the shuffled-labels model; mean and 95 % interval over clusters) "
+    "recomputed with that half-width and with the formants measured at that Praat ceiling "
+    "(<i>configured</i>: the formants rule's; the headline is the one at ±{window:g} Hz). "
+    "<i>holds</i> counts the settings whose call (interval above 0, below 0, or holding 0) is "
+    "the headline's: a verdict that holds in every setting does not hang on the choice of the "
+    "band or of the ceiling. "
     "The number of vowels can differ between ceilings (a formant undefined at one ceiling).</p>"
 )
 
 
-def sensitivity_view(table: pd.DataFrame, band: str = "any") -> pd.DataFrame:
+def sensitivity_view(table: pd.DataFrame, cue: str = "any") -> pd.DataFrame:
     """One row per method and half-width, one column per ceiling (``difference [low, high]``),
     and how many of the row's settings agree with the headline's call."""
     rows = []
-    g = table[table.band == band]
+    g = table[table.cue == cue]
     ceilings = list(dict.fromkeys(g.ceiling))
     for (method, hw), block in g.groupby(["method", "half_width_hz"], sort=False):
         cells = block.set_index("ceiling")
         row: dict = {"method": method, "half-width Hz": hw}
-        row |= ceiling_cells(cells, ceilings, lambda r: ci(r, "minus_spectrum") + f" {r['call']}")
-        row["n segments"] = int(cells["n_segments"].max())
+        row |= ceiling_cells(cells, ceilings, lambda r: _ci(r) + f" {r['call']}")
+        row["n tokens"] = int(cells["n_tokens"].max())
         row["holds"] = f"{int(cells['holds'].sum())} of {len(cells)}"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _ci(r) -> str:
+    return f"{r['difference']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}]"
 
 
 def ceiling_cells(cells: pd.DataFrame, ceilings: list, text) -> dict:

@@ -116,29 +116,28 @@ def comparison_table(
     agreement: pd.DataFrame,
     null: pd.DataFrame,
     deletion: pd.DataFrame,
-    occlusion: pd.DataFrame,
+    contrasts: pd.DataFrame,
     hz_per_cell: Mapping[str, float],
 ) -> pd.DataFrame:
     """One row per method: agreement with the formants (true-class map, all test vowels),
-    permutation p, faithfulness against random, energy and low-to-high deletion, and the
-    experiment's band occlusion at the headline half-width: the paired drop of p and of log p,
-    formant band minus its matched controls (the same model for every method)."""
-    occ = {}
-    if len(occlusion):
-        for _, r in occlusion[occlusion["headline"].astype(bool)].iterrows():
-            w, n = f"{r['half_width_hz']:g} Hz", int(r["n_paired"])
-            occ[f"occlusion {r['formant']} +/- {w}: drop p formant - control (n)"] = (
-                f"{ci(r, 'drop_p_diff')} ({n})"
-            )
-            occ[f"occlusion {r['formant']} +/- {w}: drop log p formant - control"] = ci(
-                r, "drop_logp_diff"
-            )
+    the agreement null's p, faithfulness against random, energy and low-to-high deletion, and
+    the verdict's map statement (the AUC of the cue cells minus the shuffled-labels model's, on
+    any cue; a method whose maps equal another's shows that one's figure)."""
     baselines = {}
     if len(deletion):
         baselines = {
             f"faithfulness of {r['method']} order": ci(r, "faithfulness")
             for _, r in deletion[deletion["method"].isin(["energy", "low_to_high"])].iterrows()
         }
+    statement = {}
+    if len(contrasts):
+        for r in contrasts[contrasts["cue"] == "any"].to_dict("records"):
+            same = [m for m in str(r.get("same_maps") or "").split() if m != "nan"]
+            for m in [r["method"], *same]:
+                statement[m] = (
+                    f"{r['difference']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}] "
+                    f"({int(r['n_tokens'])})" + (f" = {r['method']}" if m != r["method"] else "")
+                )
     rows = []
     for method, hz in hz_per_cell.items():
         a = agreement[
@@ -165,10 +164,12 @@ def comparison_table(
             row["own vs shuffled formants (share)"] = (
                 f"{r['observed']:.3f} vs {r['null_mean']:.3f}, p = {r['p']:.3f} (n = {r['n']})"
             )
+        if method in statement:
+            row["AUC minus shuffled labels (n)"] = statement[method]
         if len(d):
             r = d.iloc[0]
             row["faithfulness (n)"] = f"{ci(r, 'faithfulness')} ({int(r['n_segments'])})"
-        rows.append(row | baselines | occ)
+        rows.append(row | baselines)
     return pd.DataFrame(rows)
 
 

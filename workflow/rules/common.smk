@@ -16,6 +16,7 @@ from spectrocam.config import (
 )
 from spectrocam.evidence.agreement import AgreementConfig
 from spectrocam.evidence.causal import CausalConfig
+from spectrocam.evidence.cues import EvidenceConfig
 from spectrocam.evidence.sanity import SanityConfig
 from spectrocam.evidence.sensitivity import SensitivityConfig
 from spectrocam.explain.methods import ExplainConfig
@@ -165,24 +166,58 @@ def get_explorer_input(wildcards):
     return inputs
 
 
-def get_verdict_input(wildcards):
-    """Per experiment: every seed's test metrics, evidence summary and energy null; the
-    reference classifiers; the sanity checks (randomised weights, shuffled labels)."""
-    per_model = {
-        "metrics": "evaluation/{experiment}/{model}/metrics.json",
-        "evidence": "evidence/{experiment}/{model}_summary.tsv",
-        "nulls": "evidence/{experiment}/{model}_null.tsv",
+def experiment_cues(name):
+    """The experiment's fixed cue regions ({experiment: {cue: [low, high]}}), or {}: F1-F3."""
+    regions = config["evidence"]["cues"]
+    return {name: regions[name]} if name in regions else {}
+
+
+def causal_settings(name):
+    """The causal section for one experiment, its max_segments from causal.max_segments_of."""
+    section = dict(config["causal"])
+    section["max_segments"] = section["max_segments_of"].get(name, section["max_segments"])
+    return CausalConfig.pick(section)
+
+
+def get_contrasts_input(wildcards):
+    """The first seed's rank contrast against the shuffled-labels model, where there is one."""
+    if not SHUFFLED:
+        return {}
+    return {
+        "contrasts": f"{RESULTS}/evidence/{wildcards.experiment}/{PRIMARY}_contrasts.tsv"
     }
+
+
+def get_sensitivity_input(wildcards):
+    """The first seed's maps, the shuffled-labels model's (where there is one) and the formants
+    at every ceiling."""
+    inputs = {
+        "maps": f"{RESULTS}/maps/{wildcards.experiment}/{PRIMARY}.h5",
+        "formants": f"{RESULTS}/formants/formants.tsv",
+        "ceilings": f"{RESULTS}/formants/ceilings.tsv",
+    }
+    if SHUFFLED:
+        inputs["shuffled"] = f"{RESULTS}/maps/{wildcards.experiment}/shuffled.h5"
+    return inputs
+
+
+def get_verdict_input(wildcards):
+    """Per experiment: every seed's test metrics and rank contrast against the shuffled-labels
+    model (when it is trained); the reference classifiers; the first seed's causal fits and its
+    contrasts against the randomised-weights models."""
+    per_model = {"metrics": "evaluation/{experiment}/{model}/metrics.json"}
+    if SHUFFLED:
+        per_model["contrasts"] = "evidence/{experiment}/{model}_contrasts.tsv"
     inputs = {
         key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS, model=MODELS)
         for key, path in per_model.items()
     }
     per_experiment = {
         "references": "evaluation/{experiment}/references.json",
-        "sanity": "sanity/{experiment}_randomised.tsv",
+        "needs": "causal/{experiment}_needs.tsv",
+        "pairs": "causal/{experiment}_pairs.tsv",
+        "randomised": "sanity/{experiment}_randomised.tsv",
     }
-    if SHUFFLED:
-        per_experiment["shuffled"] = "sanity/{experiment}_shuffled.tsv"
     inputs |= {
         key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS)
         for key, path in per_experiment.items()
@@ -203,8 +238,15 @@ def get_summary_input(wildcards):
         "maps": f"maps/{{experiment}}/{PRIMARY}.h5",
         "sensitivity": "sensitivity/{experiment}.tsv",
         "evidence": f"evidence/{{experiment}}/{PRIMARY}_summary.tsv",
-        "occlusion_ceilings": "causal/{experiment}_occlusion_ceilings.tsv",
+        "needs": "causal/{experiment}_needs.tsv",
+        "pairs": "causal/{experiment}_pairs.tsv",
+        "needs_ceilings": "causal/{experiment}_needs_ceilings.tsv",
+        "randomised": "sanity/{experiment}_randomised.tsv",
+        "randomised_peaks": "sanity/{experiment}_randomised_template_peaks.tsv",
     }
+    if SHUFFLED:
+        per_experiment["contrasts"] = f"evidence/{{experiment}}/{PRIMARY}_contrasts.tsv"
+        per_experiment["peaks"] = f"evidence/{{experiment}}/{PRIMARY}_template_peaks.tsv"
     inputs = {
         key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS)
         for key, path in per_experiment.items()
@@ -239,6 +281,7 @@ def summary_settings():
             k: config["training"][k] for k in ("epochs", "lr", "batch_size", "seeds")
         },
         "agreement": {k: config["agreement"][k] for k in ("window_hz", "bootstrap")},
+        "evidence": {k: config["evidence"][k] for k in ("alpha", "cluster")},
     }
 
 

@@ -1,6 +1,9 @@
-# Stage 7: what the maps and the models show about the formants: the maps' agreement with the
-# formants, the evidence beyond the energy and its sensitivity to the bands, the sanity checks,
-# the causal tests and the misclassifications.
+# Stage 7: what the maps and the models show about the formants. The verdict's two statements:
+# the causal one (causal: does the first seed's model need the cues beyond the energy an
+# occlusion removes?) and the map one (ranks: do a seed's maps rank the cue cells higher than
+# the shuffled-labels model's? sanity: than the randomised-weights model's?); their sensitivity
+# to the bands; and descriptions: agreement, evidence (shares beside the spectrum), deletion
+# curves and misclassifications.
 
 
 rule agreement:
@@ -30,7 +33,6 @@ rule evidence:
     output:
         segments=f"{RESULTS}/evidence/{{experiment}}/{{model}}_segments.tsv",
         summary=f"{RESULTS}/evidence/{{experiment}}/{{model}}_summary.tsv",
-        null=f"{RESULTS}/evidence/{{experiment}}/{{model}}_null.tsv",
     log:
         f"{LOGS}/evidence/{{experiment}}/{{model}}.log",
     benchmark:
@@ -43,16 +45,42 @@ rule evidence:
         mem_mb=4000,
     params:
         agreement=AgreementConfig.pick(config["agreement"]),
+        power=config["agreement"]["spectrum_power"],
     script:
         "../scripts/evidence.py"
 
 
+rule ranks:
+    input:
+        trained=f"{RESULTS}/maps/{{experiment}}/{{model}}.h5",
+        shuffled=f"{RESULTS}/maps/{{experiment}}/shuffled.h5",
+        formants=f"{RESULTS}/formants/formants.tsv",
+    output:
+        contrasts=f"{RESULTS}/evidence/{{experiment}}/{{model}}_contrasts.tsv",
+        tokens=f"{RESULTS}/evidence/{{experiment}}/{{model}}_ranks.tsv",
+        templates=f"{RESULTS}/evidence/{{experiment}}/{{model}}_templates.tsv",
+        classes=f"{RESULTS}/evidence/{{experiment}}/{{model}}_template_peaks.tsv",
+    log:
+        f"{LOGS}/evidence/{{experiment}}/{{model}}_ranks.log",
+    benchmark:
+        f"{BENCH}/evidence/{{experiment}}/{{model}}_ranks.tsv"
+    wildcard_constraints:
+        model=r"seed\d+",
+    conda:
+        ENV
+    resources:
+        mem_mb=4000,
+    params:
+        evidence=EvidenceConfig.pick(config["evidence"]),
+        cues=lambda wildcards: experiment_cues(wildcards.experiment),
+        window_hz=config["agreement"]["window_hz"],
+    script:
+        "../scripts/ranks.py"
+
+
 rule sensitivity:
     input:
-        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
-        segments=f"{RESULTS}/segments/{{experiment}}.h5",
-        formants=f"{RESULTS}/formants/formants.tsv",
-        ceilings=f"{RESULTS}/formants/ceilings.tsv",
+        unpack(get_sensitivity_input),
     output:
         f"{RESULTS}/sensitivity/{{experiment}}.tsv",
     log:
@@ -65,7 +93,9 @@ rule sensitivity:
         mem_mb=4000,
     params:
         sensitivity=SensitivityConfig.pick(config["sensitivity"]),
-        agreement=AgreementConfig.pick(config["agreement"]),
+        evidence=EvidenceConfig.pick(config["evidence"]),
+        cues=lambda wildcards: experiment_cues(wildcards.experiment),
+        window_hz=config["agreement"]["window_hz"],
     script:
         "../scripts/sensitivity.py"
 
@@ -77,9 +107,9 @@ rule sanity:
         splits=f"{RESULTS}/splits/splits.tsv",
         maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
         formants=f"{RESULTS}/formants/formants.tsv",
-        evidence=f"{RESULTS}/evidence/{{experiment}}/{PRIMARY}_segments.tsv",
     output:
-        f"{RESULTS}/sanity/{{experiment}}_randomised.tsv",
+        contrasts=f"{RESULTS}/sanity/{{experiment}}_randomised.tsv",
+        templates=f"{RESULTS}/sanity/{{experiment}}_randomised_template_peaks.tsv",
     log:
         f"{LOGS}/sanity/{{experiment}}.log",
     benchmark:
@@ -94,28 +124,12 @@ rule sanity:
         mem_mb=8000,
     params:
         sanity=SanityConfig.pick(config["sanity"]),
-        agreement=AgreementConfig.pick(config["agreement"]),
+        evidence=EvidenceConfig.pick(config["evidence"]),
+        cues=lambda wildcards: experiment_cues(wildcards.experiment),
+        window_hz=config["agreement"]["window_hz"],
         inference=InferenceConfig.pick(config["training"]),
-        bootstrap=config["agreement"]["bootstrap"],
     script:
         "../scripts/sanity.py"
-
-
-rule sanity_shuffled:
-    input:
-        trained=f"{RESULTS}/evidence/{{experiment}}/{PRIMARY}_segments.tsv",
-        shuffled=f"{RESULTS}/evidence/{{experiment}}/shuffled_segments.tsv",
-    output:
-        f"{RESULTS}/sanity/{{experiment}}_shuffled.tsv",
-    log:
-        f"{LOGS}/sanity/{{experiment}}_shuffled.log",
-    conda:
-        ENV
-    params:
-        bootstrap=config["agreement"]["bootstrap"],
-        seed=config["sanity"]["seed"],
-    script:
-        "../scripts/sanity_shuffled.py"
 
 
 rule causal:
@@ -127,9 +141,10 @@ rule causal:
         formants=f"{RESULTS}/formants/formants.tsv",
         ceilings=f"{RESULTS}/formants/ceilings.tsv",
     output:
-        occlusion=f"{RESULTS}/causal/{{experiment}}_occlusion.tsv",
-        occlusion_summary=f"{RESULTS}/causal/{{experiment}}_occlusion_summary.tsv",
-        occlusion_ceilings=f"{RESULTS}/causal/{{experiment}}_occlusion_ceilings.tsv",
+        bands=f"{RESULTS}/causal/{{experiment}}_bands.tsv",
+        needs=f"{RESULTS}/causal/{{experiment}}_needs.tsv",
+        pairs=f"{RESULTS}/causal/{{experiment}}_pairs.tsv",
+        ceilings=f"{RESULTS}/causal/{{experiment}}_needs_ceilings.tsv",
         deletion=f"{RESULTS}/causal/{{experiment}}_deletion.tsv",
         deletion_summary=f"{RESULTS}/causal/{{experiment}}_deletion_summary.tsv",
     log:
@@ -145,7 +160,9 @@ rule causal:
         gpu=config["training"]["gpus"],
         mem_mb=8000,
     params:
-        causal=CausalConfig.pick(config["causal"]),
+        causal=lambda wildcards: causal_settings(wildcards.experiment),
+        evidence=EvidenceConfig.pick(config["evidence"]),
+        cues=lambda wildcards: experiment_cues(wildcards.experiment),
         inference=InferenceConfig.pick(config["training"]),
         window_hz=config["agreement"]["window_hz"],
         sensitivity=SensitivityConfig.pick(config["sensitivity"]),

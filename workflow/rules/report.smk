@@ -55,13 +55,13 @@ rule report_experiment:
 
 rule report_methods:
     input:
+        unpack(get_contrasts_input),
         maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
         segments=f"{RESULTS}/segments/{{experiment}}.h5",
         formants=f"{RESULTS}/formants/formants.tsv",
         agreement=f"{RESULTS}/agreement/{{experiment}}_summary.tsv",
         null=f"{RESULTS}/agreement/{{experiment}}_null.tsv",
         deletion=f"{RESULTS}/causal/{{experiment}}_deletion_summary.tsv",
-        occlusion=f"{RESULTS}/causal/{{experiment}}_occlusion_summary.tsv",
         errors=f"{RESULTS}/errors/{{experiment}}.tsv",
     output:
         profiles=report(
@@ -126,8 +126,9 @@ rule verdict:
     params:
         experiments=EXPERIMENTS,
         models=MODELS,
-        shuffled=bool(SHUFFLED),
-        permutations=config["agreement"]["permutations"],
+        primary=PRIMARY,
+        method=config["evidence"]["method"],
+        alpha=config["evidence"]["alpha"],
     script:
         "../scripts/verdict.py"
 

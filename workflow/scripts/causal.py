@@ -1,28 +1,25 @@
-"""Rule causal: band occlusion at the formants against matched control bands (several
-half-widths, a local-floor fill), and deletion curves against random, energy and low-to-high
-orders; then the occlusion again, at the headline half-width (``agreement.window_hz``), with the
-formants measured at each Praat ceiling of ``sensitivity.ceilings_hz`` (the sensitivity of the
-causal call to the ceiling; the half-widths vary at the configured ceiling)."""
+"""Rule causal: the verdict's causal statement on the first seed's model: every band that tiles the
+axis and each cue's own band occluded on every test token with cues (or causal.max_segments of
+them), the drop of log p fitted against the dB removed with token effects, per half-width, and in
+its discriminative form at the headline half-width; the headline fit again with the formants of
+each Praat ceiling of sensitivity.ceilings_hz; and the deletion curves of every method."""
 
 import numpy as np
 import pandas as pd
 
-from spectrocam.evidence.agreement import FORMANT_HZ
 from spectrocam.evidence.causal import (
     CausalConfig,
-    causal_segments,
+    causal_tokens,
     half_widths,
-    map_deletion_orders,
-    occlusion_ceilings,
-    run_causal_tests,
-    summarise_deletion,
-    summarise_occlusion,
+    needs_at_ceilings,
+    run_needs,
 )
+from spectrocam.evidence.cues import EvidenceConfig, cue_intervals
+from spectrocam.evidence.deletion import map_deletion_orders, run_deletion, summarise_deletion
 from spectrocam.evidence.sensitivity import CONFIGURED, SensitivityConfig, formant_sets
 from spectrocam.explain.maps import MapFile
 from spectrocam.io import read_table, write_table
 from spectrocam.jobs import job
-from spectrocam.keys import join
 from spectrocam.model.device import autocast_dtype
 from spectrocam.model.inference import trained_model
 from spectrocam.progress import bar
@@ -31,102 +28,84 @@ from spectrocam.segments.store import SegmentReader
 smk = snakemake  # noqa: F821
 with job(smk) as log:
     cfg = CausalConfig.from_config(smk.params.causal)
-    widths = half_widths(cfg, smk.params.window_hz)
+    ev = EvidenceConfig.from_config(smk.params.evidence)
+    name, regions, headline_hz = smk.wildcards.experiment, smk.params.cues, smk.params.window_hz
+    widths = half_widths(cfg, headline_hz)
     inference = smk.params.inference
     model, _, device, _ = trained_model(smk)
+    dtype = autocast_dtype(inference["precision"], device)
+    batch = inference["eval_batch_size"]
     maps = MapFile(smk.input.maps)
-    chosen = causal_segments(maps, read_table(smk.input.formants), cfg.max_segments, cfg.seed)
+    formants = read_table(smk.input.formants)
+    cues = cue_intervals(maps.segments, name, regions, formants, headline_hz)
+    chosen = causal_tokens(maps.segments, cues, cfg.max_segments, cfg.seed)
+    tokens = maps.segments.iloc[chosen].reset_index(drop=True)
+    cues = {k: v[chosen] for k, v in cues.items()}
     log.info(
-        "causal tests on %d test vowels with formants, half-widths %s Hz",
-        len(chosen),
+        "causal fit on %d of %d test tokens (cues %s), half-widths %s Hz",
+        len(tokens),
+        len(maps.segments),
+        ", ".join(cues),
         ", ".join(f"{w:g}" for w in widths),
     )
-    orders = map_deletion_orders(maps, chosen.row.to_numpy(), np.random.default_rng(cfg.seed))
-    formants = chosen[list(FORMANT_HZ)].to_numpy(float)
     sens = SensitivityConfig.from_config(smk.params.sensitivity)
-    sets = formant_sets(
-        read_table(smk.input.formants), read_table(smk.input.ceilings), sens.ceilings_hz
-    )
-    at_ceiling = {
-        label: join(chosen[["phone_id"]], t, list(FORMANT_HZ), how="left")[
-            list(FORMANT_HZ)
-        ].to_numpy(float)
+    sets = {}
+    if name not in regions:  # the formants at the other Praat ceilings
+        sets = formant_sets(formants, read_table(smk.input.ceilings), sens.ceilings_hz)
+    cues_at = {
+        label: cue_intervals(tokens, name, regions, t, headline_hz)
         for label, t in sets.items()
         if label != CONFIGURED
     }
-    # a ceiling whose formants are the configured ones (5,500 Hz in the demo) reuses that run
-    rerun = [k for k, f in at_ceiling.items() if not np.array_equal(f, formants, equal_nan=True)]
+    # a ceiling whose formants are the configured ones (5,500 Hz in the demo) is the same fit
+    cues_at = {
+        k: c
+        for k, c in cues_at.items()
+        if not all(np.array_equal(c[q], cues[q], equal_nan=True) for q in c)
+    }
     with SegmentReader(smk.input.segments) as reader:
-
-        def occlude(f, deletion, label, widths=widths):
-            with bar(len(chosen), label, "segment") as progress:
-                return run_causal_tests(
-                    model,
-                    reader,
-                    chosen.segment_index.to_numpy(),
-                    f,
-                    orders,
-                    cfg,
-                    widths,
-                    device,
-                    inference["eval_batch_size"],
-                    progress=progress.update,
-                    dtype=autocast_dtype(inference["precision"], device),
-                    deletion=deletion,
-                )
-
-        occlusions, deletions = occlude(formants, True, "causal tests")
-        headline_width = [float(smk.params.window_hz)]
-        by_ceiling = {
-            k: occlude(at_ceiling[k], False, f"occlusion at {k} Hz", headline_width)[0]
-            for k in rerun
-        }
-    occ, dele = pd.DataFrame(occlusions), pd.DataFrame(deletions)
-    if len(occ):
-        utts = chosen.utt_id.to_numpy()
-        occ.insert(0, "utt_id", utts[occ["row"]])
-        dele.insert(0, "utt_id", utts[dele["row"]])
-        occ_summary = summarise_occlusion(occ, cfg.bootstrap, cfg.seed, smk.params.window_hz)
-        del_summary = summarise_deletion(dele, cfg.bootstrap, cfg.seed)
-        for _, r in occ_summary[occ_summary.headline].iterrows():
-            log.info(
-                "%s at +/- %g Hz: drop of log p, formant - control %.3f [%.3f, %.3f] "
-                "(n = %d paired, %d with no control); band change %.1f dB, controls %.1f dB",
-                r.formant,
-                r.half_width_hz,
-                r.drop_logp_diff,
-                r.drop_logp_diff_low,
-                r.drop_logp_diff_high,
-                r.n_paired,
-                r.n_no_control,
-                r.delta_db_formant,
-                r.delta_db_control,
-            )
-        headline = occ_summary[occ_summary.headline]  # the ceilings are compared at it
-        summaries = {CONFIGURED: headline}
-        for label in at_ceiling:
-            if label not in rerun:
-                summaries[label] = headline
-                continue
-            table = pd.DataFrame(by_ceiling[label])
-            if len(table):
-                table.insert(0, "utt_id", utts[table["row"]])
-                table = summarise_occlusion(table, cfg.bootstrap, cfg.seed, smk.params.window_hz)
-            summaries[label] = table
-        ceilings = occlusion_ceilings(summaries, CONFIGURED, smk.params.window_hz)
-        for (formant, hw), g in ceilings.groupby(["formant", "half_width_hz"]):
-            log.info(
-                "occlusion of %s at +/- %g Hz: the call holds at %d of %d ceilings (%s)",
-                formant,
-                hw,
-                int(g.holds.sum()),
-                len(g),
-                ", ".join(f"{c} {k}" for c, k in zip(g.ceiling, g["call"], strict=True)),
-            )
-    else:
-        occ_summary = del_summary = ceilings = pd.DataFrame()
-    write_table(occ, smk.output.occlusion)
-    write_table(occ_summary, smk.output.occlusion_summary)
-    write_table(ceilings, smk.output.occlusion_ceilings)
+        n_passes = len(tokens) * len(widths)
+        with bar(n_passes, "band occlusion", "token") as progress:
+            bands, needs, pairs = run_needs(
+                model, reader, tokens, cues, cfg, widths, headline_hz, ev.cluster, device,
+                batch, dtype, progress.update,
+            )  # fmt: skip
+        headline = needs[needs.headline].drop(columns=["half_width_hz", "headline"])
+        ceilings = needs_at_ceilings(
+            model, reader, tokens, bands, cues_at, headline, cfg, headline_hz, ev.cluster,
+            device, batch, dtype,
+        )  # fmt: skip
+        rows = maps.common_rows()
+        if cfg.deletion_segments and len(rows) > cfg.deletion_segments:
+            pick = np.random.default_rng(cfg.seed).choice(len(rows), cfg.deletion_segments, False)
+            rows = rows[np.sort(pick)]
+        orders = map_deletion_orders(maps, rows, np.random.default_rng(cfg.seed))
+        with bar(len(rows), "deletion curves", "token") as progress:
+            deletions = run_deletion(
+                model, reader, maps.segments.segment_index.to_numpy()[rows], orders,
+                cfg.deletion_steps, cfg.fill_percentile, device, batch, dtype, progress.update,
+            )  # fmt: skip
+    for r in headline.itertuples():
+        log.info(
+            "+/- %g Hz, %s: beyond the energy it removes, occluding it drops log p by %.3f "
+            "[%.3f, %.3f] more (p %.2g; %d tokens, %d clusters, %d bands over it)",
+            headline_hz, r.cue, r.beta, r.low, r.high, r.p, r.n_tokens, r.n_clusters,
+            r.n_overlapping,
+        )  # fmt: skip
+    for (cue, call), g in ceilings.groupby(["cue", "call"], sort=False):
+        log.info("%s at the ceilings %s: %s", cue, ", ".join(g.ceiling), call)
+    dele = pd.DataFrame(deletions)
+    if len(dele):
+        dele.insert(0, "utt_id", maps.segments.utt_id.to_numpy()[rows][dele["row"]])
+    columns = ["token", "segment_index", "half_width_hz", "band", "centre_hz", "low_hz", "high_hz"]
+    bands.insert(0, "phone_id", tokens.phone_id.to_numpy()[bands["token"]])
+    bands = bands[["phone_id", *columns] + [c for c in bands if c not in columns + ["phone_id"]]]
+    write_table(bands, smk.output.bands)
+    write_table(needs, smk.output.needs)
+    write_table(pairs, smk.output.pairs)
+    write_table(ceilings, smk.output.ceilings)
     write_table(dele, smk.output.deletion)
-    write_table(del_summary, smk.output.deletion_summary)
+    write_table(
+        summarise_deletion(dele, cfg.bootstrap, cfg.seed) if len(dele) else dele,
+        smk.output.deletion_summary,
+    )

@@ -1,5 +1,7 @@
 """Rule report_methods: per experiment, every method's class profiles, the vowel chart and the
-comparison of methods (agreement, permutation null, faithfulness, band occlusion)."""
+comparison of methods (agreement, its null, faithfulness, the map statement)."""
+
+import pandas as pd
 
 from spectrocam.explain.maps import MapFile
 from spectrocam.io import read_table, write_table
@@ -46,7 +48,7 @@ with job(smk) as log:
         read_table(smk.input.agreement),
         read_table(smk.input.null),
         read_table(smk.input.deletion),
-        read_table(smk.input.occlusion),
+        read_table(smk.input.contrasts) if smk.input.get("contrasts") else pd.DataFrame(),
         hz_per_cell,
     )
     write_table(table, smk.output.comparison)

@@ -1,11 +1,32 @@
 """Rule summary: the run's summary page (HTML) and its headline figures (JSON)."""
 
+import pandas as pd
+
 from spectrocam.explain.maps import MapFile
 from spectrocam.io import read_json, read_table, write_json
 from spectrocam.jobs import job
 from spectrocam.report.page import ExperimentResults, summary_page, write_summary_page
 
 smk = snakemake  # noqa: F821
+
+
+def optional(key, k):
+    return read_table(smk.input[key][k]) if smk.input.get(key) else pd.DataFrame()
+
+
+def peaks(k):
+    """Template peaks per model: the first seed's and the shuffled-labels model's (one table,
+    column model), and the most randomised model's."""
+    out = {}
+    table = optional("peaks", k)
+    for model in table["model"].unique() if len(table) else []:
+        out[model] = table[table["model"] == model]
+    random = read_table(smk.input.randomised_peaks[k])
+    if len(random):
+        out[f"randomised ({random['step'].iloc[0]})"] = random
+    return out
+
+
 with job(smk) as log:
     experiments = []
     for k, name in enumerate(smk.params.experiments):
@@ -23,7 +44,12 @@ with job(smk) as log:
                 cells=tuple(cam.cells("cam").shape[1:]),
                 sensitivity=read_table(smk.input.sensitivity[k]),
                 evidence=read_table(smk.input.evidence[k]),
-                occlusion_ceilings=read_table(smk.input.occlusion_ceilings[k]),
+                needs=read_table(smk.input.needs[k]),
+                pairs=read_table(smk.input.pairs[k]),
+                needs_ceilings=read_table(smk.input.needs_ceilings[k]),
+                contrasts=optional("contrasts", k),
+                randomised=read_table(smk.input.randomised[k]),
+                peaks=peaks(k),
                 definition=smk.params.definitions[name],
             )
         )

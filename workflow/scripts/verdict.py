@@ -1,44 +1,54 @@
-"""Rule verdict: every energy-keeping test of the run (each experiment, seed, method and band)
-Holm-adjusted as one family, and the verdict table per experiment and method."""
+"""Rule verdict: every test of the run (the causal fits, the rank contrasts against the
+shuffled-labels and randomised-weights models, per seed, method and cue) Holm-adjusted in its
+stated family, and the verdict: one line per experiment."""
 
-from spectrocam.evidence.verdict import adjust_tests, smallest_adjusted_p, verdict_table
+from spectrocam.evidence.verdict import adjust_tests, collect_tests, verdict_table
 from spectrocam.io import read_json, read_table, write_table
 from spectrocam.jobs import job
 
 smk = snakemake  # noqa: F821
 with job(smk) as log:
-    names, models = smk.params.experiments, smk.params.models
+    names, models, primary = smk.params.experiments, smk.params.models, smk.params.primary
 
     def per_model(key, read):
         # expand(experiment=..., model=...) lists the models of each experiment in turn
-        files = iter(smk.input[key])
+        files = iter(smk.input.get(key, []))
         return {name: {model: read(next(files)) for model in models} for name in names}
 
-    metrics, evidence = per_model("metrics", read_json), per_model("evidence", read_table)
-    nulls = per_model("nulls", read_table)
-    tests = adjust_tests({(n, m): nulls[n][m] for n in names for m in models})
+    metrics = per_model("metrics", read_json)
+    contrasts = per_model("contrasts", read_table) if "contrasts" in smk.input.keys() else {}
     experiments = {
         name: {
-            "models": {
-                m: {"metrics": metrics[name][m], "evidence": evidence[name][m]} for m in models
-            },
+            "primary": primary,
+            "metrics": metrics[name],
             "references": read_json(smk.input.references[k]),
-            "sanity": read_table(smk.input.sanity[k]),
-            "shuffled": read_table(smk.input.shuffled[k]) if smk.params.shuffled else None,
+            "needs": read_table(smk.input.needs[k]),
+            "pairs": read_table(smk.input.pairs[k]),
+            "contrasts": contrasts.get(name),
+            "randomised": read_table(smk.input.randomised[k]),
         }
         for k, name in enumerate(names)
     }
-    table = verdict_table(experiments, tests)
-    for family, rows in tests.groupby("family_name"):
-        log.info("%s: %d tests, %d survive Holm", family, len(rows), int(rows.survives.sum()))
-    least = smallest_adjusted_p(tests, smk.params.permutations)
-    if least >= 0.05:
-        log.warning(
-            "with agreement.permutations %d no headline test can survive Holm (least adjusted p "
-            "%.3f): raise it to at least %d",
-            smk.params.permutations,
-            least,
-            int(20 * least * (smk.params.permutations + 1)) + 1,
+    tests = adjust_tests(
+        collect_tests(experiments),
+        {name: primary for name in names},
+        smk.params.method,
+        smk.params.alpha,
+    )
+    table = verdict_table(experiments, tests, smk.params.method)
+    for family, rows in tests.groupby("family"):
+        log.info(
+            "%s family: %d tests, %d with an interval above 0 and Holm p < %g",
+            family,
+            len(rows),
+            int(rows.survives.sum()),
+            smk.params.alpha,
+        )
+    for row in table.itertuples(index=False):
+        log.info(
+            "%s: %s",
+            row[0],
+            "; ".join(f"{k}: {v}" for k, v in zip(table.columns[1:], row[1:], strict=True)),
         )
     write_table(tests, smk.output.tests)
     write_table(table, smk.output.verdict)

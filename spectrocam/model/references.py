@@ -4,8 +4,10 @@
 - *Formants (LDA)*: Fisher's linear discriminant on the measured F1, F2, F3 and the duration
   (z-scored with the training split's means and sds; pooled within-class covariance; the
   training split's class frequencies as priors), fitted on the training split's vowels and
-  scored on the test vowels whose four features are all defined. For the vowel experiments only
-  (every class a set of vowels): consonants have no formants.
+  scored on the test vowels whose four features are all defined. With several speakers it reads
+  each speaker's Lobanov-normalised F1-F3 instead of Hz (:data:`LOBANOV_FEATURES`; the row's name
+  says so), as a listener normalises a talker. For the vowel experiments only (every class a set
+  of vowels): consonants have no formants.
 
 Each row has accuracy, macro-F1 and balanced accuracy with 95 % intervals over utterances, and
 its n; the network is scored again on the formant classifier's own tokens, so that the two are
@@ -23,9 +25,19 @@ import pandas as pd
 from spectrocam.keys import join
 from spectrocam.model.metrics import classification_metrics, metric_intervals
 
-__all__ = ["FEATURES", "FormantLDA", "reference_rows"]
+__all__ = ["FEATURES", "LOBANOV_FEATURES", "FormantLDA", "formant_features", "reference_rows"]
 
 FEATURES = ("f1_hz", "f2_hz", "f3_hz", "duration_s")
+LOBANOV_FEATURES = ("f1_lobanov", "f2_lobanov", "f3_lobanov", "duration_s")
+
+
+def formant_features(formants: pd.DataFrame) -> tuple[list[str], str]:
+    """The LDA's features and its row's name: Hz for one speaker, Lobanov z-scores for several
+    (a table without a ``speaker`` column is one speaker's)."""
+    several = "speaker" in formants and formants["speaker"].nunique() > 1
+    if several:
+        return list(LOBANOV_FEATURES), "formants (LDA, Lobanov-normalised per speaker)"
+    return list(FEATURES), "formants (LDA)"
 
 
 class FormantLDA:
@@ -91,12 +103,12 @@ def reference_rows(
     )
     if not vowel_classes:
         return rows
-    feats = list(FEATURES)
+    feats, name = formant_features(formants)
     fit = join(train, formants, feats).dropna(subset=feats)
     scored = join(test, formants, feats).dropna(subset=feats)
     lda = FormantLDA().fit(fit[feats].to_numpy(float), fit.label.to_numpy(), len(names))
     guess = lda.predict(scored[feats].to_numpy(float))
-    rows.append(_row("formants (LDA)", scored.label, guess, names, scored.utt_id, n_boot, seed))
+    rows.append(_row(name, scored.label, guess, names, scored.utt_id, n_boot, seed))
     rows.append(
         _row(
             "network on the LDA's tokens",

@@ -3,7 +3,7 @@ formant-only classifier's (for the vowel experiments)."""
 
 from spectrocam.io import read_table, read_text_table, write_json
 from spectrocam.jobs import job
-from spectrocam.model.references import FEATURES, reference_rows
+from spectrocam.model.references import formant_features, reference_rows
 from spectrocam.phones import VOWELS, strip_stress
 from spectrocam.segments.store import read_classes, segment_split_table
 
@@ -14,10 +14,11 @@ with job(smk) as log:
     segments = segment_split_table(smk.input.segments, read_text_table(smk.input.splits))
     classes = read_classes(smk.input.segments)
     vowels = all(strip_stress(p) in VOWELS for phones in classes.values() for p in phones)
+    formants = read_table(smk.input.formants)
     rows = reference_rows(
         segments,
         read_table(smk.input.predictions),
-        read_table(smk.input.formants),
+        formants,
         list(classes),
         vowels,
         cfg["bootstrap"],
@@ -25,4 +26,5 @@ with job(smk) as log:
     )
     for row in rows:
         log.info("%s: accuracy %.3f (n %d)", row["classifier"], row["accuracy"][0], row["n"])
-    write_json({"features": list(FEATURES) if vowels else [], "rows": rows}, smk.output[0])
+    features = formant_features(formants)[0] if vowels else []
+    write_json({"features": features, "rows": rows}, smk.output[0])

@@ -237,13 +237,12 @@ def test_the_page_compares_the_isolated_experiment_and_shows_the_unseen_words():
             "intervals": {"accuracy": [accuracy, accuracy - 0.1, accuracy + 0.1]},
             "subsets": {"words unseen in training": {"n": 3, "n_utterances": 2, **unseen}},
         }
-        evidence = pd.DataFrame(
-            [{"tokens": "all", "method": "cam", "band": "any", "n_segments": 8,
-              "minus_spectrum": accuracy - 1, "minus_spectrum_low": accuracy - 1.1,
-              "minus_spectrum_high": accuracy - 0.9}]
+        contrasts = pd.DataFrame(
+            [{"method": "cam", "cue": "any", "n_tokens": 8, "difference": accuracy - 0.5,
+              "low": accuracy - 0.55, "high": accuracy - 0.45}]
         )  # fmt: skip
         definition = {"classes": {"IY": ["IY"]}, "fmin_hz": 0, "fmax_hz": 4000, "context": context}
-        return dataclasses.replace(r, metrics=metrics, evidence=evidence, definition=definition)
+        return dataclasses.replace(r, metrics=metrics, contrasts=contrasts, definition=definition)
 
     kept = with_subsets(results(), 0.8, {"accuracy": [0.667, 0.5, 1.0]}, None)
     alone = with_subsets(results("vowels_4k_isolated"), 0.55, {}, "isolate")
@@ -270,6 +269,7 @@ def test_the_page_compares_the_isolated_experiment_and_shows_the_unseen_words():
     assert ">voicing_4k<" not in comparison and ">isolate<" in comparison
     assert "0.80 [0.70, 0.90]" in comparison and "0.55 [0.45, 0.65]" in comparison
     assert "0.67 [0.50, 1.00]" in comparison
+    assert "+0.300 [+0.250, +0.350] (8)" in comparison  # the map statement of the kept one
     body = dict(sections)["vowels_4k"]
     assert "words unseen in training" in body and "Test figures on token subsets" in body
     assert "At other Praat ceilings" in body and "2 of 3" in body and "(headline)" in body

@@ -90,7 +90,7 @@ def context_comparison(experiments: list) -> pd.DataFrame:
     """Each experiment with ``context: isolate`` beside the experiments with the same classes,
     band and token filters that keep the context (``definition``: :class:`spectrocam.segments.build.
     Experiment`'s fields): test n and accuracy (on all tokens and on words unseen in
-    training) and the true-class CAM's map - spectrum on F1-F3."""
+    training) and the CAM's map statement against the shuffled-labels model (any cue)."""
     rows = []
 
     def key(d):  # the same tokens: every setting of the definition but its name and context
@@ -108,15 +108,8 @@ def context_comparison(experiments: list) -> pd.DataFrame:
         for r in [*kept, iso]:
             m = r.metrics
             unseen = m.get("subsets", {}).get("words unseen in training", {})
-            cam = (
-                r.evidence[
-                    (r.evidence.get("tokens", "all") == "all")
-                    & (r.evidence["method"] == "cam")
-                    & (r.evidence["band"] == "any")
-                ]
-                if len(r.evidence)
-                else pd.DataFrame()
-            )
+            cam = r.contrasts[(r.contrasts["cue"] == "any")] if len(r.contrasts) else r.contrasts
+            cam = cam[cam["method"] == "cam"] if len(cam) else cam
             rows.append(
                 {
                     "experiment": r.name,
@@ -125,8 +118,9 @@ def context_comparison(experiments: list) -> pd.DataFrame:
                     "accuracy": _interval(m.get("intervals", {}).get("accuracy")),
                     "unseen words: n": unseen.get("n", "–"),
                     "unseen words: accuracy": _interval(unseen.get("accuracy")),
-                    "CAM map - spectrum, F1-F3 (n)": (
-                        f"{ci(cam.iloc[0], 'minus_spectrum')} ({int(cam.iloc[0]['n_segments'])})"
+                    "CAM AUC of F1-F3 minus shuffled labels (n)": (
+                        f"{cam.iloc[0]['difference']:+.3f} [{cam.iloc[0]['low']:+.3f}, "
+                        f"{cam.iloc[0]['high']:+.3f}] ({int(cam.iloc[0]['n_tokens'])})"
                         if len(cam)
                         else "–"
                     ),

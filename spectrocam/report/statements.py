@@ -121,10 +121,14 @@ def contrasts_view(shuffled: pd.DataFrame, randomised: pd.DataFrame, cue: str = 
             "method": r["method"]
             + (f" (= {same.replace(' ', ', ')})" if same and same != "nan" else ""),
             "tokens": int(r["n_tokens"]),
-            "AUC": fmt(r["auc_trained"], 3),
-            "minus shuffled labels": f"{interval(r, 'difference')} (p {fmt(r['p'], 2)})",
+            "AUC": fmt(r.get("auc_trained", np.nan), 3),
+            "minus shuffled labels": (
+                f"{interval(r, 'difference')} (p {fmt(r.get('p', np.nan), 2)})"
+            ),
         }
-        steps = randomised[(randomised.cue == cue) & (randomised.method == r["method"])]
+        steps = pd.DataFrame()
+        if len(randomised):
+            steps = randomised[(randomised.cue == cue) & (randomised.method == r["method"])]
         for s in steps.to_dict("records"):
             row[f"minus randomised ({s['step']})"] = interval(s, "difference")
         rows.append(row)

@@ -166,6 +166,16 @@ def test_atomic_path_renames_on_success_and_leaves_nothing_on_failure(tmp_path):
     assert (folder / "x.lab").read_text() == "second" and not tmp.exists()
 
 
+def test_an_empty_table_reads_back_as_an_empty_table(tmp_path):
+    from spectrocam.io import read_table, write_table
+
+    write_table(pd.DataFrame(), tmp_path / "e.tsv")  # a stage with nothing to say
+    assert read_table(tmp_path / "e.tsv").empty
+    write_table(pd.DataFrame({"a": [1.0, float("nan")], "b": ["x", ""]}), tmp_path / "t.tsv")
+    back = read_table(tmp_path / "t.tsv")
+    assert back["a"].isna().tolist() == [False, True] and back["b"].isna().tolist() == [False, True]
+
+
 def module_sizes() -> dict[str, tuple[int, list[tuple[str, int]]]]:
     out = {}
     for path in sorted(PACKAGE.rglob("*.py")):

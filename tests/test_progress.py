@@ -47,3 +47,22 @@ def test_logged_takes_a_total_for_an_iterator_and_stops_cleanly(capsys):
     assert next(items) == "a"
     items.close()  # a loop left early closes its bar
     assert "letters:" in capsys.readouterr().err
+
+
+def test_a_job_logs_what_it_cost(tmp_path):
+    """The job measures itself: wall and CPU seconds since its process started, the start-up's
+    part, its memory; on the log's last line, in the form the stage benchmark reads."""
+    import re
+    from types import SimpleNamespace
+
+    from spectrocam.jobs import job
+
+    log_path = tmp_path / "x.log"
+    with job(SimpleNamespace(log=[str(log_path)])):
+        sum(i * i for i in range(2_000_000))  # some CPU in the body
+    line = log_path.read_text().strip().splitlines()[-1]
+    m = re.search(r"job resources: wall ([\d.]+) s \(start-up ([\d.]+) s\), CPU ([\d.]+) s "
+                  r"\(start-up ([\d.]+) s\), max RSS (\d+) MB", line)  # fmt: skip
+    assert m, line
+    wall, start, cpu, cpu_start, rss = map(float, m.groups())
+    assert wall >= start and cpu > cpu_start and rss > 10

@@ -39,8 +39,11 @@ $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
+# --compile-bytecode: every Snakemake process (two per job under SLURM) and every job imports
+# torch; where Python writes no bytecode (PYTHONDONTWRITEBYTECODE), each one compiled some 3,000
+# modules afresh (a dry run: 14 s instead of 5 s). Once compiled, a sync takes half a second.
 env: $(if $(findstring $(TOOLS)/bin/uv,$(UV)),$(TOOLS)/bin/uv)
-	$(UV) sync --frozen --extra dev --python 3.11
+	$(UV) sync --frozen --extra dev --python 3.11 --compile-bytecode
 
 demo: env
 	@mkdir -p results

@@ -19,6 +19,14 @@ include: "workflow/rules/evidence.smk"
 include: "workflow/rules/report.smk"
 
 
+check_job_sizes()
+
+
+# the target runs nothing: never a cluster job
+localrules:
+    all,
+
+
 rule all:
     default_target: True
     input:

@@ -15,6 +15,8 @@ rule agreement:
         f"{LOGS}/agreement/{{experiment}}.log",
     conda:
         ENV
+    resources:
+        **resources_for("agreement"),
     params:
         agreement=AgreementConfig.pick(config["agreement"]),
     script:
@@ -40,7 +42,7 @@ rule evidence:
     conda:
         ENV
     resources:
-        mem_mb=4000,
+        **resources_for("evidence"),
     params:
         agreement=AgreementConfig.pick(config["agreement"]),
     script:
@@ -62,7 +64,7 @@ rule sensitivity:
     conda:
         ENV
     resources:
-        mem_mb=4000,
+        **resources_for("sensitivity"),
     params:
         sensitivity=SensitivityConfig.pick(config["sensitivity"]),
         agreement=AgreementConfig.pick(config["agreement"]),
@@ -88,10 +90,9 @@ rule sanity:
     priority: 1
     conda:
         ENV
-    threads: JOB_THREADS
+    threads: threads_for("sanity")
     resources:
-        gpu=config["training"]["gpus"],
-        mem_mb=8000,
+        **resources_for("sanity"),
     params:
         sanity=SanityConfig.pick(config["sanity"]),
         agreement=AgreementConfig.pick(config["agreement"]),
@@ -111,6 +112,8 @@ rule sanity_shuffled:
         f"{LOGS}/sanity/{{experiment}}_shuffled.log",
     conda:
         ENV
+    resources:
+        **resources_for("sanity_shuffled"),
     params:
         bootstrap=config["agreement"]["bootstrap"],
         seed=config["sanity"]["seed"],
@@ -140,10 +143,9 @@ rule causal:
     priority: 1
     conda:
         ENV
-    threads: JOB_THREADS
+    threads: threads_for("causal")
     resources:
-        gpu=config["training"]["gpus"],
-        mem_mb=8000,
+        **resources_for("causal"),
     params:
         causal=CausalConfig.pick(config["causal"]),
         inference=InferenceConfig.pick(config["training"]),
@@ -167,5 +169,7 @@ rule errors:
         f"{LOGS}/errors/{{experiment}}.log",
     conda:
         ENV
+    resources:
+        **resources_for("errors"),
     script:
         "../scripts/errors.py"

@@ -12,6 +12,8 @@ rule splits:
         f"{LOGS}/splits/splits.log",
     conda:
         ENV
+    resources:
+        **resources_for("splits"),
     params:
         splits=SplitConfig.pick(config["splits"]),
     script:
@@ -28,5 +30,7 @@ rule split_balance:
         f"{LOGS}/splits/{{experiment}}_balance.log",
     conda:
         ENV
+    resources:
+        **resources_for("split_balance"),
     script:
         "../scripts/split_balance.py"

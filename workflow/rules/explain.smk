@@ -18,6 +18,9 @@ rule maps:
     # the first seed's jobs first: the causal tests, the sanity checks, the agreement and the
     # report wait on them
     priority: primary_first
+    # with its model's training and test predictions (train, model.smk)
+    group:
+        "model_{experiment}_{model}"
     conda:
         ENV
     threads: threads_for("maps")

@@ -34,6 +34,10 @@ rule train:
     # the first seed's jobs first: the causal tests, the sanity checks, the agreement and the
     # report wait on them
     priority: primary_first
+    # under SLURM a model's training, test predictions and maps run as one submission, one after
+    # the other (group jobs; Snakemake ignores groups on one machine)
+    group:
+        "model_{experiment}_{model}"
     conda:
         ENV
     threads: threads_for("train")
@@ -68,6 +72,9 @@ rule test_model:
     # the first seed's jobs first: the causal tests, the sanity checks, the agreement and the
     # report wait on them
     priority: primary_first
+    # with its training and maps (train)
+    group:
+        "model_{experiment}_{model}"
     conda:
         ENV
     threads: threads_for("test_model")

@@ -16,6 +16,9 @@ rule segments:
     # every store before any training: the scheduler can then start the costliest experiment's
     # models first instead of leaving its chain for the end (measured in the demo: 12 min late)
     priority: 2
+    # under SLURM the store and its class balance (split_balance) are one submission
+    group:
+        "store_{experiment}"
     conda:
         ENV
     threads: threads_for("segments")

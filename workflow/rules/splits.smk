@@ -28,6 +28,9 @@ rule split_balance:
         f"{RESULTS}/splits/{{experiment}}_balance.tsv",
     log:
         f"{LOGS}/splits/{{experiment}}_balance.log",
+    # with its store (segments.smk)
+    group:
+        "store_{experiment}"
     conda:
         ENV
     resources:

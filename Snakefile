@@ -2,7 +2,7 @@
 # This file is a table of contents; the rules live in workflow/rules/<stage>.smk.
 from snakemake.utils import min_version
 
-min_version("9.0")
+min_version("9.27")  # a priority that depends on the wildcards (primary_first)
 
 
 configfile: "config/config.yaml"

@@ -27,13 +27,15 @@ endif
 DEMO_HILLENBRAND := $(or $(SPECTROCAM_HILLENBRAND),$(wildcard ../shared/data/hillenbrand1995/all_talkers.csv))
 DEMO_OVERRIDES := results/demo-overrides.yaml
 
-.PHONY: help env browser demo test lint format dry-run
+.PHONY: help env browser demo test lint format dry-run slurm-check
 
 help:
 	@echo "make demo   - set up the environment and run the pipeline on the demo configuration"
 	@echo "make test   - set up the environment and run linters, workflow checks and the tests"
 	@echo "              (installs Debian's chromium for the browser test when missing)"
 	@echo "make format - format the Python and Snakemake files"
+	@echo "make slurm-check - the end-to-end study on a one-node SLURM cluster started here (as"
+	@echo "              root; installs Debian's slurm-wlm), compared with the same run without it"
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
@@ -84,3 +86,15 @@ format: env
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 	$(BIN)/snakefmt Snakefile workflow/
+
+# The end-to-end test's study on a real one-node SLURM cluster started here (slurmctld, slurmd,
+# munged on loopback; no accounting database) through workflow/profiles/slurm as shipped,
+# compared file by file with the same study run without SLURM (scripts/slurm_check.py). About
+# 30 minutes on two cores; needs root, and installs Debian's slurm-wlm when it is missing.
+slurm-check: env
+	@if command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing slurm-wlm for the SLURM check"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm >/dev/null; \
+	else echo "slurm-check needs Debian's slurm-wlm (apt-get install slurm-wlm, as root)"; exit 1; fi
+	$(BIN)/python scripts/slurm_check.py $(SLURM_CHECK_ARGS)

@@ -27,7 +27,7 @@ endif
 DEMO_HILLENBRAND := $(or $(SPECTROCAM_HILLENBRAND),$(wildcard ../shared/data/hillenbrand1995/all_talkers.csv))
 DEMO_OVERRIDES := results/demo-overrides.yaml
 
-.PHONY: help env browser demo test lint format dry-run slurm-check
+.PHONY: help env browser demo test lint format dry-run slurm-check gpu-check
 
 help:
 	@echo "make demo   - set up the environment and run the pipeline on the demo configuration"
@@ -36,6 +36,8 @@ help:
 	@echo "make format - format the Python and Snakemake files"
 	@echo "make slurm-check - the end-to-end study on a one-node SLURM cluster started here (as"
 	@echo "              root; installs Debian's slurm-wlm), compared with the same run without it"
+	@echo "make gpu-check - training throughput on CUDA against the CPU, the full study's projected"
+	@echo "              time, and the end-to-end study on the GPU (where one is visible)"
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
@@ -98,3 +100,10 @@ slurm-check: env
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm >/dev/null; \
 	else echo "slurm-check needs Debian's slurm-wlm (apt-get install slurm-wlm, as root)"; exit 1; fi
 	$(BIN)/python scripts/slurm_check.py $(SLURM_CHECK_ARGS)
+
+# The GPU path where a GPU is at hand (scripts/gpu_check.py): the study's network trained on CUDA
+# (bfloat16 where native, channels_last, cudnn.benchmark) against this machine's CPU, the full
+# study's projected time, and the end-to-end test's study with training.device cuda. Without a
+# CUDA device it says so and fails (status 2): nothing measured.
+gpu-check: env
+	$(BIN)/python scripts/gpu_check.py $(GPU_CHECK_ARGS)

@@ -253,3 +253,41 @@ def test_the_demo_sizes_every_stage_that_the_full_study_sizes():
     full = yaml.safe_load((REPO / "config/config.yaml").read_text())["resources"]
     demo = yaml.safe_load((REPO / "config/demo.yaml").read_text())["resources"]
     assert set(full) <= set(demo)
+
+
+def test_sinfo_gives_the_largest_node_and_what_does_not_fit_it():
+    from spectrocam.resources import Node, StageResources, misfits, parse_sinfo
+
+    text = "16 64000 (null)\n64 512000+ gpu:a100:4(S:0-1)\n8 32000 gpu:2,tmpdisk:100\n"
+    assert parse_sinfo(text) == Node(64, 512000, 4)
+    assert parse_sinfo("") is None
+    small = parse_sinfo(SMALL_NODE)
+    assert small == Node(2, 8000, 0)
+    train = StageResources("train", threads=1, mem_mb=2000, mem_mb_per_input_mb=1.5, runtime=60,
+                           gpus=0)  # fmt: skip
+    assert misfits(train, small) == [] and train.memory(100.4) == 2151
+    assert misfits(train, small, input_mb=5000) == [
+        "train: 9500 MB (resources.train.mem_mb + mem_mb_per_input_mb x 5000 MB of input) > 8000 MB"
+    ]
+    mfa = StageResources("mfa_align", threads=8, mem_mb=32000, mem_mb_per_input_mb=0, runtime=720,
+                         gpus=0)  # fmt: skip
+    assert misfits(mfa, small) == [
+        "mfa_align: 8 threads (resources.mfa_align.threads) > 2 CPUs",
+        "mfa_align: 32000 MB (resources.mfa_align.mem_mb) > 8000 MB",
+    ]
+
+
+def test_a_network_stage_takes_its_threads_from_training():
+    from spectrocam.config import ConfigError, validate_config
+    from spectrocam.resources import StageResources, stage_resources
+
+    config = declared("full")
+    assert stage_resources(config, "maps").threads == config["training"]["threads"] == 8
+    # a rule the configuration does not size asks for the schema's defaults
+    assert stage_resources(config, "verdict") == StageResources(
+        "verdict", threads=1, mem_mb=2000, mem_mb_per_input_mb=0.0, runtime=60, gpus=0
+    )
+    config = yaml.safe_load((REPO / "config/demo.yaml").read_text())
+    config["resources"]["maps"]["threads"] = 4
+    with pytest.raises(ConfigError, match="'resources.maps.threads': the threads of maps jobs"):
+        validate_config(config)

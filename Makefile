@@ -27,13 +27,17 @@ endif
 DEMO_HILLENBRAND := $(or $(SPECTROCAM_HILLENBRAND),$(wildcard ../shared/data/hillenbrand1995/all_talkers.csv))
 DEMO_OVERRIDES := results/demo-overrides.yaml
 
-.PHONY: help env browser demo test lint format dry-run
+.PHONY: help env browser demo test lint format dry-run slurm-check gpu-check
 
 help:
 	@echo "make demo   - set up the environment and run the pipeline on the demo configuration"
 	@echo "make test   - set up the environment and run linters, workflow checks and the tests"
 	@echo "              (installs Debian's chromium for the browser test when missing)"
 	@echo "make format - format the Python and Snakemake files"
+	@echo "make slurm-check - the end-to-end study on a one-node SLURM cluster started here (as"
+	@echo "              root; installs Debian's slurm-wlm), compared with the same run without it"
+	@echo "make gpu-check - training throughput on CUDA against the CPU, the full study's projected"
+	@echo "              time, and the end-to-end study on the GPU (where one is visible)"
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
@@ -84,3 +88,22 @@ format: env
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 	$(BIN)/snakefmt Snakefile workflow/
+
+# The end-to-end test's study on a real one-node SLURM cluster started here (slurmctld, slurmd,
+# munged on loopback; no accounting database) through workflow/profiles/slurm as shipped,
+# compared file by file with the same study run without SLURM (scripts/slurm_check.py). About
+# 30 minutes on two cores; needs root, and installs Debian's slurm-wlm when it is missing.
+slurm-check: env
+	@if command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing slurm-wlm for the SLURM check"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm >/dev/null; \
+	else echo "slurm-check needs Debian's slurm-wlm (apt-get install slurm-wlm, as root)"; exit 1; fi
+	$(BIN)/python scripts/slurm_check.py $(SLURM_CHECK_ARGS)
+
+# The GPU path where a GPU is at hand (scripts/gpu_check.py): the study's network trained on CUDA
+# (bfloat16 where native, channels_last, cudnn.benchmark) against this machine's CPU, the full
+# study's projected time, and the end-to-end test's study with training.device cuda. Without a
+# CUDA device it says so and fails (status 2): nothing measured.
+gpu-check: env
+	$(BIN)/python scripts/gpu_check.py $(GPU_CHECK_ARGS)

@@ -2,7 +2,7 @@
 # This file is a table of contents; the rules live in workflow/rules/<stage>.smk.
 from snakemake.utils import min_version
 
-min_version("9.0")
+min_version("9.27")  # a priority that depends on the wildcards (primary_first)
 
 
 configfile: "config/config.yaml"
@@ -17,6 +17,14 @@ include: "workflow/rules/model.smk"
 include: "workflow/rules/explain.smk"
 include: "workflow/rules/evidence.smk"
 include: "workflow/rules/report.smk"
+
+
+check_job_sizes()
+
+
+# the target runs nothing: never a cluster job
+localrules:
+    all,
 
 
 rule all:

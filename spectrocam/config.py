@@ -31,9 +31,15 @@ __all__ = [
     "schema_keys",
     "markdown_table",
     "check_ceiling",
+    "NETWORK_STAGES",
 ]
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+# The stages (rules) that run a network: their jobs' threads are training.threads and their GPUs
+# training.gpus, never resources.<stage> (spectrocam.resources).
+NETWORK_STAGES = ("train", "test_model", "maps", "sanity", "causal")
 
 
 class ConfigError(ExpectedError, ValueError):
@@ -168,11 +174,18 @@ def validate_config(config: dict, schema: Mapping | None = None) -> dict:
         raise ConfigError("the configuration must be a mapping of keys to values")
     schema = load_schema() if schema is None else schema
     _coerce_strings(config, schema)
+    # before the defaults are filled in: a network stage's threads are training.threads
+    given = config.get("resources")
+    network_threads = [
+        f"'resources.{stage}.threads': the threads of {stage} jobs are training.threads"
+        for stage in NETWORK_STAGES
+        if isinstance(given, dict) and "threads" in (given.get(stage) or {})
+    ]
     _strip_class_stress(config)
     cls = _with_defaults(jsonschema.validators.validator_for(schema))
     validator = cls(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    problems = [_message(e) for e in errors]
+    problems = [_message(e) for e in errors] + network_threads
     if not problems:
         problems = list(_semantic_problems(config))
     if problems:

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import spectrocam
-from spectrocam.config import Section, load_schema
+from spectrocam.config import NETWORK_STAGES, Section, load_schema
 from spectrocam.explain.methods import METHOD_NAMES, METHODS
 from spectrocam.io import atomic_path
 from spectrocam.keys import add_phone_ids, join
@@ -298,19 +298,20 @@ for script in sys.argv[1:]:
 
 
 def rule_scripts() -> dict[str, tuple[str, bool]]:
-    """rule -> (its script, whether it declares a GPU: the rules that run a network)."""
+    """rule -> (its script, whether it runs a network: config.NETWORK_STAGES, which ask for
+    training.gpus)."""
     out = {}
     for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
         for block in re.split(r"\n(?=[ ]*rule )", smk.read_text(encoding="utf-8")):
             name = re.match(r"[ ]*rule (\w+):", block)
             script = re.search(r'script:\s*\n\s*"\.\./scripts/([\w.]+)"', block)
             if name and script:
-                out[name.group(1)] = (script.group(1), "gpu=" in block)
+                out[name.group(1)] = (script.group(1), name.group(1) in NETWORK_STAGES)
     return out
 
 
 def test_light_rules_do_not_import_torch():
-    """Only the rules that run a network (those that declare a GPU) pay torch's 600 MB and 4-5 s."""
+    """Only the rules that run a network (those that ask for GPUs) pay torch's 600 MB and 4-5 s."""
     import subprocess
     import sys
 

@@ -186,7 +186,6 @@ def test_the_study_end_to_end(study):
     assert "rule explorer:" in proc.stdout
     for rule in ("train", "test_model", "maps", "formants", "segments"):
         assert f"rule {rule}:" not in proc.stdout
-        assert f"rule {rule}_primary:" not in proc.stdout
 
 
 def test_killed_training_resumes_from_its_checkpoint(tmp_path):

@@ -2,6 +2,8 @@
 import os
 import sys
 
+from snakemake.logging import logger
+
 # The Snakefile imports the package from the repository. Jobs import it through the link
 # workflow/scripts/spectrocam -> ../../spectrocam, since Snakemake puts a script's folder on its sys.path
 # (which keeps conda environments and cluster nodes working without installing the package).
@@ -25,6 +27,7 @@ from spectrocam.model.evaluation import EvaluationConfig
 from spectrocam.model.network import weights_url
 from spectrocam.model.training import TrainConfig
 from spectrocam.report.explorer_data import ExplorerConfig
+from spectrocam.resources import largest_node, misfits, stage_resources
 from spectrocam.segments.build import Experiment
 from spectrocam.segments.formants import FormantConfig
 from spectrocam.segments.spectrogram import SpectrogramConfig
@@ -72,9 +75,6 @@ BENCH = f"{RESULTS}/benchmarks"
 ENV = "../../envs/spectrocam.yaml"
 MFA_ENV = "../../envs/mfa.yaml"
 EXPERIMENTS = enabled_experiments(config)
-# threads of every multi-threaded job (training.threads; Snakemake caps it at --cores): those
-# that run a network, the formants and the segment stores
-JOB_THREADS = config["training"]["threads"]
 BACKEND = config["alignment"]["backend"]
 DOWNLOADED_CORPUS = f"resources/{config['corpus']['download']['subdir']}"
 CLIPS = f"{RESULTS}/corpus/clips.tsv"
@@ -83,10 +83,10 @@ ALIGNMENT_SUMMARY = f"{RESULTS}/alignment/{BACKEND}/summary.json"
 
 
 # The models of an experiment: one per training seed, and one trained on shuffled labels (the
-# sanity check; with the first seed). The rules with a {model} wildcard constrain it per rule
-# (the MFA rules have a {model} wildcard of their own): MODEL_NAMES, or OTHER_MODELS and PRIMARY
-# for the model rules and their *_primary twins. The figures that are not repeated per seed (agreement,
-# causal tests, randomised weights, report figures, explorer) use the first seed's, PRIMARY.
+# sanity check; with the first seed). The rules with a {model} wildcard constrain it to
+# MODEL_NAMES (the MFA rules have a {model} wildcard of their own). The figures that are not
+# repeated per seed (agreement, causal tests, randomised weights, report figures, explorer) use
+# the first seed's, PRIMARY.
 SEEDS = config["training"]["seeds"]
 MODELS = [f"seed{seed}" for seed in SEEDS]
 PRIMARY = MODELS[0]
@@ -94,9 +94,12 @@ SHUFFLED = ["shuffled"] if config["sanity"]["shuffled_labels"] else []
 
 
 MODEL_NAMES = r"seed\d+|shuffled"
-# The first seed's models come first (rules train_primary, ...: the same rules with a priority),
-# since every figure that is not repeated per seed waits on them; the others match the rest.
-OTHER_MODELS = rf"(?!{PRIMARY}\b)(?:{MODEL_NAMES})"
+
+
+def primary_first(wildcards):
+    """The priority of a model's jobs: the first seed's first, since every figure that is not
+    repeated per seed waits on them."""
+    return 1 if wildcards.model == PRIMARY else 0
 
 
 def model_seed(model):
@@ -301,3 +304,68 @@ def get_final_outputs():
     )
     outputs += [f"{RESULTS}/report/index.html", f"{RESULTS}/report/explorer"]
     return outputs
+
+
+# What each job asks its scheduler for: threads, memory, run time and GPUs from the
+# configuration alone (resources.<rule>; training.threads and training.gpus for the network
+# stages: spectrocam.resources), declared where the rule is, so that a copy of a rule (use rule
+# ... as ...) inherits all of it and no profile sizes jobs by rule name. A rule says
+#     threads: threads_for("<rule>")        (where it runs more than one thread)
+#     resources:
+#         **resources_for("<rule>"),
+# tests/test_resources.py checks every job of a dry run against it, under every profile.
+#
+# When jobs go to a cluster (--jobs, as in the SLURM profile), every stage must fit the
+# cluster's largest node (sinfo): SLURM leaves a job that asks for more pending forever, so the
+# run stops at start-up instead (check_job_sizes, at the end of the Snakefile).
+CLUSTER_RUN = (
+    workflow.resource_settings.nodes is not None
+    and not workflow.remote_exec
+    and not workflow.subprocess_exec
+)
+NODE, NODE_SOURCE = largest_node() if CLUSTER_RUN else (None, "not a cluster run")
+TOO_LARGE = []
+
+
+def threads_for(stage):
+    """The threads of a job of ``stage`` (training.threads for the network stages)."""
+    return stage_resources(config, stage).threads
+
+
+def resources_for(stage):
+    """The resources of a job of ``stage``: mem_mb (from its inputs' size where the stage says
+    so), runtime in minutes, and gpu for the network stages."""
+    wanted = stage_resources(config, stage)
+    if NODE is not None:
+        TOO_LARGE.extend(misfits(wanted, NODE))
+    resources = {"runtime": wanted.runtime, "mem_mb": wanted.mem_mb}
+    if wanted.sized_by_input:
+
+        def mem_mb(wildcards, input):
+            problems = misfits(wanted, NODE, input.size_mb) if NODE is not None else []
+            if problems:
+                raise WorkflowError(
+                    f"a job is larger than the cluster's largest node ({NODE}):\n  - "
+                    + "\n  - ".join(problems)
+                )
+            return wanted.memory(input.size_mb)
+
+        resources["mem_mb"] = mem_mb
+    if wanted.network:
+        resources["gpu"] = wanted.gpus
+    return resources
+
+
+def check_job_sizes():
+    """Stop a cluster run whose stages ask for more than the cluster's largest node has."""
+    if TOO_LARGE:
+        raise WorkflowError(
+            f"jobs larger than the cluster's largest node ({NODE}) would wait forever; change "
+            "these keys (or run on larger nodes):\n  - " + "\n  - ".join(TOO_LARGE)
+        )
+    if CLUSTER_RUN:
+        logger.info(
+            f"cluster's largest node: {NODE}; every stage fits"
+            if NODE is not None
+            else f"cluster's largest node unknown ({NODE_SOURCE}): job sizes not checked"
+        )

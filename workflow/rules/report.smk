@@ -42,6 +42,8 @@ rule report_experiment:
         f"{LOGS}/report/{{experiment}}.log",
     conda:
         ENV
+    resources:
+        **resources_for("report_experiment"),
     params:
         examples=config["report"]["examples"],
         hillenbrand=config["report"]["hillenbrand"],
@@ -83,6 +85,8 @@ rule report_methods:
         f"{LOGS}/report/{{experiment}}_methods.log",
     conda:
         ENV
+    resources:
+        **resources_for("report_methods"),
     params:
         hillenbrand=config["report"]["hillenbrand"],
         corpus=CORPUS_NAME,
@@ -103,6 +107,8 @@ rule report_formants:
         f"{LOGS}/report/formants.log",
     conda:
         ENV
+    resources:
+        **resources_for("report_formants"),
     params:
         hillenbrand=config["report"]["hillenbrand"],
     script:
@@ -123,6 +129,8 @@ rule verdict:
         f"{LOGS}/report/verdict.log",
     conda:
         ENV
+    resources:
+        **resources_for("verdict"),
     params:
         experiments=EXPERIMENTS,
         models=MODELS,
@@ -147,6 +155,8 @@ rule explorer:
         f"{LOGS}/report/explorer.log",
     conda:
         ENV
+    resources:
+        **resources_for("explorer"),
     params:
         run=config["run"],
         experiments=EXPERIMENTS,
@@ -166,6 +176,8 @@ rule summary:
         f"{LOGS}/report/summary.log",
     conda:
         ENV
+    resources:
+        **resources_for("summary"),
     params:
         experiments=EXPERIMENTS,
         descriptions={e: config["experiments"][e]["description"] for e in EXPERIMENTS},

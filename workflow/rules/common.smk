@@ -124,6 +124,27 @@ PHONES = f"{RESULTS}/alignment/{BACKEND}/phones.tsv"
 ALIGNMENT_SUMMARY = f"{RESULTS}/alignment/{BACKEND}/summary.json"
 
 
+# The categories of `snakemake --report` (it lists them in this order) and the report flag of an
+# experiment's figures and tables (report.smk).
+# the summary page, the verdict and every test
+VERDICT = "1. Verdict"
+# one subcategory per experiment, each figure and table labelled
+EXPERIMENTS_CATEGORY = "2. Experiments"
+FORMANTS = "3. Formants"
+EXPLORER = "4. Explorer"
+
+
+def experiment_figure(path, name, figure):
+    """An experiment's figure or table in the report: its subcategory is the experiment."""
+    return report(
+        f"{RESULTS}/report/{{experiment}}/{path}",
+        caption=f"../report/{name}.rst",
+        category=EXPERIMENTS_CATEGORY,
+        subcategory="{experiment}",
+        labels={"figure": figure},
+    )
+
+
 # The models of an experiment: one per training seed, and one trained on shuffled labels (the
 # sanity check; with the first seed). The rules with a {model} wildcard constrain it per rule
 # (the MFA rules have a {model} wildcard of their own): MODEL_NAMES, or OTHER_MODELS and PRIMARY
@@ -345,5 +366,9 @@ def get_final_outputs():
     outputs += expand(
         f"{RESULTS}/splits/{{experiment}}_balance.tsv", experiment=EXPERIMENTS
     )
-    outputs += [f"{RESULTS}/report/index.html", f"{RESULTS}/report/explorer"]
+    outputs += [
+        f"{RESULTS}/report/index.html",
+        f"{RESULTS}/report/summary_page.html",
+        f"{RESULTS}/report/explorer",
+    ]
     return outputs

@@ -84,3 +84,19 @@ def test_sdm_conda_and_use_conda_plan_the_alignment_with_mfa(tmp_path, snakefile
     assert "info --json" in (bin_dir / "calls.log").read_text()  # Snakemake asked conda
     # the default profile (workflow/profiles/default, through the link profiles/) is read
     assert "Using workflow specific profile" in out and "profiles/default" in out
+
+
+def makefile_targets() -> set[str]:
+    text = (REPO / "Makefile").read_text(encoding="utf-8")
+    return set(re.findall(r"^([a-zA-Z][a-zA-Z_-]*):(?!=)", text, re.MULTILINE))
+
+
+def test_make_help_lists_every_target_with_one_line():
+    proc = subprocess.run(["make", "-s", "help"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    listed = dict(re.findall(r"^  make (\S+) +(\S.*)$", proc.stdout, re.MULTILINE))
+    targets = makefile_targets()
+    assert {"demo", "test", "report", "clean", "clean-downloads", "docs", "help"} <= targets
+    missing = targets - set(listed)
+    assert not missing, f"Makefile targets without a '## ' comment for make help: {missing}"
+    assert "clean-downloads" in proc.stdout and "never" in listed["clean"]

@@ -214,8 +214,9 @@ def test_the_study_end_to_end(study):
 
 
 def report_var(html: str, name: str):
-    """A variable of a ``snakemake --report`` page (``var <name> = <JSON>;``)."""
-    start = html.index(f"var {name} = ") + len(f"var {name} = ")
+    """A variable of a ``snakemake --report`` page (``var <name> = <JSON>;``, after the scripts
+    of the libraries it inlines)."""
+    start = html.rindex(f"var {name} = ") + len(f"var {name} = ")
     return json.JSONDecoder().raw_decode(html[start:])[0]
 
 

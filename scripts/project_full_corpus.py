@@ -28,7 +28,7 @@ what is left is divided by the job's work:
 Memory: network jobs keep the measured peak, plus the training rule's in-memory train and
 validation segments (float16) at full size; light jobs on maps grow with test segments times
 cells (they read every map grid) and are scaled so. The full corpus's segment counts are those
-of the README and scripts/benchmark_training.py (about 79,000 vowels, 243,000 voicing segments).
+of docs/speed.md and scripts/benchmark_training.py (about 79,000 vowels, 243,000 voicing segments).
 Every figure is a projection from one run on one machine, printed with its CPU model.
 
 Beside each stage: what its rule asks the scheduler for under ``--config`` (``resources.<rule>``:

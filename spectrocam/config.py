@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar, get_type_hints
@@ -30,6 +31,8 @@ __all__ = [
     "experiment_vowels",
     "schema_keys",
     "markdown_table",
+    "documented_table",
+    "update_documented_table",
     "check_ceiling",
     "NETWORK_STAGES",
 ]
@@ -339,8 +342,11 @@ def schema_keys(schema: Mapping | None = None) -> list[tuple[str, dict]]:
     return out
 
 
+TABLE_START, TABLE_END = "<!-- config-table:start -->\n", "\n<!-- config-table:end -->"
+
+
 def markdown_table(schema: Mapping | None = None) -> str:
-    """The configuration keys as a Markdown table (for README.md)."""
+    """The configuration keys as a Markdown table (for config/README.md)."""
     rows = ["| key | default | description |", "| --- | --- | --- |"]
     for key, sub in schema_keys(schema):
         if sub.get("type") == "object" and "properties" in sub:
@@ -352,5 +358,29 @@ def markdown_table(schema: Mapping | None = None) -> str:
     return "\n".join(rows)
 
 
+def documented_table(text: str) -> str:
+    """The table between the markers ``<!-- config-table:start -->`` and ``...:end -->``."""
+    if TABLE_START not in text or TABLE_END not in text:
+        raise ValueError("no <!-- config-table:start --> ... <!-- config-table:end --> markers")
+    return text.split(TABLE_START, 1)[1].split(TABLE_END, 1)[0]
+
+
+def update_documented_table(path: str | Path) -> bool:
+    """Rewrite the table between the markers of ``path`` (config/README.md) from the schema;
+    whether it changed."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    old = documented_table(text)
+    new = markdown_table()
+    if old != new:
+        path.write_text(text.replace(TABLE_START + old + TABLE_END, TABLE_START + new + TABLE_END))
+    return old != new
+
+
 if __name__ == "__main__":
-    print(markdown_table())
+    # python -m spectrocam.config: print the table; --update FILE: rewrite it in FILE
+    if sys.argv[1:2] == ["--update"] and len(sys.argv) == 3:
+        changed = update_documented_table(sys.argv[2])
+        print(f"{sys.argv[2]}: {'updated' if changed else 'up to date'}")
+    else:
+        print(markdown_table())

@@ -1,7 +1,8 @@
 """Glue for the workflow's scripts: logging into the rule's log file and clear failures.
 
 A rule's script does ``with job(snakemake) as log: ...``. Messages go to the rule's log file and
-to stderr (a progress bar is drawn live on stderr and logged as lines in the file); an expected
+to stderr (a progress bar is drawn live on a terminal, written as whole lines led by the job's
+name elsewhere, and logged as lines in the file: :mod:`spectrocam.progress`); an expected
 error (bad input, a corpus that cannot be used, ...) ends the job with a one-line message
 instead of a traceback. Anything else is a bug and keeps its traceback.
 """
@@ -19,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from spectrocam.exceptions import ExpectedError
-from spectrocam.progress import is_progress_record
+from spectrocam.progress import is_progress_record, set_job_name
 
-__all__ = ["setup_logging", "job", "usage", "process_age_s", "RESOURCES"]
+__all__ = ["setup_logging", "job", "job_name", "usage", "process_age_s", "RESOURCES"]
 
 
 def setup_logging(log_path: str | Path | None, level: int = logging.INFO) -> logging.Logger:
@@ -66,6 +67,15 @@ def usage() -> dict[str, float]:
 RESOURCES = "job resources: "
 
 
+def job_name(smk: Any) -> str:
+    """The rule and its wildcards' values, as a job's progress lines are led by:
+    ``train vowels_4k/seed0``."""
+    wildcards = getattr(smk, "wildcards", None)
+    values = [str(v) for _, v in wildcards.items()] if hasattr(wildcards, "items") else []
+    name = str(getattr(smk, "rule", None) or "job")
+    return f"{name} {'/'.join(values)}" if values else name
+
+
 @contextmanager
 def job(smk: Any) -> Iterator[logging.Logger]:
     """Run a rule's body with logging set up; expected errors end it with a clear message. At
@@ -75,6 +85,7 @@ def job(smk: Any) -> Iterator[logging.Logger]:
     started, start_cpu = process_age_s(), usage()["cpu_s"]
     entered = time.perf_counter()
     log = setup_logging(smk.log[0] if len(smk.log) else None)
+    set_job_name(job_name(smk))
     try:
         yield log
     except (ExpectedError, FileNotFoundError, FloatingPointError) as exc:

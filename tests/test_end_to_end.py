@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -172,9 +173,32 @@ def test_the_study_end_to_end(study):
     assert report.stat().st_size > 10_000
     with zipfile.ZipFile(report) as z:
         names = z.namelist()
+        html = z.read("report/report.html").decode("utf-8")
+        results = report_var(html, "results")
+        page_entry = results["results/test/report/summary_page.html"]
+        standalone = z.read(f"report/{page_entry['data_uri']}").decode("utf-8")
     assert sum(n.endswith("/sizes.json") for n in names) == 1  # the explorer, with its data
     chunks = sizes["experiments"]["vowels_4k"]["chunks"]
     assert sum("/data/vowels_4k/" in n for n in names) == chunks
+    # the report opens on its introduction (workflow/report/workflow.rst, with the run's name)
+    intro = report_var(html, "workflow_desc")
+    assert "spectrocam asks whether a ResNet" in intro and ">test<" in intro
+    # the summary page, the verdict and every test come first, labelled; then the figures, one
+    # subcategory per experiment
+    categories = report_var(html, "categories")
+    assert sorted(categories) == ["1. Verdict", "2. Experiments", "3. Formants", "4. Explorer"]
+    assert sorted(categories["2. Experiments"]) == sorted(EXPERIMENTS)
+    assert sorted(sum(categories["1. Verdict"].values(), [])) == [
+        f"results/test/report/{name}" for name in ("summary_page.html", "tests.tsv", "verdict.tsv")
+    ]
+    assert page_entry["labels"]["file"] == "summary page"
+    confusion = results["results/test/report/vowels_4k/confusion.png"]
+    assert confusion["labels"] == {"figure": "confusion matrix"}
+    # the summary page opens there with its figures: every image inlined, the same headings
+    sources = re.findall(r"""<img\b[^>]*?\bsrc=['"]([^'"]*)""", standalone)
+    assert len(sources) == page.count("<img") > 0
+    assert all(src.startswith("data:image/") for src in sources)
+    assert page[page.index("<h1>") : page.index("</h1>")] in standalone
     # A late change (the agreement band) leaves training, CAMs and formants alone.
     changed = write_config(
         tmp_path, clips=WIDE_SLICE, alignment=TEXTGRIDS, agreement={"window_hz": 100}
@@ -186,6 +210,13 @@ def test_the_study_end_to_end(study):
     assert "rule explorer:" in proc.stdout
     for rule in ("train", "test_model", "maps", "formants", "segments"):
         assert f"rule {rule}:" not in proc.stdout
+
+
+def report_var(html: str, name: str):
+    """A variable of a ``snakemake --report`` page (``var <name> = <JSON>;``, after the scripts
+    of the libraries it inlines)."""
+    start = html.rindex(f"var {name} = ") + len(f"var {name} = ")
+    return json.JSONDecoder().raw_decode(html[start:])[0]
 
 
 def test_killed_training_resumes_from_its_checkpoint(tmp_path):

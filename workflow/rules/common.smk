@@ -1,13 +1,56 @@
 # Helpers shared by the stage files: configuration validation, paths and input functions.
 import os
+import shutil
 import sys
 
 from snakemake.logging import logger
+# The repository: two levels above this file, whichever Snakefile (the root one or
+# workflow/Snakefile) was run.
+REPO = os.path.dirname(
+    os.path.dirname(os.path.abspath(workflow.current_basedir.get_path_or_uri(True)))
+)
+
+
+def check_conda():
+    """A run that deploys its software with conda (--sdm conda, or --use-conda) needs conda on
+    PATH: say so, and what to do, before any job starts (Snakemake itself would stop only after
+    planning every job, with "Error running conda info"). Checked first: it needs no import.
+    """
+    methods = getattr(workflow.deployment_settings, "deployment_method", ()) or ()
+    if "CONDA" not in {m.name for m in methods} or shutil.which("conda"):
+        return
+    # before validation (which imports torch, seconds): the schema's default backend is mfa
+    alignment = config.get("alignment")
+    backend = (alignment if isinstance(alignment, dict) else {}).get("backend", "mfa")
+    if backend == "mfa":
+        why = (
+            "alignment.backend is mfa: the Montreal Forced Aligner runs from envs/mfa.yaml,\n"
+            "    which only conda installs. Install conda (Miniforge: "
+            "https://conda-forge.org/download/)\n"
+            "    and put it on PATH (conda activate base), or align without conda:\n"
+            "    --config alignment='{backend: pocketsphinx}' (offline, nothing to install) or\n"
+            "    backend textgrids with alignment.textgrids_dir, and leave --sdm conda out."
+        )
+    else:
+        why = (
+            "Install conda (Miniforge: https://conda-forge.org/download/) and put it on PATH\n"
+            "    (conda activate base), or leave --sdm conda out: with the backend "
+            f"{backend},\n"
+            "    every rule runs in the project's own environment (make env)."
+        )
+    raise WorkflowError(
+        "conda is not on PATH, and this run deploys its software with conda "
+        f"(--sdm conda or --use-conda).\n    {why}"
+    )
+
+
+check_conda()
+
 
 # The Snakefile imports the package from the repository. Jobs import it through the link
 # workflow/scripts/spectrocam -> ../../spectrocam, since Snakemake puts a script's folder on its sys.path
 # (which keeps conda environments and cluster nodes working without installing the package).
-sys.path.insert(0, workflow.basedir)
+sys.path.insert(0, REPO)
 
 from spectrocam.config import (
     ConfigError,
@@ -36,9 +79,7 @@ from spectrocam.segments.splits import SplitConfig
 try:
     validate_config(
         config,
-        load_schema(
-            os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml")
-        ),
+        load_schema(os.path.join(REPO, "workflow/schemas/config.schema.yaml")),
     )
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
@@ -80,6 +121,27 @@ DOWNLOADED_CORPUS = f"resources/{config['corpus']['download']['subdir']}"
 CLIPS = f"{RESULTS}/corpus/clips.tsv"
 PHONES = f"{RESULTS}/alignment/{BACKEND}/phones.tsv"
 ALIGNMENT_SUMMARY = f"{RESULTS}/alignment/{BACKEND}/summary.json"
+
+
+# The categories of `snakemake --report` (it lists them in this order) and the report flag of an
+# experiment's figures and tables (report.smk).
+# the summary page, the verdict and every test
+VERDICT = "1. Verdict"
+# one subcategory per experiment, each figure and table labelled
+EXPERIMENTS_CATEGORY = "2. Experiments"
+FORMANTS = "3. Formants"
+EXPLORER = "4. Explorer"
+
+
+def experiment_figure(path, name, figure):
+    """An experiment's figure or table in the report: its subcategory is the experiment."""
+    return report(
+        f"{RESULTS}/report/{{experiment}}/{path}",
+        caption=f"../report/{name}.rst",
+        category=EXPERIMENTS_CATEGORY,
+        subcategory="{experiment}",
+        labels={"figure": figure},
+    )
 
 
 # The models of an experiment: one per training seed, and one trained on shuffled labels (the
@@ -178,7 +240,9 @@ def experiment_cues(name):
 def causal_settings(name):
     """The causal section for one experiment, its max_segments from causal.max_segments_of."""
     section = dict(config["causal"])
-    section["max_segments"] = section["max_segments_of"].get(name, section["max_segments"])
+    section["max_segments"] = section["max_segments_of"].get(
+        name, section["max_segments"]
+    )
     return CausalConfig.pick(section)
 
 
@@ -249,7 +313,9 @@ def get_summary_input(wildcards):
     }
     if SHUFFLED:
         per_experiment["contrasts"] = f"evidence/{{experiment}}/{PRIMARY}_contrasts.tsv"
-        per_experiment["peaks"] = f"evidence/{{experiment}}/{PRIMARY}_template_peaks.tsv"
+        per_experiment["peaks"] = (
+            f"evidence/{{experiment}}/{PRIMARY}_template_peaks.tsv"
+        )
     inputs = {
         key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS)
         for key, path in per_experiment.items()
@@ -302,7 +368,11 @@ def get_final_outputs():
     outputs += expand(
         f"{RESULTS}/splits/{{experiment}}_balance.tsv", experiment=EXPERIMENTS
     )
-    outputs += [f"{RESULTS}/report/index.html", f"{RESULTS}/report/explorer"]
+    outputs += [
+        f"{RESULTS}/report/index.html",
+        f"{RESULTS}/report/summary_page.html",
+        f"{RESULTS}/report/explorer",
+    ]
     return outputs
 
 

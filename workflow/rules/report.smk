@@ -1,5 +1,6 @@
-# Stage 8: figures per experiment, the formant table, the explorer and the summary page. The
-# figures and the explorer are also in `snakemake --report` (captions in workflow/report/).
+# Stage 8: figures per experiment, the formant table, the explorer and the summary page. They
+# are also in `snakemake --report report.zip` (captions in workflow/report/, its introduction
+# workflow/report/workflow.rst), under the categories of common.smk.
 
 REPORT = f"{RESULTS}/report"
 
@@ -13,31 +14,13 @@ rule report_experiment:
         formants=f"{RESULTS}/formants/formants.tsv",
         agreement=f"{RESULTS}/agreement/{{experiment}}_summary.tsv",
     output:
-        confusion=report(
-            f"{REPORT}/{{experiment}}/confusion.png",
-            caption="../report/confusion.rst",
-            category="{experiment}",
+        confusion=experiment_figure("confusion.png", "confusion", "confusion matrix"),
+        history=experiment_figure("history.png", "history", "training curves"),
+        profiles=experiment_figure(
+            "profiles.png", "profiles", "CAM profiles and formants"
         ),
-        history=report(
-            f"{REPORT}/{{experiment}}/history.png",
-            caption="../report/history.rst",
-            category="{experiment}",
-        ),
-        profiles=report(
-            f"{REPORT}/{{experiment}}/profiles.png",
-            caption="../report/profiles.rst",
-            category="{experiment}",
-        ),
-        examples=report(
-            f"{REPORT}/{{experiment}}/examples.png",
-            caption="../report/examples.rst",
-            category="{experiment}",
-        ),
-        agreement=report(
-            f"{REPORT}/{{experiment}}/agreement.tsv",
-            caption="../report/agreement.rst",
-            category="{experiment}",
-        ),
+        examples=experiment_figure("examples.png", "examples", "example spectrograms"),
+        agreement=experiment_figure("agreement.tsv", "agreement", "agreement table"),
     log:
         f"{LOGS}/report/{{experiment}}.log",
     conda:
@@ -66,20 +49,10 @@ rule report_methods:
         deletion=f"{RESULTS}/causal/{{experiment}}_deletion_summary.tsv",
         errors=f"{RESULTS}/errors/{{experiment}}.tsv",
     output:
-        profiles=report(
-            f"{REPORT}/{{experiment}}/methods.png",
-            caption="../report/methods.rst",
-            category="{experiment}",
-        ),
-        chart=report(
-            f"{REPORT}/{{experiment}}/vowel_chart.png",
-            caption="../report/vowel_chart.rst",
-            category="{experiment}",
-        ),
-        comparison=report(
-            f"{REPORT}/{{experiment}}/comparison.tsv",
-            caption="../report/comparison.rst",
-            category="{experiment}",
+        profiles=experiment_figure("methods.png", "methods", "every method's profiles"),
+        chart=experiment_figure("vowel_chart.png", "vowel_chart", "F1-F2 vowel chart"),
+        comparison=experiment_figure(
+            "comparison.tsv", "comparison", "comparison of the methods"
         ),
     log:
         f"{LOGS}/report/{{experiment}}_methods.log",
@@ -101,7 +74,8 @@ rule report_formants:
         report(
             f"{REPORT}/formants.tsv",
             caption="../report/formants.rst",
-            category="formants",
+            category=FORMANTS,
+            labels={"table": "formant means beside Hillenbrand's"},
         ),
     log:
         f"{LOGS}/report/formants.log",
@@ -122,9 +96,21 @@ rule verdict:
         verdict=report(
             f"{REPORT}/verdict.tsv",
             caption="../report/verdict.rst",
-            category="verdict",
+            category=VERDICT,
+            labels={
+                "file": "verdict.tsv",
+                "what": "the verdict, one line per experiment",
+            },
         ),
-        tests=f"{REPORT}/tests.tsv",
+        tests=report(
+            f"{REPORT}/tests.tsv",
+            caption="../report/tests.rst",
+            category=VERDICT,
+            labels={
+                "file": "tests.tsv",
+                "what": "every test, Holm-adjusted per family",
+            },
+        ),
     log:
         f"{LOGS}/report/verdict.log",
     conda:
@@ -149,7 +135,8 @@ rule explorer:
             directory(f"{REPORT}/explorer"),
             htmlindex="index.html",
             caption="../report/explorer.rst",
-            category="explorer",
+            category=EXPLORER,
+            labels={"page": "every test token of every experiment"},
         ),
     log:
         f"{LOGS}/report/explorer.log",
@@ -188,3 +175,24 @@ rule summary:
         settings=summary_settings(),
     script:
         "../scripts/summary.py"
+
+
+rule summary_page:
+    input:
+        page=f"{REPORT}/index.html",
+    output:
+        report(
+            f"{REPORT}/summary_page.html",
+            caption="../report/summary_page.rst",
+            category=VERDICT,
+            labels={
+                "file": "summary page",
+                "what": "the summary page, figures inlined",
+            },
+        ),
+    log:
+        f"{LOGS}/report/summary_page.log",
+    conda:
+        ENV
+    script:
+        "../scripts/summary_page.py"

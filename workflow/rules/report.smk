@@ -18,21 +18,25 @@ rule report_experiment:
             caption="../report/confusion.rst",
             category="{experiment}",
         ),
+        confusion_svg=f"{REPORT}/{{experiment}}/confusion.svg",
         history=report(
             f"{REPORT}/{{experiment}}/history.png",
             caption="../report/history.rst",
             category="{experiment}",
         ),
+        history_svg=f"{REPORT}/{{experiment}}/history.svg",
         profiles=report(
             f"{REPORT}/{{experiment}}/profiles.png",
             caption="../report/profiles.rst",
             category="{experiment}",
         ),
+        profiles_svg=f"{REPORT}/{{experiment}}/profiles.svg",
         examples=report(
             f"{REPORT}/{{experiment}}/examples.png",
             caption="../report/examples.rst",
             category="{experiment}",
         ),
+        examples_svg=f"{REPORT}/{{experiment}}/examples.svg",
         agreement=report(
             f"{REPORT}/{{experiment}}/agreement.tsv",
             caption="../report/agreement.rst",
@@ -69,11 +73,13 @@ rule report_methods:
             caption="../report/methods.rst",
             category="{experiment}",
         ),
+        profiles_svg=f"{REPORT}/{{experiment}}/methods.svg",
         chart=report(
             f"{REPORT}/{{experiment}}/vowel_chart.png",
             caption="../report/vowel_chart.rst",
             category="{experiment}",
         ),
+        chart_svg=f"{REPORT}/{{experiment}}/vowel_chart.svg",
         comparison=report(
             f"{REPORT}/{{experiment}}/comparison.tsv",
             caption="../report/comparison.rst",
@@ -88,6 +94,34 @@ rule report_methods:
         corpus=CORPUS_NAME,
     script:
         "../scripts/report_methods.py"
+
+
+rule paper_figure:
+    input:
+        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        formants=f"{RESULTS}/formants/formants.tsv",
+    output:
+        figure=report(
+            f"{REPORT}/{{experiment}}/paper.png",
+            caption="../report/paper.rst",
+            category="{experiment}",
+        ),
+        svg=report(
+            f"{REPORT}/{{experiment}}/paper.svg",
+            caption="../report/paper.rst",
+            category="{experiment}",
+        ),
+        means=f"{REPORT}/{{experiment}}/class_means.tsv",
+    log:
+        f"{LOGS}/report/{{experiment}}_paper.log",
+    conda:
+        ENV
+    params:
+        method=config["evidence"]["method"],
+        cues=config["evidence"]["cues"],
+    script:
+        "../scripts/paper_figure.py"
 
 
 rule report_formants:

@@ -17,6 +17,8 @@ figures         the figures (confusion, history, profiles, examples, vowel chart
                 a PNG at print resolution with its SVG beside it
 paper           the study's figure: class-mean spectrogram, map, spectrum and profile
 tables          the agreement, comparison and headline tables, formatted by kind
+render          the page's jinja2 templates (templates/), its figures and links to the explorer
+headline        the answer on the first screen: sentences from the numbers, the compact verdict
 page            the summary page (HTML) and its headline figures
 explorer        the explorer page (Bokeh): every test token, its spectrogram, maps, sound
 explorer_plots  the explorer's figures, table and widgets

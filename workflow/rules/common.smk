@@ -175,7 +175,9 @@ def experiment_cues(name):
 def causal_settings(name):
     """The causal section for one experiment, its max_segments from causal.max_segments_of."""
     section = dict(config["causal"])
-    section["max_segments"] = section["max_segments_of"].get(name, section["max_segments"])
+    section["max_segments"] = section["max_segments_of"].get(
+        name, section["max_segments"]
+    )
     return CausalConfig.pick(section)
 
 
@@ -232,6 +234,7 @@ def get_summary_input(wildcards):
         "references": "evaluation/{experiment}/references.json",
         "agreement": "agreement/{experiment}_summary.tsv",
         "figures": "report/{experiment}/confusion.png",
+        "paper": "report/{experiment}/paper.png",
         "comparison": "report/{experiment}/comparison.tsv",
         "errors": "errors/{experiment}.tsv",
         "error_summaries": "errors/{experiment}_summary.json",
@@ -246,7 +249,9 @@ def get_summary_input(wildcards):
     }
     if SHUFFLED:
         per_experiment["contrasts"] = f"evidence/{{experiment}}/{PRIMARY}_contrasts.tsv"
-        per_experiment["peaks"] = f"evidence/{{experiment}}/{PRIMARY}_template_peaks.tsv"
+        per_experiment["peaks"] = (
+            f"evidence/{{experiment}}/{PRIMARY}_template_peaks.tsv"
+        )
     inputs = {
         key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS)
         for key, path in per_experiment.items()
@@ -281,7 +286,9 @@ def summary_settings():
             k: config["training"][k] for k in ("epochs", "lr", "batch_size", "seeds")
         },
         "agreement": {k: config["agreement"][k] for k in ("window_hz", "bootstrap")},
-        "evidence": {k: config["evidence"][k] for k in ("alpha", "cluster")},
+        "evidence": {
+            k: config["evidence"][k] for k in ("alpha", "cluster", "method", "cues")
+        },
     }
 
 

@@ -208,5 +208,6 @@ rule summary:
             e: Experiment.pick(config["experiments"][e], name=e) for e in EXPERIMENTS
         },
         settings=summary_settings(),
+        examples=config["report"]["examples"],
     script:
         "../scripts/summary.py"

@@ -25,7 +25,7 @@ from spectrocam.report.figures import plt, save_figure
 from spectrocam.report.profiles import class_profiles
 from spectrocam.segments.store import read_spectrogram_block
 
-__all__ = ["ClassMeans", "class_means", "means_table", "plot_paper_figure"]
+__all__ = ["ClassMeans", "phone_spectrum", "class_means", "means_table", "plot_paper_figure"]
 
 BLOCK = 256  # spectrograms read at a time
 
@@ -50,6 +50,12 @@ class ClassMeans:
     phone_s: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
+def phone_spectrum(spectrogram: np.ndarray, times_s, centre_s, start_s, end_s) -> np.ndarray:
+    """A token's spectrum: the mean dB over the frames of its window inside its phone (at least
+    the nearest one)."""
+    return spectrogram[:, vowel_frames(times_s, centre_s, start_s, end_s)].mean(axis=1)
+
+
 def _spectra(maps: MapFile, store: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Per class: the sum of the tokens' spectrograms (C, F, T) and of their phone spectra."""
     seg = maps.segments
@@ -60,9 +66,10 @@ def _spectra(maps: MapFile, store: str | Path) -> tuple[np.ndarray, np.ndarray]:
         part = seg.iloc[lo : lo + BLOCK]
         block = read_spectrogram_block(store, part["segment_index"].to_numpy())
         for s, r in zip(block, part.itertuples(index=False), strict=True):
-            frames = vowel_frames(maps.times_s, r.window_centre_s, r.start_s, r.end_s)
             spec_sum[r.label] += s
-            spectrum_sum[r.label] += s[:, frames].mean(axis=1)
+            spectrum_sum[r.label] += phone_spectrum(
+                s, maps.times_s, r.window_centre_s, r.start_s, r.end_s
+            )
     return spec_sum, spectrum_sum
 
 

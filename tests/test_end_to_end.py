@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from spectrocam.evidence.verdict import STATEMENTS
 from spectrocam.explain.maps import MapFile
 from spectrocam.explain.methods import METHOD_NAMES
 from spectrocam.phones import strip_stress
@@ -139,21 +140,29 @@ def test_the_study_end_to_end(study):
         assert whole.n_segments == len(vowel_tests)
         assert whole.ratio_any_low <= whole.ratio_any <= whole.ratio_any_high
 
-        for figure in ("confusion", "history", "profiles", "examples", "methods", "vowel_chart"):
+        for figure in ("confusion", "history", "profiles", "examples", "methods", "vowel_chart",
+                       "paper"):  # fmt: skip
             assert (out / f"report/{name}/{figure}.png").read_bytes()[:4] == b"\x89PNG"
+            assert (out / f"report/{name}/{figure}.svg").read_text().count("<svg") >= 1
         assert summary["experiments"][name]["accuracy"] == metrics["accuracy"]
         assert f"{metrics['accuracy']:.3f}" in page and name in page
 
     verdict = pd.read_csv(out / "report/verdict.tsv", sep="\t")
-    assert len(verdict) == len(EXPERIMENTS) * len(METHOD_NAMES)
+    assert list(verdict.experiment) == list(EXPERIMENTS)  # one line per experiment
     assert verdict["accuracy over seeds"].str.endswith("2 seeds)").all()
-    assert verdict["beyond the energy"].str.contains("of 2 seeds").all()
+    for statement in STATEMENTS:
+        assert set(verdict[statement]) <= {"yes", "no"}
     tests = pd.read_csv(out / "report/tests.tsv", sep="\t")
     assert set(tests.model) == {"seed0", "seed1"}
     assert (tests.p_holm.dropna() >= tests.p.dropna()).all()
-    for _headline, family in tests.groupby(tests.band == "any"):
-        assert (family.family == len(family.dropna(subset=["p"]))).all()
-    assert page.index("<h2>Verdict</h2>") < page.index("<h2>Summary</h2>")
+    for _, family in tests.groupby("family"):
+        assert (family.family_size == family.p.notna().sum()).all()
+    assert (tests.family == "headline").sum() == 3 * len(EXPERIMENTS)
+    # the answer first, then the contents and the folded detail
+    assert page.index('<section id="answer">') < page.index('<nav id="contents">')
+    assert page.index('<nav id="contents">') < page.index("<h2>Run and headline figures</h2>")
+    for name in EXPERIMENTS:
+        assert f'src="{name}/paper.png"' in page and (out / f"report/{name}/paper.svg").exists()
     comparison = pd.read_csv(out / "report/formants.tsv", sep="\t").set_index("vowel")
     assert abs(comparison.loc["IY", "hillenbrand_f2_hz"] - 2761) < 30  # the women's mean
     assert comparison.loc["IY", "f2_mean_hz"] > comparison.loc["AA", "f2_mean_hz"]

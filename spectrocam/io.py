@@ -88,9 +88,11 @@ def read_text_table(path: str | Path):
 def read_table(path: str | Path):
     """A TSV written by :func:`write_table`, with empty and "nan" cells read as NaN, in string
     columns too (an empty string comes back as NaN); other strings, such as "NA" or "null",
-    stay strings."""
+    stay strings. An empty table (written from a frame with no columns) reads as one."""
     import pandas as pd
 
+    if Path(path).stat().st_size <= 1:
+        return pd.DataFrame()
     return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["", "nan", "NaN"])
 
 

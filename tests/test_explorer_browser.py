@@ -367,7 +367,7 @@ def test_the_summary_page_answers_on_the_first_screen_and_nothing_overflows(stud
         assert screen["sentences_inside"] == len(screen["sentences"]), screen
         for name in names:
             assert any(s.startswith(f"{name}: a ResNet-18") for s in screen["sentences"])
-        for statement in ("beyond the energy an occlusion removes: ", "maps point at them"):
+        for statement in ("beyond the energy an occlusion removes: ", "points at them beyond"):
             assert sum(statement in s for s in screen["sentences"]) == len(names)
         assert screen["figure_inside"], screen
         if size[0] >= 1920:  # the wide screen is used: the figures stand side by side

@@ -49,14 +49,14 @@ def test_the_sentences_carry_the_runs_numbers():
                         (0.2, 0.18, 0.22, 150, 0.0004, True))  # fmt: skip
     f = facts("vowels_4k", VOWELS, MODEL, metrics(), references(), tests, None, "cam")
     text = " ".join(sentences(f))
-    assert text.startswith("vowels_4k: a ResNet-18 (from scratch) trained on 5 vowels (IY, AE, AA")
-    assert "0-4 kHz" in text and "classifies 0.84 [0.80, 0.88] of 393 test vowels" in text
+    assert text.startswith("vowels_4k: a ResNet-18 trained on 5 vowels (0-4 kHz) classifies ")
+    assert "classifies 0.84 [0.80, 0.88] of 393 test vowels, beside" in text
     assert "beside 0.88 [0.85, 0.91] for the formants alone and 0.41 for the majority" in text
     assert "needs the formants (F1-F3) beyond the energy an occlusion removes: yes, beta " \
         "+0.31 [+0.12, +0.50]" in text and "Holm p 0.004" in text  # fmt: skip
-    assert "point at them beyond the models trained on shuffled labels and with randomised " \
-        "weights: yes" in text  # fmt: skip
-    assert "+0.121 [+0.100, +0.140] (n 391, Holm p < 0.001)" in text
+    assert "Its CAM points at them beyond the shuffled-labels and randomised models: yes, AUC " \
+        "+0.121 [+0.100, +0.140] and +0.200 [+0.180, +0.220] (n 391 and 150, Holm p < 0.001 " \
+        "and < 0.001)." in text  # fmt: skip
     assert "9.9" not in text  # the detail family is not the headline's
     assert len(sentences(f)) == 3  # nothing to reconcile
     # other numbers, other sentences: nothing is written by hand
@@ -82,7 +82,7 @@ def test_the_voicing_experiment_names_its_own_cues_and_has_no_formant_classifier
     assert "2 classes (voiced, unvoiced; 0-4 kHz)" in said[0] and "1242 test tokens" in said[0]
     assert "formants alone" not in said[0]
     assert "It needs the voicing bar and the frication beyond the energy" in said[1]
-    assert ": no, AUC difference shuffled labels +0.020" in said[2]
+    assert ": no, AUC +0.020 [-0.010, +0.050] and +0.100" in said[2]
     assert "its maps do not single them out" in said[3]
     verdict = compact_verdict([f]).iloc[0]
     assert verdict["formants alone"] == "–" and verdict[STATEMENTS[0]].startswith("yes: beta +0.20")

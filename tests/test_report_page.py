@@ -319,8 +319,9 @@ def test_the_answer_comes_first_and_every_token_named_links_to_the_explorer(tmp_
     )
     heading, answer = sections[0]
     assert heading == "The answer"
-    assert "vowels_4k: a ResNet-18 (from scratch) trained on 1 vowels (IY; 0-4 kHz) classifies " \
-        "0.62 [0.50, 0.75] of 8 test vowels" in answer  # fmt: skip
+    assert "</b></a>: a ResNet-18 trained on 1 vowel (0-4 kHz) classifies 0.62 [0.50, 0.75] " \
+        "of 8 test vowels" in answer  # fmt: skip
+    assert '<a href="#vowels_4k"><b>vowels_4k</b></a>' in answer
     assert "vowels_4k/paper.png" in answer and "vowels_4k/paper.svg" in answer
     assert '<h2 id="verdict">The verdict</h2>' in answer and "not tested" in answer
     body = dict(sections)["vowels_4k"]

@@ -107,19 +107,20 @@ def cue_words(cues: Mapping[str, Sequence[float]] | None) -> str:
 
 
 def _trained(definition: Mapping, model: Mapping) -> tuple[str, str]:
+    """``a ResNet-18 trained on 5 vowels (0-4 kHz)``, and what its tokens are called."""
     classes = definition.get("classes") or {}
     vowels = bool(classes) and all(len(p) == 1 and p[0] in VOWELS for p in classes.values())
-    kind = "vowels" if vowels else "classes"
     arch = str(model.get("arch", "network")).replace("resnet", "ResNet-")
-    weights = {"scratch": "from scratch", "imagenet": "from ImageNet weights"}.get(
-        str(model.get("weights")), ""
+    band = (
+        f"{definition.get('fmin_hz', 0) / 1000:.3g}-{definition.get('fmax_hz', 0) / 1000:.3g} kHz"
     )
-    band = f"{definition.get('fmin_hz', 0) / 1000:g}-{definition.get('fmax_hz', 0) / 1000:g} kHz"
     alone = ", without their context" if definition.get("context") == "isolate" else ""
-    what = f"{len(classes)} {kind} ({', '.join(classes)}; {band}{alone})"
-    return f"a {arch}{' (' + weights + ')' if weights else ''} trained on {what}", (
-        "vowels" if vowels else "tokens"
-    )
+    k = len(classes)
+    if vowels:
+        what = f"{k} vowel{'s' if k != 1 else ''} ({band}{alone})"
+    else:
+        what = f"{k} class{'es' if k != 1 else ''} ({', '.join(classes)}; {band}{alone})"
+    return f"a {arch} trained on {what}", "vowels" if vowels else "tokens"
 
 
 def _pick(tests: pd.DataFrame, name: str, statement: str, control=None) -> Mapping | None:
@@ -177,24 +178,29 @@ def sentences(f: Facts) -> list[str]:
     if f.majority:
         beside.append(f"{f.majority['accuracy'][0]:.2f} for the majority class")
     out = [
-        f"{f.name}: {f.trained} classifies {interval(f.accuracy)} of {f.n} test {f.unit} "
-        "correctly" + (", beside " + " and ".join(beside) if beside else "") + "."
+        f"{f.name}: {f.trained} classifies {interval(f.accuracy)} of {f.n} test {f.unit}"
+        + (", beside " + " and ".join(beside) if beside else "")
+        + "."
     ]
     s = f.needs
     out.append(
         f"It needs {f.cues} beyond the energy an occlusion removes: {_yes(s)}"
-        + (f", beta {s.text()} (drop of log p; n {s.n}, Holm p {p_text(s.p_holm)})." if s else ".")
+        + (f", beta {s.text()} (n {s.n}, Holm p {p_text(s.p_holm)})." if s else ".")
     )
-    a, b = f.shuffled, f.randomised
-    maps = "yes" if f.maps_yes else ("not tested" if a is None and b is None else "no")
-    detail = "; ".join(
-        f"{what} {s.text(3)} (n {s.n}, Holm p {p_text(s.p_holm)})"
-        for what, s in (("shuffled labels", a), ("randomised weights", b))
-        if s is not None
-    )
+    tested = [s for s in (f.shuffled, f.randomised) if s is not None]
+    maps = "yes" if f.maps_yes else ("no" if tested else "not tested")
+    detail = ""
+    if tested:
+        detail = (
+            ", AUC "
+            + " and ".join(s.text(3) for s in tested)
+            + f" (n {' and '.join(str(s.n) for s in tested)}, Holm p "
+            + " and ".join(p_text(s.p_holm) for s in tested)
+            + ")"
+        )
     out.append(
-        f"Its {f.method.upper()} maps point at them beyond the models trained on shuffled labels "
-        f"and with randomised weights: {maps}" + (f", AUC difference {detail}." if detail else ".")
+        f"Its {f.method.upper()} points at them beyond the shuffled-labels and randomised "
+        f"models: {maps}{detail}."
     )
     out += _reconcile(f)
     return out
@@ -204,27 +210,23 @@ def _reconcile(f: Facts) -> list[str]:
     needs = f.needs is not None and f.needs.yes
     if f.needs is not None and not needs and f.maps_yes:
         return [
-            "The maps point at the cues, yet occluding the cues costs the network no more than "
-            "occluding other bands of the same energy: where a map points is not what the "
-            "network needs."
+            "Its maps point at the cues, yet occluding them costs no more than other bands of "
+            "the same energy: where a map points is not what the network needs."
         ]
     if needs and f.shuffled is not None and not f.maps_yes:
         return [
-            "The network needs the cues, yet its maps do not single them out beyond the "
-            "controls: the maps do not show what the network uses."
+            "It needs the cues, yet its maps do not single them out beyond the controls: the "
+            "maps do not show what it uses."
         ]
     lda = f.formants_only
     if lda and f.accuracy and f.needs is not None and not needs:
         return [
             f"The formants alone classify {lda['accuracy'][0]:.2f}, yet the network does not "
-            "need them beyond their energy: that the formants carry the classes does not mean "
-            "that the network reads them."
+            "need them beyond their energy: the formants carry the classes, the network does "
+            "not read them."
         ]
     if lda and f.accuracy and f.accuracy[2] < lda["accuracy"][1]:
-        return [
-            "The formants alone classify better than the network: its accuracy is not evidence "
-            "of anything the formants do not carry."
-        ]
+        return ["The formants alone classify better: its accuracy shows nothing they do not carry."]
     return []
 
 
@@ -270,11 +272,11 @@ def answer_section(
         answers.append({"name": r.name, "id": section_id(r.name), "sentences": sentences(f),
                         "figure": figure})  # fmt: skip
     model = settings["model"]
+    arch = str(model["arch"]).replace("resnet", "ResNet-")
     lead = (
-        f"Does a {model['arch']} trained on spectrograms read the formants? Run "
-        f"{settings['run']}: {alignment['aligned_utterances']} clips of {settings['corpus']}; "
-        "per experiment the answer in numbers, its class-mean figure, then the verdict; every "
-        "detail is folded away under the contents."
+        f"Does a {arch} read the formants? Run {settings['run']}, "
+        f"{alignment['aligned_utterances']} clips of {settings['corpus']}: the answer per "
+        "experiment, its class means, the verdict; the detail is folded under the contents."
     )
     return render(
         "answer.html.j2",

@@ -152,7 +152,7 @@ def plot_paper_figure(
     names = list(means.spectrogram)
     width = min(9.0, 1.7 * max(len(names), 2) + 0.9)  # 9 in: 864 px on the page, never shrunk
     fig, axes = plt.subplots(
-        2, max(len(names), 1), figsize=(width, 4.6), squeeze=False, sharey="row"
+        2, max(len(names), 1), figsize=(width, 4.2), squeeze=False, sharey="row"
     )
     specs = np.stack([means.spectrogram[n] for n in names]) if names else np.zeros((1, 1, 1))
     low, high = np.percentile(specs, [5, 99.5])
@@ -184,7 +184,7 @@ def plot_paper_figure(
         "(top); class-mean spectrum and the map's profile (bottom)",
         fontsize=9,
     )
-    save_figure(fig, path, rect=(0, 0.045 * rows * 4.6 / fig.get_figheight() + 0.01, 1, 1))
+    save_figure(fig, path, rect=(0, 0.045 * rows * 4.6 / 4.2 + 0.01, 1, 1))
 
 
 def _spectrogram_panel(ax, means: ClassMeans, name: str, limits, cues) -> None:

@@ -63,12 +63,11 @@ const E = SpectrocamExplorer, name = arguments[0];
 return E.drawn && E.drawn.name === name && E.drawn.row === E.experiments[name].representative
   && location.hash;
 """
-# The SVG of the figure with the html id arguments[0], as its save tool writes it.
+# The SVG of the figure with the html id arguments[0], as the page's 'SVG' button saves it.
 EXPORT = """
 const [id, done] = arguments;
 const fig = [...Bokeh.documents[0].all_models].find((m) => m.html_id === id);
-const view = Object.values(Bokeh.index).map((r) => r.owner.find_one(fig)).find((v) => v);
-view.export("svg").to_blob().then((b) => b.text()).then(done, (e) => done("error: " + e));
+SpectrocamExplorer.svgOf(fig).then(done, (e) => done("error: " + e));
 """
 # Play the audio element arguments[0] (muted) until its media fragment ends it, then report.
 PLAY = """
@@ -243,7 +242,8 @@ def test_the_explorer_in_chromium(study, browser, capsys):
     assert "compare=" + phone_id.replace("/", "%2F") in browser.execute_script(
         "return location.hash"
     )
-    # the token's figure exports SVG
+    # the token's figures export SVG (what the page's 'SVG' button downloads)
+    assert deep(browser, f"{name}-svg", "button")
     svg = browser.execute_async_script(EXPORT, f"{name}-spectrogram")
     assert svg.startswith("<svg") and svg.count("<image") >= 2, svg[:200]
 

@@ -168,6 +168,28 @@
       (src) => { m.info.text = "<p><b>Could not load " + esc(src) + ".</b></p>"; });
   };
 
+  // a figure as SVG (BokehJS paints it again on an SVG context): a promise of the text
+  E.svgOf = function (fig) {
+    const view = Object.values(Bokeh.index).map((r) => r.owner.find_one(fig)).find((v) => v);
+    return view.export("svg").to_blob().then((blob) => blob.text());
+  };
+  // the token's figures (itself, the compared token, every map of it) downloaded as SVG files
+  E.save_svg = function (name, m) {
+    const d = E.experiments[name], st = E.state[name];
+    if (st.row === null) return;
+    const id = (row) => d.table.phone_id[row].replace(/[^A-Za-z0-9_-]+/g, "_");
+    const files = [[m.figures[0], name + "_" + id(st.row)]];
+    if (st.compare !== null) files.push([m.figures[1], name + "_" + id(st.compare) + "_compared"]);
+    d.maps.forEach((e, k) => files.push([m.figures[2 + k], name + "_" + id(st.row) + "_" +
+      e.key.replace(/\+/g, "plus").replace(/[^A-Za-z0-9_-]+/g, "_")]));
+    files.forEach(([fig, file], k) => E.svgOf(fig).then((text) => {
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(new Blob([text], { type: "image/svg+xml" }));
+      a.download = file + ".svg";
+      setTimeout(() => { a.click(); URL.revokeObjectURL(a.href); }, 200 * k);
+    }));
+  };
+
   // keep the selected token on the right, beside the next one selected
   E.compare = function (name, m) {
     const row = E.state[name].row;

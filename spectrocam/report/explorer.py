@@ -9,7 +9,7 @@ with the formant lines and the class's mean spectrum, and the F1-F2 vowel chart,
 select tokens. It opens on a representative token of each experiment; the experiment, token, map
 and a second token shown beside the first live in the address's fragment, so that a link (the
 summary page's) opens the explorer on a token; every map of the token is shown at once; the
-token's figures export SVG (Bokeh's save tool, with the SVG backend).
+token's figures export SVG (BokehJS renders them again as SVG).
 
 The figures are :mod:`spectrocam.report.explorer_plots`; the data lie beside the page
 (:mod:`spectrocam.report.explorer_data`); ``explorer.js`` (in this package, inlined) fills the
@@ -68,8 +68,9 @@ CAPTIONS = {
     "boundaries; grey dotted: its neighbours'. Below: the model's class probabilities (green: "
     "the true class; red: the predicted one when it is wrong), the token and its sound, and "
     "every map's agreement with its formants. The address bar holds the experiment, token, "
-    "map and compared token: copy it to come back to this view. Each figure's save tool "
-    "exports it as SVG.",
+    "map and compared token: copy it to come back to this view. 'Save the token's figures as "
+    "SVG' downloads these two and every map of the token as SVG (each figure's own save tool "
+    "writes a PNG).",
     "methods": "Every map the run has of the selected token (each method, of the true and of "
     "the predicted class where it has both), over its spectrogram, each scaled to its own "
     "maximum.",
@@ -113,7 +114,8 @@ def _models(name: str, meta: Mapping) -> tuple[dict, dict]:
         "profile_titles": prof_titles, "spec_title": spec["figure"].title,
         "spec_title_b": other["figure"].title, **{k: spec[k] for k in slot},
         **{f"{k}_b": other[k] for k in slot}, "all_specs": all_specs, "all_maps": all_maps,
-        "all_titles": all_titles, "all_xr": [f.x_range for f in all_figs], **c,
+        "all_titles": all_titles, "all_xr": [f.x_range for f in all_figs],
+        "figures": [spec["figure"], other["figure"], *all_figs], **c,
     }  # fmt: skip
     return models, figures
 
@@ -124,7 +126,7 @@ def experiment_layout(name: str, meta: Mapping):
     call = "SpectrocamExplorer.{}(" + json.dumps(name) + ", {{" + ", ".join(models) + "}})"
     on = {
         k: CustomJS(args=models, code=call.format(k))
-        for k in ("filter", "select", "redraw", "compare")
+        for k in ("filter", "select", "redraw", "compare", "save_svg")
     }
     for widget in ("cls", "outcome"):
         models[widget].js_on_change("value", on["filter"])
@@ -132,6 +134,7 @@ def experiment_layout(name: str, meta: Mapping):
     models["tokens"].selected.js_on_change("indices", on["select"])
     models["method"].js_on_change("value", on["redraw"])
     models["compare"].js_on_click(on["compare"])
+    models["svg"].js_on_click(on["save_svg"])
     c = models
     per_row = max(1, WIDTH // 295)
     grid = [row(*fig["methods"][k : k + per_row]) for k in range(0, len(fig["methods"]), per_row)]
@@ -140,7 +143,7 @@ def experiment_layout(name: str, meta: Mapping):
         row(c["cls"], c["outcome"], c["word"], c["count"]),
         fig["table"],
         caption(CAPTIONS["table"]),
-        row(c["method"], c["opacity"], c["compare"]),
+        row(c["method"], c["opacity"], c["compare"], c["svg"]),
         row(fig["spectrogram"], fig["compared"]),
         c["mapnote"],
         row(fig["probabilities"], c["info"]),

@@ -109,7 +109,8 @@ def spectrogram_figure(
     name: str, meta: Mapping, suffix: str = "", width: int = 585, title: str | None = None
 ) -> dict:
     """The token's spectrogram figure: the spectrogram, the map over it, formants, boundaries.
-    Drawn as SVG, so that its save tool exports SVG."""
+    (Drawn on a canvas: BokehJS 3.9's SVG backend lays the figure out wrongly on its first
+    repaint; the page's 'SVG' button exports it as SVG all the same.)"""
     freqs = meta["freqs_hz"]
     half = (freqs[1] - freqs[0]) / 2 if len(freqs) > 1 else 1.0
     xr = Range1d(0.0, 0.1)
@@ -123,7 +124,6 @@ def spectrogram_figure(
         title=title or "select a token in the table or the vowel chart",
         tools="pan,box_zoom,wheel_zoom,reset,save",
         toolbar_location="right",
-        output_backend="svg",
         html_id=f"{name}-spectrogram{suffix}",
     )
     empty = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
@@ -186,7 +186,7 @@ def methods_figures(name: str, meta: Mapping, width: int = 290) -> tuple[list, l
         fig = figure(
             width=width, height=230, x_range=Range1d(0.0, 0.1),
             y_range=Range1d(freqs[0] - half, freqs[-1] + half), title=entry["label"],
-            tools="save", toolbar_location="right", output_backend="svg",
+            tools="save", toolbar_location="right",
             html_id=f"{name}-method-{k}",
         )  # fmt: skip
         empty = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
@@ -236,7 +236,7 @@ def profile_figures(name: str, meta: Mapping) -> tuple[list, list, list]:
         src = ColumnDataSource({"f": meta["freqs_hz"], "p": [0.0] * len(meta["freqs_hz"])})
         fig = figure(
             width=width, height=230, title=c, toolbar_location="right", tools="save",
-            x_axis_label="Hz", y_range=Range1d(0, 1.05), output_backend="svg",
+            x_axis_label="Hz", y_range=Range1d(0, 1.05),
             html_id=f"{name}-profile-{c}",
         )  # fmt: skip
         fig.line("f", "p", source=src, line_width=1.8, color=meta["colours"][c],
@@ -347,6 +347,7 @@ def controls(name: str, meta: Mapping) -> dict:
         "compare": Button(
             label="Compare: keep this token on the right", width=280, html_id=f"{name}-compare"
         ),
+        "svg": Button(label="Save the token's figures as SVG", width=240, html_id=f"{name}-svg"),
         "info": Div(text="<p>No token selected.</p>", width=600, html_id=f"{name}-info"),
         "mapnote": Div(text="", width=720, html_id=f"{name}-mapnote"),
     }

@@ -235,30 +235,24 @@ def _power(evidence: pd.DataFrame) -> str:
     return "the dB spectrum the network is fed" if power == "db" else f"power to {power}"
 
 
-def run_intro(settings: dict, splits: dict, alignment: dict, rows: list[dict]) -> str:
-    """The page's first section: what ran, and one row per experiment."""
-    model, training = settings["model"], settings["training"]
-    return (
-        f"<p>Run <b>{settings['run']}</b>: {alignment['aligned_utterances']} aligned clips of "
-        f"{settings['corpus']} ({settings['backend']}), "
-        f"{_speakers(splits)}; splits by {splits['unit']} {splits['utterances']}; model "
-        f"{model['arch']} ({model['weights']} weights, strides {model['freq_stride']} rows x "
-        f"{model['time_stride']} frames), {_count(training['epochs'], 'epoch')}, Adam lr "
-        f"{training['lr']:g}, batch {training['batch_size']}.</p>"
-        + EXPLORER_LINK
-        + html_table(pd.DataFrame(rows))
+def run_intro(
+    settings: dict, splits: dict, alignment: dict, rows: list[dict], agreement: dict | None = None
+) -> Markup:
+    """What ran, one row per experiment, and the alignment's agreement with the reference
+    TextGrids (``agreement``, where there is one)."""
+    within = [w for w in (agreement or {}).get("boundaries", {}).get("within", [])
+              if w["share"] is not None]  # fmt: skip
+    return render(
+        "run.html.j2",
+        settings=settings,
+        alignment=alignment,
+        splits=splits,
+        speakers=_speakers(splits),
+        model=settings["model"],
+        training=settings["training"],
+        table=Markup(html_table(pd.DataFrame(rows))),
+        within=within,
     )
-
-
-EXPLORER_LINK = (
-    "<p class='explorer'><a href='explorer/index.html'><b>Open the explorer</b></a>: every test "
-    "token of every experiment, with its spectrogram, maps, formants, probabilities and sound; "
-    "filter, sort and search the tokens, and browse the errors.</p>"
-)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _speakers(splits: dict) -> str:
@@ -267,35 +261,15 @@ def _speakers(splits: dict) -> str:
     return "one speaker" if n <= 1 else f"speakers per split {per_split}"
 
 
-def alignment_note(agreement: dict) -> str:
-    """The alignment's agreement with the reference TextGrids, in one sentence."""
-    within = agreement["boundaries"]["within"]
-    return (
-        "<p>Alignment against the reference TextGrids: "
-        + ", ".join(
-            f"{100 * w['share']:.1f} % of boundaries within {1000 * w['tol_s']:.0f} ms"
-            for w in within
-            if w["share"] is not None
-        )
-        + ".</p>"
-    )
-
-
 def formant_section(
     formant_summary: dict, formants: pd.DataFrame, moves: pd.DataFrame | None = None
-) -> str:
-    return (
-        f"<p>{formant_summary['n_vowels']} vowels measured; undefined: "
-        + ", ".join(f"{k[:2].upper()} {v}" for k, v in formant_summary["nan"].items())
-        + f"; {formant_summary['n_short']} vowels shorter than Praat's physical window.</p>"
-        + html_table(formants, 0)
-        + (
-            "<p>Measured again at other Praat ceilings: the share of vowels whose formant "
-            "moves by more than each half-width from the configured ceiling's value (out of "
-            "its band).</p>" + html_table(ceiling_moves_view(moves), 2)
-            if moves is not None and len(moves)
-            else ""
-        )
+) -> Markup:
+    shown = moves is not None and len(moves)
+    return render(
+        "formants.html.j2",
+        summary=formant_summary,
+        table=Markup(html_table(formants, 0)),
+        moves=Markup(html_table(ceiling_moves_view(moves), 2)) if shown else "",
     )
 
 
@@ -327,9 +301,7 @@ def summary_page(
         paper = paper.replace("{{ snakemake.wildcards.experiment }}", r.name)
         body = Markup(f"<p class='note'>{Markup.escape(' '.join(paper.split()))}</p>") + body
         sections.append((r.name, body))
-    intro = run_intro(settings, splits, alignment, rows)
-    if alignment_agreement is not None:
-        intro += alignment_note(alignment_agreement)
+    intro = str(run_intro(settings, splits, alignment, rows, alignment_agreement))
     first = []
     tests = verdict[1] if verdict is not None else pd.DataFrame()
     if verdict is not None:

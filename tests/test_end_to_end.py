@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from spectrocam.evidence.verdict import STATEMENTS
 from spectrocam.explain.maps import MapFile
 from spectrocam.explain.methods import METHOD_NAMES
 from spectrocam.phones import strip_stress
@@ -155,8 +156,10 @@ def test_the_study_end_to_end(study):
         assert whole.n_segments == len(vowel_tests)
         assert whole.ratio_any_low <= whole.ratio_any <= whole.ratio_any_high
 
-        for figure in ("confusion", "history", "profiles", "examples", "methods", "vowel_chart"):
+        for figure in ("confusion", "history", "profiles", "examples", "methods", "vowel_chart",
+                       "paper"):  # fmt: skip
             assert (out / f"report/{name}/{figure}.png").read_bytes()[:4] == b"\x89PNG"
+            assert (out / f"report/{name}/{figure}.svg").read_text().count("<svg") >= 1
         assert summary["experiments"][name]["accuracy"] == metrics["accuracy"]
         assert f"{metrics['accuracy']:.3f}" in page and name in page
 
@@ -179,7 +182,13 @@ def test_the_study_end_to_end(study):
     headline = tests[tests.family == "headline"]
     assert len(headline) == 3 * len(EXPERIMENTS) and (headline.family_size == len(headline)).all()
     assert (tests.survives == ((tests.p_holm < 0.05) & (tests.low > 0))).all()
-    assert page.index("<h2>Verdict</h2>") < page.index("<h2>Summary</h2>")
+    for _, family in tests.groupby("family"):
+        assert (family.family_size == family.p.notna().sum()).all()
+    # the answer first, then the contents and the folded detail
+    assert page.index('<section id="answer">') < page.index('<nav id="contents">')
+    assert page.index('<nav id="contents">') < page.index("<h2>Run and headline figures</h2>")
+    for name in EXPERIMENTS:
+        assert f'src="{name}/paper.png"' in page and (out / f"report/{name}/paper.svg").exists()
     comparison = pd.read_csv(out / "report/formants.tsv", sep="\t").set_index("vowel")
     assert abs(comparison.loc["IY", "hillenbrand_f2_hz"] - 2761) < 30  # the women's mean
     assert comparison.loc["IY", "f2_mean_hz"] > comparison.loc["AA", "f2_mean_hz"]

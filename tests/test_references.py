@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from spectrocam.model.references import FormantLDA, formant_features, reference_rows
 
@@ -40,3 +41,39 @@ def test_with_two_speakers_the_lda_reads_the_normalised_formants():
     x = table[["f1_hz", "f2_hz"]].to_numpy()
     hz = FormantLDA().fit(x, table.label.to_numpy(), 2)
     assert (hz.predict(x) == table.label.to_numpy()).mean() < 0.7  # the Hz say nothing now
+
+
+def vowel_like(rng, n_per_class=(300, 160, 120, 90, 60)):
+    """Five classes of (F1, F2, F3, duration) with a shared covariance and unequal priors."""
+    means = np.array([[310, 2800, 3300, 0.08], [850, 2000, 2950, 0.11], [800, 1250, 2800, 0.12],
+                      [600, 950, 2700, 0.12], [400, 1700, 2700, 0.09]])  # fmt: skip
+    scale = np.array([70, 250, 200, 0.03])
+    x = np.concatenate(
+        [m + rng.standard_normal((n, 4)) * scale for m, n in zip(means, n_per_class, strict=True)]
+    )
+    y = np.repeat(np.arange(len(n_per_class)), n_per_class)
+    return x, y
+
+
+def test_the_formant_lda_predicts_as_scikit_learns():
+    """scikit-learn's LinearDiscriminantAnalysis as the oracle, on the same training and test
+    tokens: the same priors (the training frequencies) and pooled covariance; its covariance is
+    divided by n where ours is divided by n - K, which can only move a near-tie."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    rng = np.random.default_rng(1)
+    x, y = vowel_like(rng)
+    test_x, test_y = vowel_like(rng, (100, 100, 100, 100, 100))
+    ours = FormantLDA().fit(x, y, 5)
+    theirs = LinearDiscriminantAnalysis(solver="lsqr").fit(x, y)
+    a, b = ours.predict(test_x), theirs.predict(test_x)
+    assert (a == b).mean() >= 0.995, (a != b).sum()
+    # where they differ, the two best classes are within a hair of each other
+    z = (test_x - ours.mean) / ours.sd
+    w = ours.centroids @ ours.precision
+    scores = np.sort(z @ w.T - 0.5 * np.sum(w * ours.centroids, axis=1) + ours.log_prior, axis=1)
+    assert np.all(scores[a != b, -1] - scores[a != b, -2] < 0.05)
+    assert (a == test_y).mean() == pytest.approx((b == test_y).mean(), abs=0.005)
+    # a class absent from training is never predicted, as scikit-learn never does
+    keep = y != 2
+    assert 2 not in FormantLDA().fit(x[keep], y[keep], 5).predict(test_x)

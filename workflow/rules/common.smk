@@ -299,6 +299,7 @@ def get_summary_input(wildcards):
         "references": "evaluation/{experiment}/references.json",
         "agreement": "agreement/{experiment}_summary.tsv",
         "figures": "report/{experiment}/confusion.png",
+        "paper": "report/{experiment}/paper.png",
         "comparison": "report/{experiment}/comparison.tsv",
         "errors": "errors/{experiment}.tsv",
         "error_summaries": "errors/{experiment}_summary.json",
@@ -350,7 +351,9 @@ def summary_settings():
             k: config["training"][k] for k in ("epochs", "lr", "batch_size", "seeds")
         },
         "agreement": {k: config["agreement"][k] for k in ("window_hz", "bootstrap")},
-        "evidence": {k: config["evidence"][k] for k in ("alpha", "cluster")},
+        "evidence": {
+            k: config["evidence"][k] for k in ("alpha", "cluster", "method", "cues")
+        },
     }
 
 

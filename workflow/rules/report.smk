@@ -15,11 +15,15 @@ rule report_experiment:
         agreement=f"{RESULTS}/agreement/{{experiment}}_summary.tsv",
     output:
         confusion=experiment_figure("confusion.png", "confusion", "confusion matrix"),
+        confusion_svg=f"{REPORT}/{{experiment}}/confusion.svg",
         history=experiment_figure("history.png", "history", "training curves"),
+        history_svg=f"{REPORT}/{{experiment}}/history.svg",
         profiles=experiment_figure(
             "profiles.png", "profiles", "CAM profiles and formants"
         ),
+        profiles_svg=f"{REPORT}/{{experiment}}/profiles.svg",
         examples=experiment_figure("examples.png", "examples", "example spectrograms"),
+        examples_svg=f"{REPORT}/{{experiment}}/examples.svg",
         agreement=experiment_figure("agreement.tsv", "agreement", "agreement table"),
     log:
         f"{LOGS}/report/{{experiment}}.log",
@@ -50,7 +54,9 @@ rule report_methods:
         errors=f"{RESULTS}/errors/{{experiment}}.tsv",
     output:
         profiles=experiment_figure("methods.png", "methods", "every method's profiles"),
+        profiles_svg=f"{REPORT}/{{experiment}}/methods.svg",
         chart=experiment_figure("vowel_chart.png", "vowel_chart", "F1-F2 vowel chart"),
+        chart_svg=f"{REPORT}/{{experiment}}/vowel_chart.svg",
         comparison=experiment_figure(
             "comparison.tsv", "comparison", "comparison of the methods"
         ),
@@ -65,6 +71,26 @@ rule report_methods:
         corpus=CORPUS_NAME,
     script:
         "../scripts/report_methods.py"
+
+
+rule paper_figure:
+    input:
+        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        formants=f"{RESULTS}/formants/formants.tsv",
+    output:
+        figure=experiment_figure("paper.png", "paper", "class-mean spectrogram and map"),
+        svg=f"{REPORT}/{{experiment}}/paper.svg",
+        means=f"{REPORT}/{{experiment}}/class_means.tsv",
+    log:
+        f"{LOGS}/report/{{experiment}}_paper.log",
+    conda:
+        ENV
+    params:
+        method=config["evidence"]["method"],
+        cues=config["evidence"]["cues"],
+    script:
+        "../scripts/paper_figure.py"
 
 
 rule report_formants:
@@ -173,6 +199,7 @@ rule summary:
             e: Experiment.pick(config["experiments"][e], name=e) for e in EXPERIMENTS
         },
         settings=summary_settings(),
+        examples=config["report"]["examples"],
     script:
         "../scripts/summary.py"
 

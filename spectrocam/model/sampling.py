@@ -1,6 +1,7 @@
 """Which segments a step sees, and under which labels.
 
-:func:`balanced_epoch` draws a class-balanced epoch; :func:`shuffled_labels` makes the labels of
+:func:`balanced_epoch` draws a class-balanced epoch; :func:`class_weights` balances the loss of
+an epoch of every segment instead; :func:`shuffled_labels` makes the labels of
 the sanity check's model trained on shuffled labels; :func:`subset_per_class` picks the test
 segments of the slow explanation methods.
 """
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["balanced_epoch", "shuffled_labels", "subset_per_class"]
+__all__ = ["balanced_epoch", "class_weights", "shuffled_labels", "subset_per_class"]
 
 
 def balanced_epoch(
@@ -28,6 +29,18 @@ def balanced_epoch(
     n = per_class or min(len(p) for p in pools)
     chosen = [rng.choice(p, size=n, replace=len(p) < n) for p in pools]
     return rng.permutation(np.concatenate(chosen))
+
+
+def class_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per-class loss weights ``n / (k * n_c)`` (``n`` segments, ``k`` classes present, ``n_c``
+    of class ``c``; 0 for a class absent): every class's segments weigh ``n / k`` in all, so an
+    epoch of every segment counts each class as much, and the weights of the ``n`` segments sum
+    to ``n`` (a mean weight of 1: the loss keeps its scale)."""
+    counts = np.bincount(np.asarray(labels, dtype=int), minlength=n_classes).astype(float)
+    present = counts > 0
+    weights = np.zeros(n_classes)
+    weights[present] = counts.sum() / (present.sum() * counts[present])
+    return weights
 
 
 def shuffled_labels(labels: np.ndarray, idx: Mapping[str, np.ndarray], seed: int) -> np.ndarray:

@@ -7,7 +7,7 @@ import torch
 
 from spectrocam.model.augment import augment, change_gain, shift_time
 from spectrocam.model.optim import make_optimiser
-from spectrocam.model.sampling import class_weights
+from spectrocam.model.sampling import capped_epoch, class_weights
 
 FLOOR = -100.0
 
@@ -72,6 +72,19 @@ def test_class_weights_balance_the_classes_and_average_one():
     for c in (0, 1, 3):  # each class present weighs n / k in all
         assert per_segment[labels == c].sum() == pytest.approx(len(labels) / 3)
     assert w[1] > w[3] > w[0]
+    capped = class_weights(labels, 4, cap=4)  # an epoch of 4 + 3 + 4
+    assert capped[[0, 1, 3]] == pytest.approx([11 / 12, 11 / 9, 11 / 12])
+
+
+def test_a_capped_epoch_takes_every_segment_up_to_the_cap_per_class():
+    labels = np.array([0] * 10 + [1] * 3 + [3] * 5)
+    epoch = capped_epoch(labels, 4, np.random.default_rng(0))
+    assert sorted(epoch) == list(range(len(labels)))  # no cap: every segment once
+    epoch = capped_epoch(labels, 4, np.random.default_rng(0), cap=4)
+    assert np.bincount(labels[epoch], minlength=4).tolist() == [4, 3, 0, 4]
+    assert len(set(epoch)) == len(epoch)  # without replacement
+    draws = {tuple(sorted(capped_epoch(labels, 4, np.random.default_rng(s), 4))) for s in range(5)}
+    assert len(draws) > 1  # the big class's draw changes with the epoch's generator
 
 
 def test_one_cycle_rises_to_the_stated_peak_and_anneals():

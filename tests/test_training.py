@@ -205,6 +205,9 @@ def test_weighted_balance_trains_on_every_segment_each_epoch(tmp_path):
     run(tmp_path, config(epochs=2, balance="weighted"), splits)
     history = pd.read_csv(tmp_path / "run/history.tsv", sep="\t")
     assert (history.train_segments == 12).all()
+    run(tmp_path, config(epochs=1, balance="weighted", samples_per_class=5), splits, "capped")
+    history = pd.read_csv(tmp_path / "capped/history.tsv", sep="\t")
+    assert (history.train_segments == 5 + 4).all()
 
 
 def test_a_one_cycle_run_killed_after_an_epoch_resumes_exactly(tmp_path, monkeypatch):

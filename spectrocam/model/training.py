@@ -3,8 +3,9 @@ the validation split only.
 
 Every epoch draws a class-balanced training set (``balance="undersample"``: the same number of
 segments from each class, by default as many as the smallest class has, drawn afresh each epoch
-from a generator seeded with ``(seed, epoch)``; ``"weighted"``: every training segment, the loss
-weighted by :func:`~spectrocam.model.sampling.class_weights`), trains on it with Adam (at a
+from a generator seeded with ``(seed, epoch)``; ``"weighted"``: every training segment, at most
+``samples_per_class`` of a class, the loss weighted by
+:func:`~spectrocam.model.sampling.class_weights`), trains on it with Adam (at a
 constant rate or on a one-cycle schedule, :mod:`spectrocam.model.optim`), each batch changed by
 :func:`~spectrocam.model.augment.augment` when asked (time shifts and gains: never the frequency
 axis), and scores the validation split. The model with the best validation macro-F1 is kept;
@@ -43,7 +44,12 @@ from spectrocam.model.inference import predict
 from spectrocam.model.metrics import classification_metrics
 from spectrocam.model.network import build_model
 from spectrocam.model.optim import make_optimiser
-from spectrocam.model.sampling import balanced_epoch, class_weights, shuffled_labels
+from spectrocam.model.sampling import (
+    balanced_epoch,
+    capped_epoch,
+    class_weights,
+    shuffled_labels,
+)
 from spectrocam.progress import bar
 from spectrocam.segments.store import MemorySegments, SegmentReader, split_indices
 
@@ -169,10 +175,12 @@ def _epoch_order(run: _Run, epoch: int) -> np.ndarray:
     """The store indices that ``epoch`` trains on, in order, drawn from ``(seed, epoch)``."""
     cfg, train = run.cfg, run.idx["train"]
     rng = np.random.default_rng([cfg.seed, epoch])
+    labels, n_classes = run.reader.labels[train], len(run.reader.class_names)
     if cfg.balance == "undersample":
-        labels, n_classes = run.reader.labels[train], len(run.reader.class_names)
         return train[balanced_epoch(labels, n_classes, rng, cfg.samples_per_class)]
-    return rng.permutation(train)  # none and weighted: every training segment once
+    if cfg.balance == "weighted":  # every segment, at most samples_per_class of a class
+        return train[capped_epoch(labels, n_classes, rng, cfg.samples_per_class)]
+    return rng.permutation(train)
 
 
 def _train_one_epoch(run: _Run, state: TrainState, every_s: float) -> dict:
@@ -355,7 +363,8 @@ def train(
         )
         weights = None
         if cfg.balance == "weighted":
-            w = class_weights(reader.labels[idx["train"]], len(reader.class_names))
+            train_labels, k = reader.labels[idx["train"]], len(reader.class_names)
+            w = class_weights(train_labels, k, cfg.samples_per_class)
             weights = torch.as_tensor(w, dtype=torch.float32, device=device)
         floor_db = float(store.h5.attrs.get("floor_db", float("-inf")))
         run = _Run(cfg, reader, idx, device, amp, checkpoint_dir, settings, weights, floor_db)

@@ -14,7 +14,9 @@ A recipe is the configuration's ``model`` and ``training`` sections with some ke
 segments per class, lr 1e-3, constant). Each model trains through the pipeline's own
 :func:`spectrocam.model.training.train` (model selection on the validation split only) in a
 temporary directory, on one thread (``training.threads`` of the demo), ``--jobs`` of them side
-by side as the demo runs them; then the kept model predicts the test split. ``train s`` is the
+by side as the demo runs them (the recipes of one model one after the other, so that with two
+jobs they run together and share whatever else loads the machine); then the kept model predicts
+the test split. ``train s`` is the
 wall time of ``train()`` (the store read into memory, training, validation, checkpoints);
 ``cpu s`` the CPU time of that process meanwhile (the better figure when other jobs share the
 machine). Time with ``ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2`` to stand for the AVX2
@@ -179,9 +181,11 @@ def main() -> None:
             "shuffled": shuffled,
             "results": args.results,
         }
-        for name, changes in recipes(args.recipe).items()
+        # the recipes of one model next to each other: run side by side, they share the
+        # machine's load, and their times compare
         for exp in args.experiments
         for seed, shuffled in [(s, False) for s in seeds] + ([(seeds[0], True)] * args.shuffled)
+        for name, changes in recipes(args.recipe).items()
     ]
     isa = ", ".join(f"{k}={os.environ.get(k, '(unset)')}" for k in ISA)
     print(f"{cpu_model()}; one thread per model, {args.jobs} side by side; {isa}")
@@ -192,12 +196,15 @@ def main() -> None:
         for row in pool.map(train_and_test, tasks):
             rows.append(row)
             print("  ".join(f"{k} {v}" for k, v in row.items()), flush=True)
-    table = pd.DataFrame(rows)
+    # one recipe's rows together, in the order given
+    table = pd.concat([t for _, t in pd.DataFrame(rows).groupby("recipe", sort=False)])
     table["lda_test_accuracy"] = [lda_accuracy(args.results, e) for e in table.experiment]
     print(table.to_string(index=False))
     summary = table[table.model != "shuffled"].groupby(["recipe", "experiment"], sort=False)
     print("\nmean over seeds")
     print(summary[["train_s", "cpu_s", "val_accuracy", "test_accuracy"]].mean().round(3))
+    print("\nper model, mean over experiments and seeds (the shuffled model's too)")
+    print(table.groupby("recipe", sort=False)[["train_s", "cpu_s"]].mean().round(1))
     if args.out:
         table.to_csv(args.out, sep="\t", index=False)
 

@@ -15,7 +15,7 @@ s before), so a longer job's CPU time can miss up to its last 30 s.
 
 Part 2 times training steps on ``--batch`` x (``--warmup`` + ``--steps``) segments of the run's
 store, both ways, in this process: ours (the run's model: arch and strides from a best.pt under
-models/, found by glob, or ``--arch``/``--freq-stride``/``--time-stride``; float32
+models/, found by glob, or ``--arch``/``--freq-stride``/``--time-stride``/``--width``; float32
 spectrograms read from the store, one channel at the store's own shape) and the study's (each
 spectrogram rendered once, before timing, as an image: dB scaled to [0, 1], viridis colours,
 256 x 256 pixels, JPEG quality 75; then per step: JPEG decoded, RandomResizedCrop 224,
@@ -234,10 +234,12 @@ def compare_training(args, results: Path) -> None:
     )
     store = results / "segments" / f"{experiment}.h5"
     arch, fs, ts, source = args.arch, args.freq_stride, args.time_stride, "arguments"
+    width = args.width
     model_path = find_model(results, experiment)
     if model_path and not args.ignore_model:
         meta = torch.load(model_path, map_location="cpu", weights_only=False)["meta"]
         arch, fs, ts, source = meta["arch"], meta["freq_stride"], meta["time_stride"], model_path
+        width = meta.get("width", 64)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     n = args.batch * (args.steps + args.warmup)
@@ -259,7 +261,9 @@ def compare_training(args, results: Path) -> None:
         )
         batches = [index[lo : lo + args.batch] for lo in range(0, n, args.batch)]
 
-        our_rate = _time_ours(reader, labels, batches, args.warmup, (arch, classes, fs, ts))
+        spec = (arch, classes, fs, ts, "scratch", None, width)
+        rows, frames = reader.shape  # read while the store is open
+        our_rate = _time_ours(reader, labels, batches, args.warmup, spec)
     study = torchvision.models.resnet101(weights=None, num_classes=classes)
     study = study.to(memory_format=torch.channels_last).train()
     opt = torch.optim.Adam(study.parameters(), lr=1e-4)
@@ -281,10 +285,8 @@ def compare_training(args, results: Path) -> None:
 
     study_rate = time_steps(study_step, batches, args.warmup)
     print(f"{'way':<62} {'segments/s':>10}")
-    print(
-        f"{f'ours: {arch}, strides {fs} x {ts}, 1 x {reader.shape[0]} x {reader.shape[1]}':<62} "
-        f"{our_rate:>10.3g}"
-    )
+    ours = f"ours: {arch} width {width}, strides {fs} x {ts}, 1 x {rows} x {frames}"
+    print(f"{ours:<62} {our_rate:>10.3g}")
     print(
         f"{'the study: JPEG decoded + augmented, resnet101, 3 x 224 x 224':<62} {study_rate:>10.3g}"
     )
@@ -301,6 +303,7 @@ def main() -> None:
     parser.add_argument("--arch", default="resnet101", help="when the run has no model")
     parser.add_argument("--freq-stride", type=int, default=4)
     parser.add_argument("--time-stride", type=int, default=32)
+    parser.add_argument("--width", type=int, default=64, help="model.width")
     parser.add_argument("--ignore-model", action="store_true", help="use the arguments")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=2)

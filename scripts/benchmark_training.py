@@ -41,6 +41,7 @@ def parse_args():
     parser.add_argument("--arch", default="resnet18", help="the study's: resnet101")
     parser.add_argument("--freq-stride", type=int, default=32, help="the full config's: 4")
     parser.add_argument("--time-stride", type=int, default=32)
+    parser.add_argument("--width", type=int, default=64, help="model.width (the demo's: 16)")
     parser.add_argument("--rows", type=int, default=186)
     parser.add_argument("--frames", type=int, default=11, help="the full config's: 61")
     parser.add_argument("--classes", type=int, default=5)
@@ -67,7 +68,8 @@ def flops_per_segment(args) -> tuple[float, float]:
     FlopCounterMode on one forward (and backward) pass of a batch of 2 on the CPU."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    model = build_model(args.arch, args.classes, args.freq_stride, args.time_stride)
+    width = getattr(args, "width", 64)
+    model = build_model(args.arch, args.classes, args.freq_stride, args.time_stride, width=width)
     x = torch.randn(2, 1, args.rows, args.frames)
     counts = []
     for train in (True, False):
@@ -92,7 +94,9 @@ def measure(args, device: torch.device) -> tuple[float, float]:
     dtype = autocast_dtype(args.precision, device)
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
     torch.manual_seed(0)
-    model = build_model(args.arch, args.classes, args.freq_stride, args.time_stride)
+    model = build_model(
+        args.arch, args.classes, args.freq_stride, args.time_stride, width=args.width
+    )
     model = model.to(device, memory_format=fmt)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-4)
     shape = (args.rows, args.frames)
@@ -213,8 +217,8 @@ def main() -> None:
     device = torch.device(args.device)
     dtype = autocast_dtype(args.precision, device)
     print(
-        f"{args.arch} (strides {args.freq_stride} x {args.time_stride}), input {args.rows} x "
-        f"{args.frames}, batch {args.batch} (inference {args.eval_batch}), "
+        f"{args.arch} (width {args.width}, strides {args.freq_stride} x {args.time_stride}), "
+        f"input {args.rows} x {args.frames}, batch {args.batch} (inference {args.eval_batch}), "
         f"{'bfloat16' if dtype else 'float32'}, "
         f"{'channels_last' if args.channels_last else 'contiguous'}, {device} ({where}), "
         f"torch {torch.__version__}"

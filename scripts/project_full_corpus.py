@@ -82,7 +82,9 @@ def startup_s(module: str) -> float:
     return float(best)
 
 
-def flops(arch: str, classes: int, fs: int, ts: int, rows: int, frames: int) -> dict[str, float]:
+def flops(
+    arch: str, classes: int, fs: int, ts: int, rows: int, frames: int, width: int = 64
+) -> dict[str, float]:
     """FLOPs per segment (:func:`benchmark_training.flops_per_segment`): ``train`` (forward and
     backward), ``infer`` (forward), ``grad`` (forward and backward: a gradient map)."""
     from types import SimpleNamespace
@@ -90,14 +92,21 @@ def flops(arch: str, classes: int, fs: int, ts: int, rows: int, frames: int) -> 
     from benchmark_training import flops_per_segment
 
     spec = SimpleNamespace(
-        arch=arch, classes=classes, freq_stride=fs, time_stride=ts, rows=rows, frames=frames
+        arch=arch,
+        classes=classes,
+        freq_stride=fs,
+        time_stride=ts,
+        rows=rows,
+        frames=frames,
+        width=width,
     )
     train, infer = flops_per_segment(spec)
     return {"train": train, "infer": infer, "grad": train}
 
 
-def last_channels(arch: str) -> int:
-    return 512 if arch in ("resnet18", "resnet34") else 2048
+def last_channels(arch: str, width: int = 64) -> int:
+    """Channels of the last stage: 8 x width (basic blocks) or 32 x width (bottlenecks)."""
+    return (8 if arch in ("resnet18", "resnet34") else 32) * width
 
 
 def experiment_shape(config: dict, exp: dict) -> tuple[int, int]:
@@ -116,11 +125,18 @@ def work(config: dict, exp: dict, counts: dict) -> dict[str, float]:
     per model, the sanity cascade and the causal tests once per experiment."""
     model, training = config["model"], config["training"]
     rows, frames = experiment_shape(config, exp)
+    width = model.get("width", 64)
     f = flops(
-        model["arch"], len(exp["classes"]), model["freq_stride"], model["time_stride"], rows, frames
+        model["arch"],
+        len(exp["classes"]),
+        model["freq_stride"],
+        model["time_stride"],
+        rows,
+        frames,
+        width,
     )
     explain, sanity = config["explain"], config["sanity"]
-    channels = explain.get("score_cam_channels") or last_channels(model["arch"])
+    channels = explain.get("score_cam_channels") or last_channels(model["arch"], width)
     methods = explain["methods"]
     # the gradient methods share one forward and backward pass per class map (the true and the
     # predicted class's); CAM comes from the forward pass of the predictions

@@ -13,7 +13,7 @@ from torch import nn
 from spectrocam.explain.grid import cell_index, to_grid
 from spectrocam.explain.maps import MapFile
 from spectrocam.explain.methods import compute_maps, explain_batch
-from spectrocam.model.network import STAGES, SpectroResNet, build_model
+from spectrocam.model.network import STAGES, SpectroResNet, build_model, load_model
 from spectrocam.segments.store import SegmentReader, SegmentStoreWriter, read_segment_table
 
 STRIDE = 32
@@ -210,3 +210,23 @@ def test_map_file_holds_every_method_on_its_cells_and_the_grid_on_read(tmp_path)
     # the predicted class of segment 1 is class 1: its map is the opposite of class 0's
     assert np.allclose(maps.cells("cam", "predicted")[1], -maps.cells("cam", "true")[1])
     assert isinstance(maps.segments, pd.DataFrame) and len(maps) == 3
+
+
+def test_a_narrower_network_has_fewer_channels_and_loads_back(tmp_path):
+    wide, narrow = build_model("resnet18", 5, 8), build_model("resnet18", 5, 8, width=16)
+    x = torch.randn(2, 1, 32, 11)
+    assert wide.features(x).shape[1] == 512 and narrow.features(x).shape[1] == 128
+    assert narrow.stage_strides == wide.stage_strides
+    assert narrow.features(x).shape[2:] == wide.features(x).shape[2:]  # the same CAM grid
+    n_params = [sum(p.numel() for p in m.parameters()) for m in (wide, narrow)]
+    assert n_params[1] < n_params[0] / 10
+    assert build_model("resnet50", 3, width=32).fc.in_features == 1024
+    meta = {"arch": "resnet18", "class_names": list("abcde"), "freq_stride": 8}
+    torch.save(
+        {"model": narrow.state_dict(), "meta": meta | {"time_stride": 32, "width": 16}},
+        tmp_path / "m.pt",
+    )
+    loaded, _ = load_model(tmp_path / "m.pt")
+    assert loaded.width == 16 and torch.equal(loaded.eval()(x), narrow.eval()(x))
+    with pytest.raises(ValueError, match="width 64"):
+        build_model("resnet18", 5, weights="imagenet", weights_path="x.pth", width=32)

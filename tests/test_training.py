@@ -198,3 +198,50 @@ def test_a_model_trained_on_shuffled_labels_learns_nothing_of_the_classes(tmp_pa
             accuracy[name] = float((logits.argmax(1) == labels[test]).mean())
     assert accuracy["true"] >= 0.9  # the band is easy to learn
     assert accuracy["shuffled"] < 0.8  # with its labels shuffled it is not
+
+
+def test_weighted_balance_trains_on_every_segment_each_epoch(tmp_path):
+    splits, _ = write_store(tmp_path / "toy.h5")  # 8 + 4 training segments
+    run(tmp_path, config(epochs=2, balance="weighted"), splits)
+    history = pd.read_csv(tmp_path / "run/history.tsv", sep="\t")
+    assert (history.train_segments == 12).all()
+    run(tmp_path, config(epochs=1, balance="weighted", samples_per_class=5), splits, "capped")
+    history = pd.read_csv(tmp_path / "capped/history.tsv", sep="\t")
+    assert (history.train_segments == 5 + 4).all()
+
+
+def test_a_one_cycle_run_killed_after_an_epoch_resumes_exactly(tmp_path, monkeypatch):
+    """The schedule, the augmentation draws and the narrow model come back from the checkpoint:
+    an interrupted run ends with the weights of one that was not."""
+    from spectrocam.model import training
+
+    splits, _ = write_store(tmp_path / "toy.h5")
+    cfg = config(epochs=3, schedule="onecycle", width=8, time_shift_frames=2, gain_db=3.0, lr=3e-3)
+    run(tmp_path, cfg, splits, "whole")
+    validate = training._validate
+
+    def killed_in_epoch_2(run_, model, epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return validate(run_, model, epoch)
+
+    monkeypatch.setattr(training, "_validate", killed_in_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, cfg, splits, "killed")
+    monkeypatch.setattr(training, "_validate", validate)
+    run(tmp_path, cfg, splits, "killed")
+    whole, killed = (
+        torch.load(tmp_path / name / "checkpoint/last.pt", weights_only=False)
+        for name in ("whole", "killed")
+    )
+    assert killed["scheduler"]["last_epoch"] == whole["scheduler"]["last_epoch"] > 0
+    for key, value in whole["model"].items():
+        assert torch.equal(value, killed["model"][key]), key
+
+
+def test_a_one_cycle_run_with_more_epochs_starts_over(tmp_path, caplog):
+    splits, _ = write_store(tmp_path / "toy.h5")
+    run(tmp_path, config(epochs=1, schedule="onecycle"), splits)
+    with caplog.at_level(logging.INFO, logger="spectrocam.model.training"):
+        run(tmp_path, config(epochs=2, schedule="onecycle"), splits)
+    assert "made with other settings: starting over" in caplog.text

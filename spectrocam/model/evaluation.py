@@ -90,6 +90,7 @@ def write_evaluation(
         "arch": meta["arch"],
         "freq_stride": meta["freq_stride"],
         "time_stride": meta["time_stride"],
+        "width": meta.get("width", 64),
         "precision": meta.get("precision", "float32"),
         "epoch": meta["epoch"],
         "val_macro_f1": meta["val_macro_f1"],

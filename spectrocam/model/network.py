@@ -5,6 +5,10 @@ convolution takes one channel (with ImageNet weights its kernels are the mean of
 and the final layer has one output per class. The input is standardised inside the model with the
 training set's mean and standard deviation (stored as buffers), so a saved model is self-contained.
 
+``width`` (64 by default, torchvision's) sets the channels of the first stage; the stages double
+it, so a ResNet-18 of width 32 has a 256-channel last stage and costs about a quarter of the
+arithmetic. ImageNet weights fit width 64 only.
+
 ``freq_stride`` and ``time_stride`` (4, 8, 16 or 32) set how many input rows and frames one cell
 of the last feature maps spans. Below 32, the later stages stop striding along that axis and
 dilate their 3x3 convolutions along it instead, exactly as torchvision's
@@ -84,6 +88,19 @@ def _restride(net: nn.Module, strides: tuple[int, int]) -> dict[str, tuple[int, 
     return out
 
 
+def _narrow(net: torchvision.models.ResNet, width: int) -> None:
+    """Rebuild ``net``'s stem and stages with ``width`` channels in the first stage instead of
+    64 (the stages double it, as torchvision's do), with torchvision's own blocks and
+    ``_make_layer``: the same network, its convolutions ``width / 64`` as wide."""
+    block = type(net.layer1[0])
+    depths = [len(getattr(net, name)) for name in STAGES]
+    net.inplanes = width
+    net.bn1 = nn.BatchNorm2d(width)
+    for i, (name, depth) in enumerate(zip(STAGES, depths, strict=True)):
+        setattr(net, name, net._make_layer(block, width * 2**i, depth, stride=1 if i == 0 else 2))
+    net.fc = nn.Linear(width * 8 * block.expansion, net.fc.out_features)
+
+
 def weights_url(arch: str) -> str:
     """URL of torchvision's ImageNet weights for ``arch`` (the current default weights)."""
     enum = torchvision.models.get_model_weights(arch)
@@ -94,7 +111,12 @@ class SpectroResNet(nn.Module):
     """A ResNet whose ``features`` (the last stage's maps) and ``fc`` make the logits."""
 
     def __init__(
-        self, arch: str, n_classes: int, freq_stride: int = 32, time_stride: int = 32
+        self,
+        arch: str,
+        n_classes: int,
+        freq_stride: int = 32,
+        time_stride: int = 32,
+        width: int = 64,
     ) -> None:
         super().__init__()
         if arch not in ARCHS:
@@ -102,14 +124,18 @@ class SpectroResNet(nn.Module):
         for name, value in (("freq_stride", freq_stride), ("time_stride", time_stride)):
             if value not in STRIDES:
                 raise ValueError(f"{name} must be one of {STRIDES}, not {value}")
+        if width < 1:
+            raise ValueError(f"width must be a positive number of channels, not {width}")
         net = getattr(torchvision.models, arch)(weights=None)
+        if width != 64:
+            _narrow(net, width)
         self.stage_strides = (
             _restride(net, (freq_stride, time_stride))
             if (freq_stride, time_stride) != (32, 32)
             else {"layer1": (4, 4), "layer2": (8, 8), "layer3": (16, 16), "layer4": (32, 32)}
         )
-        net.conv1 = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        self.arch = arch
+        net.conv1 = nn.Conv2d(1, width, kernel_size=7, stride=2, padding=3, bias=False)
+        self.arch, self.width = arch, width
         self.freq_stride, self.time_stride = freq_stride, time_stride
         self.body = nn.Sequential(OrderedDict((name, getattr(net, name)) for name in _BODY))
         self.fc = nn.Linear(net.fc.in_features, n_classes)
@@ -157,10 +183,14 @@ def build_model(
     time_stride: int = 32,
     weights: str = "scratch",
     weights_path: str | Path | None = None,
+    width: int = 64,
 ) -> SpectroResNet:
-    """A new model; ``weights="imagenet"`` loads torchvision's weights from ``weights_path``."""
-    model = SpectroResNet(arch, n_classes, freq_stride, time_stride)
+    """A new model; ``weights="imagenet"`` loads torchvision's weights from ``weights_path``
+    (which fit ``width`` 64 only)."""
+    model = SpectroResNet(arch, n_classes, freq_stride, time_stride, width)
     if weights == "imagenet":
+        if width != 64:
+            raise ValueError(f"ImageNet weights need model.width 64, not {width}")
         if not weights_path:
             raise ValueError("weights 'imagenet' need the downloaded weights file")
         model.load_imagenet(torch.load(weights_path, map_location="cpu", weights_only=True))
@@ -181,7 +211,11 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Sp
     saved = torch.load(path, map_location="cpu", weights_only=False)
     meta = saved["meta"]
     model = SpectroResNet(
-        meta["arch"], len(meta["class_names"]), meta["freq_stride"], meta["time_stride"]
+        meta["arch"],
+        len(meta["class_names"]),
+        meta["freq_stride"],
+        meta["time_stride"],
+        meta.get("width", 64),  # models saved before model.width had torchvision's
     )
     model.load_state_dict(saved["model"])
     return model.to(device).eval(), meta

@@ -1,8 +1,9 @@
 """Which segments a step sees, and under which labels.
 
-:func:`balanced_epoch` draws a class-balanced epoch; :func:`shuffled_labels` makes the labels of
-the sanity check's model trained on shuffled labels; :func:`subset_per_class` picks the test
-segments of the slow explanation methods.
+:func:`balanced_epoch` draws a class-balanced epoch; :func:`capped_epoch` takes every segment
+(at most so many of a class) and :func:`class_weights` balances its loss instead;
+:func:`shuffled_labels` makes the labels of the sanity check's model trained on shuffled labels;
+:func:`subset_per_class` picks the test segments of the slow explanation methods.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["balanced_epoch", "shuffled_labels", "subset_per_class"]
+__all__ = ["balanced_epoch", "capped_epoch", "class_weights", "shuffled_labels", "subset_per_class"]
 
 
 def balanced_epoch(
@@ -28,6 +29,32 @@ def balanced_epoch(
     n = per_class or min(len(p) for p in pools)
     chosen = [rng.choice(p, size=n, replace=len(p) < n) for p in pools]
     return rng.permutation(np.concatenate(chosen))
+
+
+def capped_epoch(
+    labels: np.ndarray, n_classes: int, rng: np.random.Generator, cap: int | None = None
+) -> np.ndarray:
+    """A shuffled epoch of every position, except that a class with more than ``cap`` gives a
+    draw of ``cap`` of them (without replacement); None: no cap."""
+    labels = np.asarray(labels)
+    pools = [np.flatnonzero(labels == c) for c in range(n_classes)]
+    chosen = [p if cap is None or len(p) <= cap else rng.choice(p, cap, False) for p in pools]
+    return rng.permutation(np.concatenate(chosen))
+
+
+def class_weights(labels: np.ndarray, n_classes: int, cap: int | None = None) -> np.ndarray:
+    """Per-class loss weights ``n / (k * n_c)`` for an epoch of :func:`capped_epoch` (``n_c``
+    segments of class ``c`` in it: its count, at most ``cap``; ``n`` their sum; ``k`` classes
+    present; 0 for a class absent): every class's segments weigh ``n / k`` in all, so each class
+    counts as much, and the weights of the epoch's ``n`` segments sum to ``n`` (a mean weight of
+    1: the loss keeps its scale)."""
+    counts = np.bincount(np.asarray(labels, dtype=int), minlength=n_classes).astype(float)
+    if cap is not None:
+        counts = np.minimum(counts, cap)
+    present = counts > 0
+    weights = np.zeros(n_classes)
+    weights[present] = counts.sum() / (present.sum() * counts[present])
+    return weights
 
 
 def shuffled_labels(labels: np.ndarray, idx: Mapping[str, np.ndarray], seed: int) -> np.ndarray:

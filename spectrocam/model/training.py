@@ -3,13 +3,19 @@ the validation split only.
 
 Every epoch draws a class-balanced training set (``balance="undersample"``: the same number of
 segments from each class, by default as many as the smallest class has, drawn afresh each epoch
-from a generator seeded with ``(seed, epoch)``), trains on it with Adam and scores the validation
-split. The model with the best validation macro-F1 is kept; the test split is never read here.
+from a generator seeded with ``(seed, epoch)``; ``"weighted"``: every training segment, at most
+``samples_per_class`` of a class, the loss weighted by
+:func:`~spectrocam.model.sampling.class_weights`), trains on it with Adam (at a
+constant rate or on a one-cycle schedule, :mod:`spectrocam.model.optim`), each batch changed by
+:func:`~spectrocam.model.augment.augment` when asked (time shifts and gains: never the frequency
+axis), and scores the validation split. The model with the best validation macro-F1 is kept;
+the test split is never read here.
 
-A checkpoint (model, optimiser, epoch, history, best model so far and the RNG states) is written
-after every epoch, under a temporary name and renamed. A job that is killed and started again
-with the same settings continues after the last finished epoch (also when only ``epochs`` grew);
-with different settings (another store, split or training option) it starts over and says so.
+A checkpoint (model, optimiser and schedule, epoch, history, best model so far and the RNG
+states) is written after every epoch, under a temporary name and renamed. A job that is killed
+and started again with the same settings continues after the last finished epoch (also when only
+``epochs`` grew, unless a one-cycle schedule spans them); with different settings (another
+store, split or training option) it starts over and says so.
 """
 
 from __future__ import annotations
@@ -30,13 +36,20 @@ from torch import nn
 from spectrocam.config import Section
 from spectrocam.exceptions import TrainingError
 from spectrocam.io import atomic_path, write_table
+from spectrocam.model.augment import augment
 from spectrocam.model.batchnorm import collapse, recalibrate
-from spectrocam.model.checkpoint import fingerprint, rng_states, set_rng_states
+from spectrocam.model.checkpoint import fingerprint, restore, save_last
 from spectrocam.model.device import autocast, autocast_dtype, choose_device
 from spectrocam.model.inference import predict
 from spectrocam.model.metrics import classification_metrics
 from spectrocam.model.network import build_model
-from spectrocam.model.sampling import balanced_epoch, shuffled_labels
+from spectrocam.model.optim import make_optimiser
+from spectrocam.model.sampling import (
+    balanced_epoch,
+    capped_epoch,
+    class_weights,
+    shuffled_labels,
+)
 from spectrocam.progress import bar
 from spectrocam.segments.store import MemorySegments, SegmentReader, split_indices
 
@@ -60,12 +73,16 @@ class TrainConfig(Section):
     weights: str = "imagenet"
     freq_stride: int = 32
     time_stride: int = 32
+    width: int = 64
     precision: str = "float32"
     lr: float = 1e-4
+    schedule: str = "constant"
     batch_size: int = 32
     epochs: int = 20
     balance: str = "undersample"
     samples_per_class: int | None = None
+    time_shift_frames: int = 0
+    gain_db: float = 0.0
     seed: int = 0
     device: str = "auto"
     eval_batch_size: int = 64
@@ -82,6 +99,7 @@ class TrainState:
 
     model: nn.Module
     optimiser: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
     history: list[dict]
     best: dict
     next_epoch: int
@@ -89,7 +107,8 @@ class TrainState:
 
 @dataclass(frozen=True)
 class _Run:
-    """What stays fixed while training (``amp``: the autocast dtype, None for float32)."""
+    """What stays fixed while training (``amp``: the autocast dtype, None for float32;
+    ``weights``: the loss's class weights, None when unweighted; ``floor_db``: the store's)."""
 
     cfg: TrainConfig
     reader: MemorySegments
@@ -98,6 +117,8 @@ class _Run:
     amp: torch.dtype | None
     checkpoint_dir: Path
     fingerprint: str
+    weights: torch.Tensor | None = None
+    floor_db: float = float("-inf")
 
 
 def _start_or_resume(run: _Run, weights_path: str | Path | None) -> TrainState:
@@ -113,19 +134,16 @@ def _start_or_resume(run: _Run, weights_path: str | Path | None) -> TrainState:
     if absent:
         raise ValueError(f"no training segments of class(es) {', '.join(absent)}")
     model = build_model(
-        cfg.arch, len(names), cfg.freq_stride, cfg.time_stride, cfg.weights, weights_path
+        cfg.arch, len(names), cfg.freq_stride, cfg.time_stride, cfg.weights, weights_path, cfg.width
     )
-    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    steps = -(-len(_epoch_order(run, 1)) // cfg.batch_size)  # batches per epoch
+    optimiser, scheduler = make_optimiser(model, cfg.lr, cfg.schedule, cfg.epochs, steps)
     no_best = {"epoch": 0, "macro_f1": -1.0, "loss": float("inf")}
-    state = TrainState(model, optimiser, history=[], best=no_best, next_epoch=1)
+    state = TrainState(model, optimiser, scheduler, history=[], best=no_best, next_epoch=1)
     if last_path.exists():
         saved = torch.load(last_path, map_location="cpu", weights_only=False)
         if saved.get("fingerprint") == run.fingerprint and saved["epoch"] <= cfg.epochs:
-            model.load_state_dict(saved["model"])
-            optimiser.load_state_dict(saved["optimizer"])
-            state.history, state.best = saved["history"], saved["best"]
-            set_rng_states(saved["rng"])
-            state.next_epoch = saved["epoch"] + 1
+            restore(saved, state)
             log.info("resuming from the checkpoint of epoch %d/%d", saved["epoch"], cfg.epochs)
         else:
             log.info(
@@ -159,9 +177,11 @@ def _epoch_order(run: _Run, epoch: int) -> np.ndarray:
     """The store indices that ``epoch`` trains on, in order, drawn from ``(seed, epoch)``."""
     cfg, train = run.cfg, run.idx["train"]
     rng = np.random.default_rng([cfg.seed, epoch])
+    labels, n_classes = run.reader.labels[train], len(run.reader.class_names)
     if cfg.balance == "undersample":
-        labels, n_classes = run.reader.labels[train], len(run.reader.class_names)
         return train[balanced_epoch(labels, n_classes, rng, cfg.samples_per_class)]
+    if cfg.balance == "weighted":  # every segment, at most samples_per_class of a class
+        return train[capped_epoch(labels, n_classes, rng, cfg.samples_per_class)]
     return rng.permutation(train)
 
 
@@ -170,23 +190,34 @@ def _train_one_epoch(run: _Run, state: TrainState, every_s: float) -> dict:
     cfg, reader, device, amp = run.cfg, run.reader, run.device, run.amp
     epoch, order = state.next_epoch, _epoch_order(run, state.next_epoch)
     model, optimiser = state.model, state.optimiser
+    changes = np.random.default_rng([cfg.seed, epoch, 3])  # the epoch's augmentation draws
     model.train()
     total, correct, seen = 0.0, 0, 0
     n_batches = (len(order) + cfg.batch_size - 1) // cfg.batch_size
     progress = bar(n_batches, f"epoch {epoch}/{cfg.epochs}", "batch", every_s)
     for b, lo in enumerate(range(0, len(order), cfg.batch_size), start=1):
         batch = order[lo : lo + cfg.batch_size]
-        x = reader.batch(batch).to(device)
+        x = augment(
+            reader.batch(batch).to(device),
+            changes,
+            cfg.time_shift_frames,
+            cfg.gain_db,
+            run.floor_db,
+        )
         y = torch.from_numpy(reader.labels[batch]).to(device)
         optimiser.zero_grad(set_to_none=True)
         with autocast(device, amp):
             logits = model(x)
-            loss = nn.functional.cross_entropy(logits.float(), y)
+            loss = nn.functional.cross_entropy(logits.float(), y, reduction="none")
+        # weighted: the mean of weight x loss (the weights' mean over an epoch is 1)
+        loss = (loss * run.weights[y]).mean() if run.weights is not None else loss.mean()
         if not torch.isfinite(loss):
             hint = " (bfloat16: try training.precision float32)" if amp else ""
             raise FloatingPointError(f"epoch {epoch}, batch {b}: the loss is {float(loss)}{hint}")
         loss.backward()
         optimiser.step()
+        if state.scheduler is not None:
+            state.scheduler.step()
         total += loss.item() * len(batch)
         correct += int((logits.argmax(1) == y).sum())
         seen += len(batch)
@@ -232,6 +263,7 @@ def _save_best(run: _Run, model: nn.Module, row: Mapping, meta: Mapping | None) 
             "arch": cfg.arch,
             "freq_stride": cfg.freq_stride,
             "time_stride": cfg.time_stride,
+            "width": cfg.width,
             "class_names": run.reader.class_names,
             "epoch": row["epoch"],
             "val_macro_f1": row["val_macro_f1"],
@@ -243,21 +275,6 @@ def _save_best(run: _Run, model: nn.Module, row: Mapping, meta: Mapping | None) 
         },
     }
     with atomic_path(run.checkpoint_dir / "best.pt") as tmp:
-        torch.save(saved, tmp)
-
-
-def _save_checkpoint(run: _Run, state: TrainState) -> None:
-    """``last.pt``: all that a later job needs to continue (see :func:`_start_or_resume`)."""
-    saved = {
-        "epoch": state.next_epoch - 1,
-        "model": state.model.state_dict(),
-        "optimizer": state.optimiser.state_dict(),
-        "history": state.history,
-        "best": state.best,
-        "rng": rng_states(),
-        "fingerprint": run.fingerprint,
-    }
-    with atomic_path(run.checkpoint_dir / "last.pt") as tmp:
         torch.save(saved, tmp)
 
 
@@ -281,7 +298,7 @@ def _run_epoch(run: _Run, state: TrainState, every_s: float, meta: Mapping | Non
         _save_best(run, state.model, row, meta)
     state.history.append(row)
     state.next_epoch = epoch + 1
-    _save_checkpoint(run, state)
+    save_last(run.checkpoint_dir / "last.pt", state, run.fingerprint)
     log.info(
         "epoch %(epoch)d/%(epochs)d: train loss %(train_loss).3f acc %(train_accuracy).3f | "
         "validation loss %(val_loss).3f acc %(val_accuracy).3f macro-F1 %(val_macro_f1).3f"
@@ -346,18 +363,28 @@ def train(
             if shuffle_labels
             else "",
         )
-        run = _Run(cfg, reader, idx, device, amp, checkpoint_dir, settings)
+        weights = None
+        if cfg.balance == "weighted":
+            train_labels, k = reader.labels[idx["train"]], len(reader.class_names)
+            w = class_weights(train_labels, k, cfg.samples_per_class)
+            weights = torch.as_tensor(w, dtype=torch.float32, device=device)
+        floor_db = float(store.h5.attrs.get("floor_db", float("-inf")))
+        run = _Run(cfg, reader, idx, device, amp, checkpoint_dir, settings, weights, floor_db)
         state = _start_or_resume(run, weights_path)
         log.info(
-            "%s on %s (%s): %d train / %d validation segments, shape %s, %s, %d epochs",
+            "%s (width %d) on %s (%s): %d train / %d validation segments, shape %s, balance %s, "
+            "%d epochs, %s learning rate %g",
             cfg.arch,
+            cfg.width,
             device,
             "bfloat16 mixed precision" if amp else "float32",
             len(idx["train"]),
             len(idx["validation"]),
             reader.shape,
-            "class-balanced" if cfg.balance == "undersample" else "unbalanced",
+            cfg.balance,
             cfg.epochs,
+            cfg.schedule,
+            cfg.lr,
         )
         while state.next_epoch <= cfg.epochs:
             _run_epoch(run, state, progress_every_s, meta)

@@ -4,6 +4,7 @@ import shutil
 import sys
 
 from snakemake.logging import logger
+
 # The repository: two levels above this file, whichever Snakefile (the root one or
 # workflow/Snakefile) was run.
 REPO = os.path.dirname(

@@ -68,14 +68,14 @@ dry-run:
 	$(BIN)/snakemake -n --quiet rules --configfile config/config.yaml
 
 # Debian's headless Chromium and its driver, for the browser test: installed when missing (as
-# root, with apt-get; elsewhere the test says that they are absent and skips).
+# root, with apt-get; elsewhere the test says that they are absent and skips, or under CI fails).
 browser:
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing chromium and chromium-driver for the browser test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			chromium chromium-driver >/dev/null; \
-	else echo "chromium is absent and cannot be installed here: the browser test will skip"; fi
+	else echo "chromium is absent and cannot be installed here: the browser test will $(if $(CI),fail,skip)"; fi
 
 test: env browser lint dry-run
 	$(BIN)/pytest

@@ -40,3 +40,25 @@ def test_with_two_speakers_the_lda_reads_the_normalised_formants():
     x = table[["f1_hz", "f2_hz"]].to_numpy()
     hz = FormantLDA().fit(x, table.label.to_numpy(), 2)
     assert (hz.predict(x) == table.label.to_numpy()).mean() < 0.7  # the Hz say nothing now
+
+
+def test_the_formant_lda_is_scikit_learns():
+    """Against scikit-learn's LinearDiscriminantAnalysis (an independent implementation: pooled
+    within-class covariance, the training frequencies as priors): the same calls on new tokens,
+    for classes of unequal sizes and unequal, correlated features (F1-F3 in Hz, duration in s)."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    rng = np.random.default_rng(1)
+    means = np.array([[300, 2300, 3000, 0.08], [700, 1200, 2600, 0.12], [450, 1700, 2500, 0.1]])
+    cov = np.diag([60.0, 250.0, 200.0, 0.03]) ** 2
+    cov[0, 1] = cov[1, 0] = -0.4 * 60 * 250
+    sizes = (120, 60, 30)
+    x = np.vstack([rng.multivariate_normal(m, cov, n) for m, n in zip(means, sizes, strict=True)])
+    y = np.repeat([0, 2, 3], sizes)  # label 1 has no training token
+    new = np.vstack([rng.multivariate_normal(m, 2 * cov, 200) for m in means])
+    ours = FormantLDA().fit(x, y, 4).predict(new)
+    theirs = LinearDiscriminantAnalysis(solver="lsqr").fit(x, y).predict(new)
+    assert set(ours) == {0, 2, 3}
+    assert (ours == theirs).mean() == 1.0
+    # and not because every call is the same: the three classes are all called
+    assert min(np.bincount(ours)[[0, 2, 3]]) > 100

@@ -250,3 +250,36 @@ def test_baselines_by_hand():
     np.testing.assert_allclose(envelope_profiles(x, 4000.0), x, atol=1e-12)
     np.testing.assert_allclose(envelope_profiles(x, 1000.0), np.full((1, 64), 3.0), atol=1e-12)
     np.testing.assert_allclose(envelope_profiles(x, 100.0), 3.0, atol=1e-12)  # at least 1
+
+
+# --- edge cases that the mutation run showed untested ------------------------------------------
+
+
+def test_agreement_edge_cases():
+    freqs = np.arange(10) * 100.0
+    small = np.full(10, 0.05)  # a profile whose mass is below 1: still a profile
+    out = profile_agreement(small, freqs, {"F1": 500.0}, 50)
+    assert out["share_F1"] == pytest.approx(0.1) and out["ratio_F1"] == pytest.approx(1.0)
+    assert out["peak_hit"] == 1.0  # a flat profile: every row is its peak, centred at 450 Hz
+    off_axis = profile_agreement(small, freqs, {"F1": 5000.0}, 50)  # no row near F1: no chance
+    assert off_axis["chance_F1"] == 0 and math.isnan(off_axis["ratio_F1"])
+
+
+def test_baseline_edge_cases():
+    db = np.array([[-10.0, -30.0], [-50.0, -40.0]])  # each profile relative to its own loudest
+    np.testing.assert_allclose(scaled(db, 1), [[1.0, 0.01], [0.1, 1.0]])
+    pooled = pool_to_cells(np.array([[1, 2, 5]]), np.array([0, 0, 1]))  # integer profiles
+    assert pooled.dtype == float and pooled.tolist() == [[1.5, 1.5, 5.0]]
+    spec = np.array([[[1.0, 2.0, 2.0]]], dtype=np.float16)  # stored as float16
+    mean = spectrum_profiles(spec, np.array([-0.01, 0.0, 0.01]), [1.0], [0.98], [1.02])
+    assert mean[0, 0] == pytest.approx(5 / 3, abs=1e-9)  # averaged in float64
+
+
+def test_cue_and_token_edge_cases():
+    from spectrocam.evidence.causal import causal_tokens
+
+    tokens = pd.DataFrame({"phone_id": [f"u/{i}" for i in range(100)]})
+    cues = {"F1": np.tile([1.0, 2.0], (100, 1))}
+    first, again = causal_tokens(tokens, cues, 10, 3), causal_tokens(tokens, cues, 10, 3)
+    assert first.tolist() == again.tolist() != causal_tokens(tokens, cues, 10, 4).tolist()
+    assert causal_tokens(tokens, cues, 100, 3).tolist() == list(range(100))

@@ -272,3 +272,36 @@ def test_fit_needs_strata_and_what_it_leaves_out():
     assert np.isnan(none["share_matched"]).all()
     few = fit_needs(d[10:19], a[10:19], cue[10:19, None], token[10:19], token[10:19], n_boot=5)
     assert np.isnan(few["beta"]).all()  # fewer than 10 rows: no fit
+
+
+# --- edge cases that the mutation run showed untested ------------------------------------------
+
+
+def test_deletion_and_template_edge_cases():
+    _, masks = deletion_masks(np.array([1, 0]), 2)
+    assert masks.dtype == bool
+    got = deletion_orders({"m": np.array([False, True, False])}, np.random.default_rng(0))
+    assert got["m"][0] == 1  # a boolean map: the row it marks first
+    table = pd.DataFrame({"utt_id": list("abcdef"), "order": "cam", "area": np.arange(6.0),
+                          "faithfulness": np.arange(6.0)})  # fmt: skip
+    from spectrocam.stats import cluster_bootstrap_ci
+
+    row = summarise_deletion(table, 100, 7).iloc[0]
+    assert (row.area_low, row.area_high) == cluster_bootstrap_ci(table.area, table.utt_id, 100,
+                                                                 0.95, 7)[1:]  # fmt: skip
+    flat = np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 3.0]])
+    with np.errstate(divide="raise", invalid="raise"):  # a flat profile divides by nothing
+        assert _zscored(flat)[0].tolist() == [0.0, 0.0, 0.0]
+    empty, summary = class_templates(np.zeros((0, 3, 2)), np.arange(3.0), np.zeros((0, 2), bool),
+                                     [])  # fmt: skip
+    assert list(empty.columns) == ["class_name", "cell", "freq_hz", "template"] and summary.empty
+
+
+def test_inside_masks_and_identical_groups_edge_cases():
+    from spectrocam.evidence.ranks import identical_method_groups, inside_masks
+
+    mask = inside_masks([np.array([1.0, 2.0]), [0]], 3)  # cells read back as floats
+    assert mask.dtype == bool and mask.tolist() == [[False, True, True], [True, False, False]]
+    table = pd.DataFrame({"phone_id": ["u/0", "u/0"], "auc_F1": [0.5, 0.6]})
+    with pytest.raises(pd.errors.MergeError):  # a token twice: no pairing
+        identical_method_groups({"a": table, "b": table})

@@ -103,5 +103,5 @@ def test_every_report_caption_exists_and_the_verdicts_names_its_statements():
     verdict = " ".join((REPO / "workflow/report/verdict.rst").read_text().split())
     for statement in STATEMENTS:
         assert f'"{statement}"' in verdict
-    for gone in ("permutation test", "sanity check", "beyond the energy\" is"):
+    for gone in ("permutation test", "sanity check", 'beyond the energy" is'):
         assert gone not in verdict

@@ -283,3 +283,28 @@ def test_cue_and_token_edge_cases():
     first, again = causal_tokens(tokens, cues, 10, 3), causal_tokens(tokens, cues, 10, 3)
     assert first.tolist() == again.tolist() != causal_tokens(tokens, cues, 10, 4).tolist()
     assert causal_tokens(tokens, cues, 100, 3).tolist() == list(range(100))
+
+
+def test_defaults_and_clusters_of_the_tests():
+    """The documented defaults (1,000 permutations, 10,000 sign flips, seed 0) and the clusters
+    that the rank contrast resamples."""
+    from spectrocam.evidence.ranks import rank_contrasts, table_cues
+
+    freqs = np.arange(8) * 100.0
+    maps = np.eye(8)[[2, 6, 2, 6]]
+    fm = np.array([[200.0] * 3, [600.0] * 3, [600.0] * 3, [200.0] * 3])
+    null = permutation_null(maps, fm, np.zeros(4, int), freqs, 10)["F1"]
+    assert null == permutation_null(maps, fm, np.zeros(4, int), freqs, 10, 1000, 0)["F1"]
+    assert null["p"] * 1001 == pytest.approx(round(null["p"] * 1001))
+    _, p = cluster_sign_flip(np.ones(40), np.arange(40))
+    assert p == pytest.approx(1 / 10001)
+    assert cluster_bootstrap(lambda idx: np.asarray(idx).size, np.arange(5))[0] == 5
+    rng = np.random.default_rng(0)
+    tokens = pd.DataFrame({"phone_id": [f"u{i // 3}/{i % 3}" for i in range(30)],
+                           "utt_id": [f"u{i // 3}" for i in range(30)]})  # fmt: skip
+    ours = tokens.assign(auc_F1=rng.random(30))
+    theirs = tokens.assign(auc_F1=rng.random(30))
+    row = rank_contrasts(ours, theirs, n_boot=500, n_flips=200).iloc[0]
+    diff = ours.auc_F1 - theirs.auc_F1
+    assert (row["low"], row["high"]) == cluster_bootstrap_ci(diff, tokens.utt_id, 500)[1:]
+    assert table_cues(ours) == ["F1"] and table_cues(ours.assign(auc_any=0.5)) == ["F1", "any"]

@@ -305,3 +305,29 @@ def test_inside_masks_and_identical_groups_edge_cases():
     table = pd.DataFrame({"phone_id": ["u/0", "u/0"], "auc_F1": [0.5, 0.6]})
     with pytest.raises(pd.errors.MergeError):  # a token twice: no pairing
         identical_method_groups({"a": table, "b": table})
+
+
+def test_floors_are_float32_and_the_fits_default_to_1000_resamples():
+    x = np.arange(12.0).reshape(4, 3)
+    assert local_floor(x, None, 10).dtype == np.float32
+    assert local_floor(x, np.array([1]), 10).dtype == np.float32
+    bands, tokens, labels = band_table(12)
+    args = (bands, tokens, ["X", "Y", "Z"], ["a", "b"], labels)
+    for fit in (needs_table, pair_table):
+        pd.testing.assert_frame_equal(fit(*args, n_pieces=4), fit(*args, n_pieces=4, n_boot=1000))
+
+
+def test_the_causal_fit_is_per_class():
+    """Class b needs X (0.6) and loses energy twice as fast; class a needs nothing. Fitted per
+    class with its own energy curve, beta is the token-weighted mean of 0.6 and 0: 0.3."""
+    bands, tokens, labels = band_table(40)
+    b = labels[bands.token] == 1
+    rows = bands.band != "none"
+    extra = np.where(bands.overlap_X, 0.1, 0.0) + 0.02 * bands.removed_db  # b only
+    lp = np.where(b & rows, bands.logp_b - extra, bands.logp_b)
+    bands = bands.assign(logp_b=lp)
+    a = ~b & rows & bands.overlap_X
+    bands.loc[a, "logp_a"] += 0.5  # class a: X's drop undone
+    needs = needs_table(bands, tokens, ["X", "Y", "Z"], ["a", "b"], labels, n_pieces=4,
+                        n_boot=20).set_index("cue")  # fmt: skip
+    assert needs.loc["X", "beta"] == pytest.approx(0.3, abs=1e-8)

@@ -148,3 +148,27 @@ def test_the_table_of_tests_by_hand():
     assert set(tests[tests.control == "shuffled labels"].same_maps) == {""}  # NaN read back
     assert _ci(float("nan"), 0.1, 0.2) == "–" and _ci(None, 0, 0) == "–"
     assert _ci(0.5, 0.25, 0.75, 2) == "+0.50 [+0.25, +0.75]"
+
+
+def test_the_verdict_line_by_hand():
+    """The accuracies as printed: the first seed's with its interval, the mean over seeds with
+    their range, the reference classifiers (or '–' where there is none)."""
+    e = experiment(needs(0.3, 0.2, 0.4, 1e-6), contrasts(0.1, 0.07, 0.13, 5e-5),
+                   randomised(0.2, 0.15, 0.25, 5e-5))  # fmt: skip
+    majority = {"classifier": "majority (IY)", "accuracy": [0.3, 0.25, 0.35], "n": 391}
+    e["references"]["rows"].append(majority)
+    bare = dict(e, references={"rows": [majority]})
+    none = {k: v for k, v in e.items() if k != "references"}
+    _, table = run({"e": e, "bare": bare, "none": none})
+    assert list(table.columns) == [
+        "test tokens", "accuracy (seed0)", "accuracy over seeds", "formants only",
+        "majority class", STATEMENTS[0], "beta, any cue (log p)", STATEMENTS[1], "method",
+        "AUC minus shuffled labels", "AUC minus randomised weights",
+        "seeds above the shuffled-labels model",
+    ]  # fmt: skip
+    row = table.loc["e"]
+    assert row["test tokens"] == 391 and row["accuracy (seed0)"] == "0.900 [0.860, 0.940]"
+    assert row["accuracy over seeds"] == "0.880 (0.860 to 0.900, 2 seeds)"
+    assert row["majority class"] == "0.300 [0.250, 0.350] (majority (IY), n 391)"
+    assert row["AUC minus randomised weights"].startswith("+0.200 [+0.150, +0.250], n 300")
+    assert table.loc["bare", "formants only"] == "–" and table.loc["none", "majority class"] == "–"

@@ -308,3 +308,38 @@ def test_defaults_and_clusters_of_the_tests():
     diff = ours.auc_F1 - theirs.auc_F1
     assert (row["low"], row["high"]) == cluster_bootstrap_ci(diff, tokens.utt_id, 500)[1:]
     assert table_cues(ours) == ["F1"] and table_cues(ours.assign(auc_any=0.5)) == ["F1", "any"]
+
+
+def test_more_edge_cases_of_the_tests():
+    from spectrocam.evidence.agreement import _peak_positions
+    from spectrocam.evidence.ranks import token_aucs
+
+    # Monte-Carlo sign flips drawn in chunks (4,000 clusters: chunks of 1,048): all-zero values
+    # tie every flip, so p is exactly 1 whatever the chunks
+    assert cluster_sign_flip(np.zeros(4000), np.arange(4000), n_flips=3000, seed=1) == (0.0, 1.0)
+    # peak positions: the mean frequency of each cell's rows
+    positions = _peak_positions(np.arange(6) * 100.0, np.array([0, 0, 1, 1, 1, 2]))
+    assert positions.tolist() == [50.0, 300.0, 500.0]
+    # no cue at all: only "any", which has no cell
+    aucs, n_cells = token_aucs(np.zeros((2, 3, 2)), np.arange(3.0), np.ones((2, 2), bool), {})
+    assert aucs.shape == (2, 1) and np.isnan(aucs).all() and n_cells.tolist() == [6, 6]
+
+
+def test_fit_needs_is_least_squares_with_token_effects():
+    """With one energy piece the fit is ordinary least squares of the drop on a token dummy
+    each, the dB removed and the cue indicators: numpy's lstsq on that design, worked here."""
+    from spectrocam.evidence.needs import fit_needs
+
+    rng = np.random.default_rng(5)
+    token = np.repeat(np.arange(12), 8)
+    cues = np.stack([np.tile(np.arange(8) < 2, 12), np.tile(np.arange(8) == 3, 12)], 1)
+    a = rng.uniform(0, 30, len(token))
+    d = rng.normal(0, 1, 12)[token] + 0.03 * a + 0.4 * cues[:, 0] + rng.normal(0, 0.2, len(a))
+    design = np.column_stack([np.eye(12)[token], a, cues])
+    expected = np.linalg.lstsq(design, d, rcond=None)[0][-2:]
+    fit = fit_needs(d, a, cues, token, token // 2, n_pieces=1, n_boot=200)
+    np.testing.assert_allclose(fit["beta"], expected, atol=1e-9)
+    assert (fit["low"] < fit["beta"]).all() and (fit["beta"] < fit["high"]).all()
+    default = fit_needs(d, a, cues, token, token // 2, n_pieces=1)
+    explicit = fit_needs(d, a, cues, token, token // 2, n_pieces=1, n_boot=1000, seed=0)
+    assert default["low"].tolist() == explicit["low"].tolist()

@@ -331,3 +331,9 @@ def test_the_causal_fit_is_per_class():
     needs = needs_table(bands, tokens, ["X", "Y", "Z"], ["a", "b"], labels, n_pieces=4,
                         n_boot=20).set_index("cue")  # fmt: skip
     assert needs.loc["X", "beta"] == pytest.approx(0.3, abs=1e-8)
+
+
+def test_the_energy_order_keeps_ties_in_row_order():
+    x = np.random.default_rng(0).integers(0, 3, (186, 1)).astype(float)
+    by_hand = sorted(range(186), key=lambda i: (-x[i, 0], i))
+    assert signal_orders(x)["energy"].tolist() == by_hand

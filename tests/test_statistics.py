@@ -299,6 +299,7 @@ def test_defaults_and_clusters_of_the_tests():
     _, p = cluster_sign_flip(np.ones(40), np.arange(40))
     assert p == pytest.approx(1 / 10001)
     assert cluster_bootstrap(lambda idx: np.asarray(idx).size, np.arange(5))[0] == 5
+    assert cluster_bootstrap_ci([1.0, None, 3.0])[0] == 2.0  # a missing value is left out
     rng = np.random.default_rng(0)
     tokens = pd.DataFrame({"phone_id": [f"u{i // 3}/{i % 3}" for i in range(30)],
                            "utt_id": [f"u{i // 3}" for i in range(30)]})  # fmt: skip

@@ -4,6 +4,8 @@ tests/test_statistics.py: the tests ``make mutation`` runs every mutant against)
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -337,3 +339,31 @@ def test_the_energy_order_keeps_ties_in_row_order():
     x = np.random.default_rng(0).integers(0, 3, (186, 1)).astype(float)
     by_hand = sorted(range(186), key=lambda i: (-x[i, 0], i))
     assert signal_orders(x)["energy"].tolist() == by_hand
+
+
+def test_fit_needs_small_cases_by_hand():
+    from spectrocam.evidence.needs import _matched, energy_basis
+
+    # matched: a cue band as loud as the loudest band over no cue is matched; none without one
+    assert _matched(np.array([5.0, 5.0, 3.0]), np.array([[1], [0], [0]]), np.zeros(3)).tolist() == [
+        1.0
+    ]
+    assert _matched(np.array([1.0, 2.0]), np.array([[1], [1]]), np.zeros(2)).tolist() == [0.0]
+    # knots at ties of the smallest or largest value add nothing: left out
+    ties = np.repeat([0.0, 1.0], 50)
+    assert energy_basis(ties, 4).shape == (100, 2)
+    # the bootstrap's standard error (ddof 1) from two draws, recovered from their percentiles
+    rng = np.random.default_rng(4)
+    token = np.repeat(np.arange(10), 6)
+    cue = np.tile(np.arange(6) < 2, 10)[:, None]
+    a = rng.uniform(0, 10, 60)
+    d = rng.normal(0, 1, 10)[token] + 0.1 * a + 0.3 * cue[:, 0] + rng.normal(0, 0.3, 60)
+    two = fit_needs(d, a, cue, token, token // 2, n_pieces=1, n_boot=2)
+    spread = (two["high"][0] - two["low"][0]) / 0.95  # |b2 - b1|
+    se = spread / np.sqrt(2)
+    assert two["p"][0] == pytest.approx(math.erfc(abs(two["beta"][0]) / se / math.sqrt(2)))
+    assert two["n_overlapping"].dtype.kind == "i" and two["n_overlapping"].tolist() == [20]
+    one = fit_needs(d, a, cue, token, token // 2, n_pieces=1, n_boot=1)
+    assert np.isnan(one["low"]).all() and np.isnan(one["high"]).all()
+    missing = fit_needs([*d[:-1], None], a, cue, token, token // 2, n_pieces=1, n_boot=2)
+    assert missing["n_tokens"] == 10 and np.isfinite(missing["beta"]).all()

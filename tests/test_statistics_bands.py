@@ -357,11 +357,12 @@ def test_fit_needs_small_cases_by_hand():
     token = np.repeat(np.arange(10), 6)
     cue = np.tile(np.arange(6) < 2, 10)[:, None]
     a = rng.uniform(0, 10, 60)
-    d = rng.normal(0, 1, 10)[token] + 0.1 * a + 0.3 * cue[:, 0] + rng.normal(0, 0.3, 60)
+    d = rng.normal(0, 1, 10)[token] + 0.1 * a + 0.05 * cue[:, 0] + rng.normal(0, 0.3, 60)
     two = fit_needs(d, a, cue, token, token // 2, n_pieces=1, n_boot=2)
     spread = (two["high"][0] - two["low"][0]) / 0.95  # |b2 - b1|
     se = spread / np.sqrt(2)
     assert two["p"][0] == pytest.approx(math.erfc(abs(two["beta"][0]) / se / math.sqrt(2)))
+    assert 0.001 < two["p"][0] < 0.999  # a p-value that the standard error decides
     assert two["n_overlapping"].dtype.kind == "i" and two["n_overlapping"].tolist() == [20]
     one = fit_needs(d, a, cue, token, token // 2, n_pieces=1, n_boot=1)
     assert np.isnan(one["low"]).all() and np.isnan(one["high"]).all()

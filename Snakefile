@@ -1,25 +1,11 @@
-# spectrocam: what a ResNet learns from speech spectrograms, against the formants.
-# This file is a table of contents; the rules live in workflow/rules/<stage>.smk.
-from snakemake.utils import min_version
-
-min_version("9.0")
+# The workflow is workflow/Snakefile (the layout of the Snakemake workflow catalog); this file lets
+# `snakemake` run from the repository root and adds no rule of its own but the default target.
+include: "workflow/Snakefile"
 
 
-configfile: "config/config.yaml"
-
-
-include: "workflow/rules/common.smk"
-include: "workflow/rules/corpus.smk"
-include: "workflow/rules/alignment.smk"
-include: "workflow/rules/segments.smk"
-include: "workflow/rules/splits.smk"
-include: "workflow/rules/model.smk"
-include: "workflow/rules/explain.smk"
-include: "workflow/rules/evidence.smk"
-include: "workflow/rules/report.smk"
-
-
-rule all:
+# An included file's rules are never the default target: from the root, `snakemake` builds what
+# workflow/Snakefile's `rule all` lists.
+rule default:
     default_target: True
     input:
-        get_final_outputs(),
+        rules.all.input,

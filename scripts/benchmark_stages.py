@@ -4,12 +4,14 @@ files, and our training throughput against the study's way on the same segments 
 
     python scripts/benchmark_stages.py results/demo [--experiment vowels_4k] [--steps 2]
 
-Part 1 reads ``RESULTS_DIR/benchmarks/**/*.tsv`` (Snakemake's benchmark files: ``s`` wall
-seconds, ``cpu_time``, ``max_rss`` MB) and counts the segments each job handled from the run's
-outputs: a segment store's size (segments), the training segments of every epoch in
-history.tsv (training, validation passes not counted), the rows of predictions.tsv
-(evaluation, maps). Snakemake 9 samples CPU time and memory every 30 s from 15 s after the
-job starts (every 0.5 s before), so a longer job's CPU time can miss up to its last 30 s.
+Part 1 reads what every job measured of itself (the ``job resources:`` line at the end of its log:
+wall and CPU seconds from the process's start, the part spent starting up, its largest memory) and
+prints them per job kind; then ``RESULTS_DIR/benchmarks/**/*.tsv`` (Snakemake's benchmark files:
+``s`` wall seconds, ``cpu_time``, ``max_rss`` MB) and counts the segments each job handled from the
+run's outputs: a segment store's size (segments), the training segments of every epoch in
+history.tsv (training, validation passes not counted), the rows of predictions.tsv (evaluation,
+maps). Snakemake 9 samples CPU time and memory every 30 s from 15 s after the job starts (every 0.5
+s before), so a longer job's CPU time can miss up to its last 30 s.
 
 Part 2 times training steps on ``--batch`` x (``--warmup`` + ``--steps``) segments of the run's
 store, both ways, in this process: ours (the run's model: arch and strides from a best.pt under
@@ -26,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
+import re
 import time
 from pathlib import Path
 
@@ -85,6 +89,65 @@ def stage_table(results: Path) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def job_costs(results: Path) -> pd.DataFrame:
+    """Every job's own measure of its cost (the ``job resources:`` line that
+    :func:`spectrocam.jobs.job` logs at its end): per log file, the job kind (its log path with
+    the experiment and model names as ``{e}`` and ``{m}``), wall and CPU seconds and the part of
+    each spent starting up (imports), and its largest memory."""
+    pattern = re.compile(
+        r"job resources: wall ([\d.]+) s \(start-up ([\d.]+) s\), CPU ([\d.]+) s "
+        r"\(start-up ([\d.]+) s\), max RSS (\d+) MB"
+    )
+    experiments = sorted((p.stem for p in (results / "segments").glob("*.h5")), key=len)[::-1]
+    rows = []
+    for log in sorted((results / "logs").glob("**/*.log")):
+        found = pattern.findall(log.read_text(encoding="utf-8", errors="replace"))
+        if not found:
+            continue
+        kind = log.relative_to(results / "logs").with_suffix("").as_posix()
+        for e in experiments:
+            kind = kind.replace(e, "{e}")
+        kind = re.sub(r"seed\d+|shuffled", "{m}", kind)
+        wall, start, cpu, cpu_start, rss = map(float, found[-1])
+        rows.append(
+            {"kind": kind, "job": log.stem, "wall_s": wall, "startup_s": start, "cpu_s": cpu,
+             "startup_cpu_s": cpu_start, "max_rss_mb": rss}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def print_job_kinds(costs: pd.DataFrame) -> None:
+    """Per job kind: jobs, wall and CPU seconds in all, the start-up's share, the largest
+    memory; then the run's totals."""
+    if costs.empty:
+        print("no job logged its resources (runs before the jobs measured themselves)")
+        return
+    g = costs.groupby("kind")
+    table = pd.DataFrame(
+        {
+            "jobs": g.size(),
+            "wall_s": g.wall_s.sum(),
+            "cpu_s": g.cpu_s.sum(),
+            "startup_cpu_s": g.startup_cpu_s.sum(),
+            "max_rss_mb": g.max_rss_mb.max(),
+        }
+    ).sort_values("cpu_s", ascending=False)
+    print(
+        f"{'job kind':<42} {'jobs':>4} {'wall s':>8} {'CPU s':>8} {'start-up CPU s':>15} {'MB':>6}"
+    )
+    for kind, r in table.iterrows():
+        print(
+            f"{kind:<42} {int(r.jobs):>4} {r.wall_s:>8.1f} {r.cpu_s:>8.1f} "
+            f"{r.startup_cpu_s:>15.1f} {r.max_rss_mb:>6.0f}"
+        )
+    print(
+        f"{'all':<42} {int(table.jobs.sum()):>4} {table.wall_s.sum():>8.1f} "
+        f"{table.cpu_s.sum():>8.1f} {table.startup_cpu_s.sum():>15.1f}\n"
+        "(measured by each job itself from its start: CPU of the process and its children, "
+        "start-up = the imports before the rule's body)"
+    )
 
 
 def print_stages(table: pd.DataFrame) -> None:
@@ -246,7 +309,10 @@ def main() -> None:
     parser.add_argument("--no-training", action="store_true", help="the stage table only")
     args = parser.parse_args()
     results = Path(args.results)
-    print(f"run {results}, on {cpu_model()}")
+    isa = {k: os.environ.get(k, "unset") for k in ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")}
+    print(f"run {results}, read on {cpu_model()} (this shell's ISA limits: {isa})")
+    print_job_kinds(job_costs(results))
+    print()
     print_stages(stage_table(results))
     if not args.no_training:
         compare_training(args, results)

@@ -28,8 +28,13 @@ what is left is divided by the job's work:
 Memory: network jobs keep the measured peak, plus the training rule's in-memory train and
 validation segments (float16) at full size; light jobs on maps grow with test segments times
 cells (they read every map grid) and are scaled so. The full corpus's segment counts are those
-of the README and scripts/benchmark_training.py (about 79,000 vowels, 243,000 voicing segments).
+of docs/speed.md and scripts/benchmark_training.py (about 79,000 vowels, 243,000 voicing segments).
 Every figure is a projection from one run on one machine, printed with its CPU model.
+
+Beside each stage: what its rule asks the scheduler for under ``--config`` (``resources.<rule>``:
+memory, for training plus its share of the projected train and validation segments, and run time
+per job), and whether the projected job fits it (the network stages' hours on one GPU, the
+others' on their threads).
 """
 
 from __future__ import annotations
@@ -58,6 +63,13 @@ FULL_SEGMENTS = {"vowels": 79_000, "voicing": 243_000}
 GRID_BYTES = 4 * 2 * 6
 NETWORK = ("models", "evaluation", "maps", "sanity", "causal")
 PER_CLIP = ("corpus", "alignment", "formants")
+# the rule whose request (resources.<rule> of the configuration) each row's jobs make
+RULE = {
+    "models": "train",
+    "evaluation": "test_model",
+    "corpus": "validate_corpus",
+    "alignment": "align_pocketsphinx",
+} | {stage: stage for stage in NETWORK[2:] + PER_CLIP[2:] + ("segments",)}
 
 
 def startup_s(module: str) -> float:
@@ -254,6 +266,8 @@ def project(args) -> tuple[pd.DataFrame, float, float, int]:
                     "CPU core-h": jobs_full * (heavy + flop / rate) / 3600,
                     "GPU h": jobs_full * (heavy + flop / (args.gpu_tflops * 1e12)) / 3600,
                     "memory MB": memory,
+                    # the train and validation segments: a lower bound of the store's size
+                    "input MB": f_work["bytes_train"] / 2**20 if stage == "models" else 0.0,
                 }
             )
         cells_ratio = (fc["test"] * cells_of(full, exp)) / (dc["test"] * dc["cells"])
@@ -311,6 +325,32 @@ def project(args) -> tuple[pd.DataFrame, float, float, int]:
     return pd.DataFrame(rows), heavy, light, clips
 
 
+def with_requests(table: pd.DataFrame, config_path: str) -> pd.DataFrame:
+    """Each row's request under the configuration (memory, run time per job) beside the
+    projection, and whether a job fits it: its memory, and its hours on one GPU (network stages,
+    whose run times are sized for one) or on its threads."""
+    from spectrocam.config import validate_config
+    from spectrocam.resources import stage_resources
+
+    with open(config_path) as f:
+        config = validate_config(yaml.safe_load(f))
+    table = table.copy()
+    asks_mb, asks_h, fits = [], [], []
+    for row in table.to_dict("records"):
+        wanted = stage_resources(config, RULE.get(row["stage"], row["stage"]))
+        input_mb = row.get("input MB", 0.0)
+        mb = wanted.memory(0.0 if np.isnan(input_mb) else input_mb)
+        if wanted.network:
+            hours = row["GPU h"] / row["jobs"]
+        else:
+            hours = row["CPU core-h"] / row["jobs"] / wanted.threads
+        asks_mb.append(mb)
+        asks_h.append(wanted.runtime / 60)
+        fits.append("yes" if row["memory MB"] <= mb and hours <= wanted.runtime / 60 else "NO")
+    table["asks MB"], table["asks h per job"], table["fits"] = asks_mb, asks_h, fits
+    return table.drop(columns=["input MB"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results", help="a demo run's results folder (results/demo)")
@@ -324,6 +364,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     table, heavy, light, clips = project(args)
+    table = with_requests(table, args.config)
     print(
         f"measured on {cpu_model()}; demo run {args.results} ({clips} clips); start-up of a "
         f"job: {heavy:.1f} s with torch, {light:.1f} s without (taken off, then added back per "
@@ -339,6 +380,12 @@ def main() -> None:
     print(
         "(alignment: pocketsphinx, as the demo ran it; config.yaml's MFA was not measured. "
         "Training: every training segment in every epoch, an upper bound.)"
+    )
+    misfits = table[table.fits != "yes"]
+    print(
+        "every job fits what its rule asks for (resources.<rule>; network jobs' hours on one GPU)"
+        if misfits.empty
+        else f"jobs that do not fit what their rule asks for: {', '.join(misfits.stage)}"
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar, get_type_hints
@@ -30,10 +31,18 @@ __all__ = [
     "experiment_vowels",
     "schema_keys",
     "markdown_table",
+    "documented_table",
+    "update_documented_table",
     "check_ceiling",
+    "NETWORK_STAGES",
 ]
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+# The stages (rules) that run a network: their jobs' threads are training.threads and their GPUs
+# training.gpus, never resources.<stage> (spectrocam.resources).
+NETWORK_STAGES = ("train", "test_model", "maps", "sanity", "causal")
 
 
 class ConfigError(ExpectedError, ValueError):
@@ -168,11 +177,18 @@ def validate_config(config: dict, schema: Mapping | None = None) -> dict:
         raise ConfigError("the configuration must be a mapping of keys to values")
     schema = load_schema() if schema is None else schema
     _coerce_strings(config, schema)
+    # before the defaults are filled in: a network stage's threads are training.threads
+    given = config.get("resources")
+    network_threads = [
+        f"'resources.{stage}.threads': the threads of {stage} jobs are training.threads"
+        for stage in NETWORK_STAGES
+        if isinstance(given, dict) and "threads" in (given.get(stage) or {})
+    ]
     _strip_class_stress(config)
     cls = _with_defaults(jsonschema.validators.validator_for(schema))
     validator = cls(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    problems = [_message(e) for e in errors]
+    problems = [_message(e) for e in errors] + network_threads
     if not problems:
         problems = list(_semantic_problems(config))
     if problems:
@@ -326,8 +342,11 @@ def schema_keys(schema: Mapping | None = None) -> list[tuple[str, dict]]:
     return out
 
 
+TABLE_START, TABLE_END = "<!-- config-table:start -->\n", "\n<!-- config-table:end -->"
+
+
 def markdown_table(schema: Mapping | None = None) -> str:
-    """The configuration keys as a Markdown table (for README.md)."""
+    """The configuration keys as a Markdown table (for config/README.md)."""
     rows = ["| key | default | description |", "| --- | --- | --- |"]
     for key, sub in schema_keys(schema):
         if sub.get("type") == "object" and "properties" in sub:
@@ -339,5 +358,29 @@ def markdown_table(schema: Mapping | None = None) -> str:
     return "\n".join(rows)
 
 
+def documented_table(text: str) -> str:
+    """The table between the markers ``<!-- config-table:start -->`` and ``...:end -->``."""
+    if TABLE_START not in text or TABLE_END not in text:
+        raise ValueError("no <!-- config-table:start --> ... <!-- config-table:end --> markers")
+    return text.split(TABLE_START, 1)[1].split(TABLE_END, 1)[0]
+
+
+def update_documented_table(path: str | Path) -> bool:
+    """Rewrite the table between the markers of ``path`` (config/README.md) from the schema;
+    whether it changed."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    old = documented_table(text)
+    new = markdown_table()
+    if old != new:
+        path.write_text(text.replace(TABLE_START + old + TABLE_END, TABLE_START + new + TABLE_END))
+    return old != new
+
+
 if __name__ == "__main__":
-    print(markdown_table())
+    # python -m spectrocam.config: print the table; --update FILE: rewrite it in FILE
+    if sys.argv[1:2] == ["--update"] and len(sys.argv) == 3:
+        changed = update_documented_table(sys.argv[2])
+        print(f"{sys.argv[2]}: {'updated' if changed else 'up to date'}")
+    else:
+        print(markdown_table())

@@ -1,6 +1,6 @@
 """Statistics over clustered values (segments of one utterance are not independent): bootstrap
 confidence intervals that resample whole clusters, a two-sided sign-flip test that flips whole
-clusters, and Holm's adjustment."""
+clusters, and Holm's adjustment (statsmodels')."""
 
 from __future__ import annotations
 
@@ -129,14 +129,13 @@ def cluster_sign_flip(
 
 
 def holm(pvalues) -> np.ndarray:
-    """Holm's step-down adjustment of a family of p-values (NaN stays NaN, not counted)."""
+    """Holm's step-down adjustment of a family of p-values (statsmodels' ``multipletests``);
+    NaN stays NaN and is not counted in the family."""
+    from statsmodels.stats.multitest import multipletests  # a slow import: only where needed
+
     p = np.asarray(pvalues, dtype=float)
     out = np.full(p.shape, np.nan)
-    finite = np.flatnonzero(np.isfinite(p))
-    order = finite[np.argsort(p[finite], kind="stable")]
-    m = len(order)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        out[i] = running
+    finite = np.isfinite(p)
+    if finite.any():
+        out[finite] = multipletests(p[finite], method="holm")[1]
     return out

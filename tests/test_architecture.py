@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import spectrocam
-from spectrocam.config import Section, load_schema
+from spectrocam.config import NETWORK_STAGES, Section, load_schema
 from spectrocam.explain.methods import METHOD_NAMES, METHODS
 from spectrocam.io import atomic_path
 from spectrocam.keys import add_phone_ids, join
@@ -212,7 +212,12 @@ def import_graph(everywhere: bool) -> dict[str, set[str]]:
         deps = set()
         for node in ast.walk(tree) if everywhere else tree.body:
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("spectrocam"):
-                deps.add(node.module)
+                # ``from spectrocam.evidence import verdict`` imports the module it names
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    known = (PACKAGE.parent / sub.replace(".", "/")).with_suffix(".py").exists()
+                    package = (PACKAGE.parent / sub.replace(".", "/") / "__init__.py").exists()
+                    deps.add(sub if known or package else node.module)
             elif isinstance(node, ast.Import):
                 deps |= {a.name for a in node.names if a.name.startswith("spectrocam.")}
         graph[name] = deps
@@ -220,9 +225,10 @@ def import_graph(everywhere: bool) -> dict[str, set[str]]:
 
 
 def stage_of(module: str) -> int:
-    """0 for the ground floor, else 1 + the stage's place in :data:`STAGE_ORDER`."""
+    """0 for the ground floor, else 1 + the stage's place in :data:`STAGE_ORDER` (the stage's
+    package itself included)."""
     parts = module.split(".")
-    return STAGE_ORDER.index(parts[1]) + 1 if len(parts) > 2 else 0
+    return STAGE_ORDER.index(parts[1]) + 1 if len(parts) > 1 and parts[1] in STAGE_ORDER else 0
 
 
 def upward_imports(graph: dict[str, set[str]]) -> list[str]:
@@ -254,8 +260,10 @@ def test_the_stage_check_sees_an_upward_import():
         "spectrocam.segments.store": {"spectrocam.evidence.shares", "spectrocam.io"},
         "spectrocam.io": {"spectrocam.model.network"},
         "spectrocam.report.page": {"spectrocam.evidence.verdict", "spectrocam.keys"},
+        "spectrocam.align.mfa": {"spectrocam.segments"},  # a stage's package is that stage
     }
     assert upward_imports(graph) == [
+        "spectrocam.align.mfa -> spectrocam.segments",
         "spectrocam.io -> spectrocam.model.network",
         "spectrocam.segments.store -> spectrocam.evidence.shares",
     ]
@@ -298,19 +306,20 @@ for script in sys.argv[1:]:
 
 
 def rule_scripts() -> dict[str, tuple[str, bool]]:
-    """rule -> (its script, whether it declares a GPU: the rules that run a network)."""
+    """rule -> (its script, whether it runs a network: config.NETWORK_STAGES, which ask for
+    training.gpus)."""
     out = {}
     for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
         for block in re.split(r"\n(?=[ ]*rule )", smk.read_text(encoding="utf-8")):
             name = re.match(r"[ ]*rule (\w+):", block)
             script = re.search(r'script:\s*\n\s*"\.\./scripts/([\w.]+)"', block)
             if name and script:
-                out[name.group(1)] = (script.group(1), "gpu=" in block)
+                out[name.group(1)] = (script.group(1), name.group(1) in NETWORK_STAGES)
     return out
 
 
 def test_light_rules_do_not_import_torch():
-    """Only the rules that run a network (those that declare a GPU) pay torch's 600 MB and 4-5 s."""
+    """Only the rules that run a network (those that ask for GPUs) pay torch's 600 MB and 4-5 s."""
     import subprocess
     import sys
 

@@ -5,9 +5,11 @@ import yaml
 
 from spectrocam.config import (
     ConfigError,
+    documented_table,
     enabled_experiments,
     load_schema,
     markdown_table,
+    update_documented_table,
     validate_config,
 )
 
@@ -98,12 +100,20 @@ def test_command_line_strings_are_typed():
     assert config["spectrogram"]["win_s"] == 0.02
 
 
-def test_readme_documents_every_key():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    table = readme.split("<!-- config-table:start -->\n", 1)[1].split(
-        "\n<!-- config-table:end -->"
-    )[0]
-    assert table == markdown_table(), "README's configuration table is stale: regenerate it"
+def test_config_readme_documents_every_key():
+    readme = (REPO / "config" / "README.md").read_text(encoding="utf-8")
+    assert documented_table(readme) == markdown_table(), (
+        "config/README.md's table is stale: python -m spectrocam.config --update config/README.md"
+    )
+
+
+def test_the_table_is_rewritten_between_its_markers(tmp_path):
+    path = tmp_path / "README.md"
+    path.write_text("# keys\n<!-- config-table:start -->\nold\n<!-- config-table:end -->\nend\n")
+    assert update_documented_table(path) and not update_documented_table(path)
+    text = path.read_text()
+    assert text.startswith("# keys\n") and text.endswith("-->\nend\n")
+    assert documented_table(text) == markdown_table()
 
 
 def narrowband(**changes) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -31,45 +32,12 @@ from .test_workflow import (
     write_config,
 )
 
-CUES = {"voicing_4k": ["voicing_bar", "frication", "any"]}
-FORMANT_CUES = ["F1", "F2", "F3", "any"]
-
 
 def call(low: float, high: float, n: int) -> str:
     """The call of an interval, worked here: above or below 0, else unclear."""
     if not n:
         return "no tokens"
     return "above" if low > 0 else "below" if high < 0 else "unclear"
-
-
-def check_statements(out, name: str) -> None:
-    """The verdict's two statements of one experiment, as the rules wrote them."""
-    cues = CUES.get(name, FORMANT_CUES)
-    # statement 2 against the shuffled-labels model (each seed) and each randomisation step
-    contrasts = pd.read_csv(out / f"evidence/{name}/seed0_contrasts.tsv", sep="\t")
-    assert set(contrasts.control) == {"shuffled labels"} and contrasts.method.iloc[0] == "cam"
-    assert set(contrasts.method) <= set(METHOD_NAMES)
-    assert contrasts[contrasts.method == "cam"].cue.tolist() == cues
-    randomised = pd.read_csv(out / f"sanity/{name}_randomised.tsv", sep="\t")
-    assert list(randomised.step.unique()) == ["fc", "layer4", "conv1"]
-    for table in (contrasts, randomised):
-        tested = table[table.n_tokens > 0]
-        assert (tested.low <= tested.high).all() and tested.p.between(0, 1, "right").all()
-        np.testing.assert_allclose(tested.difference, tested.auc_trained - tested.auc_control)
-    # statement 1: the causal fit at the headline half-width, and at each Praat ceiling
-    needs = pd.read_csv(out / f"causal/{name}_needs.tsv", sep="\t")
-    assert needs[needs.headline].cue.tolist() == cues and set(needs.half_width_hz) == {150}
-    ceilings = pd.read_csv(out / f"causal/{name}_needs_ceilings.tsv", sep="\t")
-    worked = [call(*r) for r in zip(ceilings.low, ceilings.high, ceilings.n_tokens, strict=True)]
-    assert ceilings["call"].tolist() == worked
-    configured = ceilings[ceilings.ceiling == "configured"].set_index("cue")["call"]
-    assert (ceilings.holds == (ceilings.cue.map(configured) == ceilings["call"])).all()
-    # the formants move with the ceiling, fixed regions do not; 5,500 Hz gives the configured
-    # formants (one speaker: the formants rule's ceiling), the same fit, so it is not redone
-    moved = set() if name in CUES else {"5000", "6000"}
-    assert set(ceilings.ceiling.astype(str)) == {"configured"} | moved
-    bands = pd.read_csv(out / f"causal/{name}_bands.tsv", sep="\t")
-    assert (bands.removed_db >= 0).all() and (bands[bands.band == "none"].removed_db == 0).all()
 
 
 def holm_by_hand(p: np.ndarray) -> np.ndarray:
@@ -148,7 +116,48 @@ def test_the_study_end_to_end(study):
         assert {"minus_spectrum", "minus_envelope", "minus_prior", "minus_class_mean"} <= set(
             evidence.columns
         )
-        check_statements(out, name)
+        assert set(evidence.spectrum_power.astype(str)) == {"db"}  # the description's scale
+        cues = ["voicing_bar", "frication"] if name == "voicing_4k" else ["F1", "F2", "F3"]
+        # the map statement: every seed against the shuffled-labels model, each distinct method
+        # once (the others named in same_maps), per cue and any cue
+        for seed in ("seed0", "seed1"):
+            c = pd.read_csv(out / f"evidence/{name}/{seed}_contrasts.tsv", sep="\t")
+            assert set(c.control) == {"shuffled labels"} and list(c.cue[: len(cues) + 1]) == [
+                *cues,
+                "any",
+            ]
+            named = set(c.method) | {m for s in c.same_maps.dropna() for m in str(s).split()}
+            assert named == set(METHOD_NAMES) and not c.duplicated(["method", "cue"]).any()
+            assert c.difference.between(-1, 1).all() and (c.low <= c.high).all()
+        cam = c[(c.method == "cam") & (c.cue == "any")].iloc[0]
+        assert cam.n_tokens <= len(test_idx) and cam.n_clusters <= cam.n_tokens
+        # ... and against the randomised weights, each cascade step, no token dropped
+        sanity = pd.read_csv(out / f"sanity/{name}_randomised.tsv", sep="\t")
+        assert set(sanity.step) == {"fc", "layer4", "conv1"} and "scorecam" not in set(
+            sanity.method
+        )
+        cam_any = sanity[(sanity.method == "cam") & (sanity.cue == "any")]
+        assert (cam_any.n_tokens == cam.n_tokens).all()  # every token with maps and cues
+        # the causal statement, every band of every chosen token, and at each Praat ceiling
+        needs = pd.read_csv(out / f"causal/{name}_needs.tsv", sep="\t")
+        assert list(needs.cue) == [*cues, "any"] and set(needs.half_width_hz) == {150}
+        assert (needs.n_tokens <= 8).all() and needs.share_matched.dropna().between(0, 1).all()
+        bands = pd.read_csv(out / f"causal/{name}_bands.tsv", sep="\t")
+        assert (bands.removed_db >= 0).all() and (bands[bands.band == "none"].removed_db == 0).all()
+        assert bands.groupby("token").band.apply(lambda b: (b == "tile").sum()).nunique() == 1
+        ceilings = pd.read_csv(out / f"causal/{name}_needs_ceilings.tsv", sep="\t")
+        expected = (
+            {"configured"} if name == "voicing_4k" else {"configured", "5000", "5500", "6000"}
+        )
+        assert set(ceilings.ceiling.astype(str)) == expected
+        # each ceiling's call worked from its interval, and whether it holds from the configured
+        worked = [
+            call(*r) for r in zip(ceilings.low, ceilings.high, ceilings.n_tokens, strict=True)
+        ]
+        assert ceilings["call"].tolist() == worked
+        configured = ceilings[ceilings.ceiling == "configured"].set_index("cue")["call"]
+        assert (ceilings.holds == (ceilings.cue.map(configured) == ceilings["call"])).all()
+        np.testing.assert_allclose(c.difference, c.auc_trained - c.auc_control)
         assert np.asarray(metrics["confusion"]).sum() == len(test_idx)
         confusion = pd.read_csv(out / f"evaluation/{name}/seed0/confusion.csv", index_col=0)
         assert confusion.to_numpy().tolist() == metrics["confusion"]
@@ -193,13 +202,35 @@ def test_the_study_end_to_end(study):
         assert whole.n_segments == len(vowel_tests)
         assert whole.ratio_any_low <= whole.ratio_any <= whole.ratio_any_high
 
-        for figure in ("confusion", "history", "profiles", "examples", "methods", "vowel_chart"):
+        for figure in ("confusion", "history", "profiles", "examples", "methods", "vowel_chart",
+                       "paper"):  # fmt: skip
             assert (out / f"report/{name}/{figure}.png").read_bytes()[:4] == b"\x89PNG"
+            assert (out / f"report/{name}/{figure}.svg").read_text().count("<svg") >= 1
         assert summary["experiments"][name]["accuracy"] == metrics["accuracy"]
         assert f"{metrics['accuracy']:.3f}" in page and name in page
 
-    check_verdict(out)
-    assert page.index("<h2>Verdict</h2>") < page.index("<h2>Summary</h2>")
+    verdict = pd.read_csv(out / "report/verdict.tsv", sep="\t").set_index("experiment")
+    assert sorted(verdict.index) == sorted(EXPERIMENTS)  # one line per experiment
+    assert verdict["accuracy over seeds"].str.endswith("2 seeds)").all()
+    check_verdict(out)  # each line's yes or no from the headline tests, Holm recomputed
+    assert (
+        verdict["AUC minus randomised weights"]
+        .str.contains(r"\], n \d+ \(\d+ clusters\), p ")
+        .all()
+    )
+    tests = pd.read_csv(out / "report/tests.tsv", sep="\t")
+    assert set(tests.model) == {"seed0", "seed1"}
+    assert (tests.p_holm.dropna() >= tests.p.dropna() - 1e-12).all()
+    headline = tests[tests.family == "headline"]
+    assert len(headline) == 3 * len(EXPERIMENTS) and (headline.family_size == len(headline)).all()
+    assert (tests.survives == ((tests.p_holm < 0.05) & (tests.low > 0))).all()
+    for _, family in tests.groupby("family"):
+        assert (family.family_size == family.p.notna().sum()).all()
+    # the answer first, then the contents and the folded detail
+    assert page.index('<section id="answer">') < page.index('<nav id="contents">')
+    assert page.index('<nav id="contents">') < page.index("<h2>Run and headline figures</h2>")
+    for name in EXPERIMENTS:
+        assert f'src="{name}/paper.png"' in page and (out / f"report/{name}/paper.svg").exists()
     comparison = pd.read_csv(out / "report/formants.tsv", sep="\t").set_index("vowel")
     assert abs(comparison.loc["IY", "hillenbrand_f2_hz"] - 2761) < 30  # the women's mean
     assert comparison.loc["IY", "f2_mean_hz"] > comparison.loc["AA", "f2_mean_hz"]
@@ -218,9 +249,32 @@ def test_the_study_end_to_end(study):
     assert report.stat().st_size > 10_000
     with zipfile.ZipFile(report) as z:
         names = z.namelist()
+        html = z.read("report/report.html").decode("utf-8")
+        results = report_var(html, "results")
+        page_entry = results["results/test/report/summary_page.html"]
+        standalone = z.read(f"report/{page_entry['data_uri']}").decode("utf-8")
     assert sum(n.endswith("/sizes.json") for n in names) == 1  # the explorer, with its data
     chunks = sizes["experiments"]["vowels_4k"]["chunks"]
     assert sum("/data/vowels_4k/" in n for n in names) == chunks
+    # the report opens on its introduction (workflow/report/workflow.rst, with the run's name)
+    intro = report_var(html, "workflow_desc")
+    assert "spectrocam asks whether a ResNet" in intro and ">test<" in intro
+    # the summary page, the verdict and every test come first, labelled; then the figures, one
+    # subcategory per experiment
+    categories = report_var(html, "categories")
+    assert sorted(categories) == ["1. Verdict", "2. Experiments", "3. Formants", "4. Explorer"]
+    assert sorted(categories["2. Experiments"]) == sorted(EXPERIMENTS)
+    assert sorted(sum(categories["1. Verdict"].values(), [])) == [
+        f"results/test/report/{name}" for name in ("summary_page.html", "tests.tsv", "verdict.tsv")
+    ]
+    assert page_entry["labels"]["file"] == "summary page"
+    confusion = results["results/test/report/vowels_4k/confusion.png"]
+    assert confusion["labels"] == {"figure": "confusion matrix"}
+    # the summary page opens there with its figures: every image inlined, the same headings
+    sources = re.findall(r"""<img\b[^>]*?\bsrc=['"]([^'"]*)""", standalone)
+    assert len(sources) == page.count("<img") > 0
+    assert all(src.startswith("data:image/") for src in sources)
+    assert page[page.index("<h1>") : page.index("</h1>")] in standalone
     # A late change (the agreement band) leaves training, CAMs and formants alone.
     changed = write_config(
         tmp_path, clips=WIDE_SLICE, alignment=TEXTGRIDS, agreement={"window_hz": 100}
@@ -232,7 +286,13 @@ def test_the_study_end_to_end(study):
     assert "rule explorer:" in proc.stdout
     for rule in ("train", "test_model", "maps", "formants", "segments"):
         assert f"rule {rule}:" not in proc.stdout
-        assert f"rule {rule}_primary:" not in proc.stdout
+
+
+def report_var(html: str, name: str):
+    """A variable of a ``snakemake --report`` page (``var <name> = <JSON>;``, after the scripts
+    of the libraries it inlines)."""
+    start = html.rindex(f"var {name} = ") + len(f"var {name} = ")
+    return json.JSONDecoder().raw_decode(html[start:])[0]
 
 
 def test_killed_training_resumes_from_its_checkpoint(tmp_path):

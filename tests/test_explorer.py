@@ -205,3 +205,32 @@ def test_the_explorer_is_self_contained_and_its_arrays_decode_to_the_stores(tmp_
     arrays = sum(p.stat().st_size for p in (folder / "data/vowels").glob("*.js"))
     assert sizes["experiments"]["vowels"]["array_bytes"] == arrays
     assert json.loads((folder / "sizes.json").read_text()) == sizes
+
+
+def test_the_explorer_opens_on_a_representative_token_and_knows_each_class_spectrum(tmp_path):
+    from spectrocam.report.colours import class_colour
+    from spectrocam.report.explorer_data import representative_row
+    from spectrocam.report.paper import class_means
+
+    run = make_run(tmp_path)
+    maps = MapFile(run["maps"])
+    row = representative_row(maps, run["formants"])
+    seg = maps.segments
+    # the class with the most tokens (IY: 3 of 6), correctly classified, with every method's maps
+    assert seg.class_name[row] == "IY" and seg.correct[row] and row in maps.common_rows()
+    data = ExperimentData("vowels", "Two vowels.", run["maps"], run["store"], run["agreement"],
+                          {"IY": ["IY"], "AA": ["AA"]})  # fmt: skip
+    folder = tmp_path / "explorer"
+    cfg = ExplorerConfig(chunk_tokens=4, audio_context_s=0.2)
+    write_explorer(folder, "t", [data], PHONES, run["formants"], run["clips"], None, cfg)
+    _, meta = read_script(folder / "data" / "vowels.js")
+    assert meta["representative"] == row
+    assert meta["colours"] == {"IY": class_colour("IY"), "AA": class_colour("AA")}
+    # the class-mean spectrum: the same as the summary page's figure draws
+    means = class_means(maps, run["store"], run["formants"], data.classes)
+    for c in CLASSES:
+        assert np.allclose(meta["spectra"][c], means.spectrum[c], atol=0.01)
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "SpectrocamExplorer.route(tabs, names)" in page
+    assert "vowels-spectrogram-b" in page and "vowels-method-0" in page and "vowels-compare" in page
+    assert "vowels-svg" in page and "SpectrocamExplorer.save_svg" in page  # SVG export

@@ -60,6 +60,18 @@ view.el.scrollIntoView({block: 'center'});
 const box = view.canvas_view.el.getBoundingClientRect();
 return [box.left + view.frame.x_scale.compute(x), box.top + view.frame.y_scale.compute(y)];
 """
+# The address, once the explorer has drawn the representative token of experiment arguments[0].
+REPRESENTATIVE = """
+const E = SpectrocamExplorer, name = arguments[0];
+return E.drawn && E.drawn.name === name && E.drawn.row === E.experiments[name].representative
+  && location.hash;
+"""
+# The SVG of the figure with the html id arguments[0], as the page's 'SVG' button saves it.
+EXPORT = """
+const [id, done] = arguments;
+const fig = [...Bokeh.documents[0].all_models].find((m) => m.html_id === id);
+SpectrocamExplorer.svgOf(fig).then(done, (e) => done("error: " + e));
+"""
 # Play the audio element arguments[0] (muted) until its media fragment ends it, then report.
 PLAY = """
 const [audio, done] = arguments;
@@ -162,6 +174,10 @@ def test_the_explorer_in_chromium(study, browser, capsys):
         )
     width = browser.execute_script("return [document.documentElement.scrollWidth, innerWidth]")
     assert width[0] <= width[1], f"the explorer scrolls sideways at 1,280 px: {width}"
+    # it opens on the first experiment's representative token, and says so in the address
+    first_name = next(iter(sizes["experiments"]))
+    opened_on = wait(lambda: browser.execute_script(REPRESENTATIVE, first_name))
+    assert f"experiment={first_name}&token=" in opened_on
 
     name = "vowels_4k"  # its tab, laid out when first shown
     tab = next(t for t in deep(browser, "experiments", ".bk-tab") if t.text == name)
@@ -189,8 +205,9 @@ def test_the_explorer_in_chromium(study, browser, capsys):
     assert word in first.text and "misclassified" in first.text
 
     figure = deep(browser, None, f"#{name}-spectrogram")[0]
+    compared = deep(browser, None, f"#{name}-spectrogram-b")[0]  # empty until 'Compare'
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", figure)
-    empty = grey_drawn(pixels(figure))
+    empty = grey_drawn(pixels(compared))
     first.click()
     wait(lambda: browser.execute_script(f"return SpectrocamExplorer.state['{name}'].row") == row)
     audio = wait(lambda: deep(browser, f"{name}-info", "audio"))[0]
@@ -203,8 +220,34 @@ def test_the_explorer_in_chromium(study, browser, capsys):
     with_map = pixels(figure)
     browser.execute_script(f"{models}.opacity.value = 0.45")
     drawn, levels = grey_drawn(spectrogram)
-    assert drawn > max(5 * empty[0], 40_000) and levels > 40, (empty, drawn, levels)
-    assert colourful(with_map) > colourful(spectrogram) + 20_000
+    assert drawn > max(5 * empty[0], 30_000) and levels > 40, (empty, drawn, levels)
+    assert colourful(with_map) > colourful(spectrogram) + 15_000
+    phone_id = str(seg.phone_id[row])
+    assert browser.execute_script("return location.hash").endswith(
+        "&token=" + phone_id.replace("/", "%2F") + "&method=cam%3Atrue"
+    )
+    # every map of the token at once: one figure per map, each drawn
+    keys = browser.execute_script(f"return SpectrocamExplorer.experiments['{name}'].maps")
+    assert len(deep(browser, None, f"[id^='{name}-method-']")) == len(keys) > 1
+    small = deep(browser, None, f"#{name}-method-0")[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", small)
+    shot = pixels(small)  # the spectrogram (grey) under the map (colour): drawn either way
+    assert grey_drawn(shot)[0] + colourful(shot) > 12_000, (grey_drawn(shot), colourful(shot))
+    # two tokens side by side: 'Compare' keeps this one on the right
+    deep(browser, f"{name}-compare", "button")[0].click()
+    wait(
+        lambda: browser.execute_script(f"return SpectrocamExplorer.state['{name}'].compare") == row
+    )
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", compared)
+    drawn_b = lambda: grey_drawn(pixels(compared))[0] + colourful(pixels(compared))  # noqa: E731
+    wait(lambda: drawn_b() > max(5 * empty[0], 30_000), 10)
+    assert "compare=" + phone_id.replace("/", "%2F") in browser.execute_script(
+        "return location.hash"
+    )
+    # the token's figures export SVG (what the page's 'SVG' button downloads)
+    assert deep(browser, f"{name}-svg", "button")
+    svg = browser.execute_async_script(EXPORT, f"{name}-spectrogram")
+    assert svg.startswith("<svg") and svg.count("<image") >= 2, svg[:200]
 
     # the sound: the phone with its context, from the clip's wav
     token = seg.iloc[row]
@@ -268,17 +311,97 @@ def screenshot(driver, top, path: Path) -> None:
         shutil.copyfile(path, os.environ["SPECTROCAM_SCREENSHOT"])
 
 
-def test_the_summary_page_is_one_column_with_captioned_figures(study, browser):
+# What overflows on the summary page with every section unfolded: tables whose box hides some of
+# their columns (a box that scrolls), figures that reach past the window or are shown smaller
+# than their own size (labels shrunk), images that did not load.
+OVERFLOWS = """
+document.querySelectorAll('details').forEach((d) => { d.open = true; });
+const out = [], width = innerWidth, page = document.documentElement.scrollWidth;
+if (page > width) out.push('page ' + page);
+document.querySelectorAll('.table').forEach((t, k) => {
+  const [w, c] = [t.scrollWidth, t.clientWidth];
+  if (w > c + 1) out.push(`table ${k}: ${w} in ${c}`);
+});
+document.querySelectorAll('img').forEach((i) => {
+  const box = i.getBoundingClientRect(), own = Number(i.getAttribute('width'));
+  const src = i.getAttribute('src');
+  if (box.right > width + 1) out.push(`${src} reaches ${box.right}`);
+  if (own && box.width < 0.97 * own) out.push(`${src} shrunk to ${box.width} of ${own}`);
+  if (!i.complete || !i.naturalWidth) out.push(`${src} not loaded`);
+});
+document.querySelectorAll('details').forEach((d) => { d.open = false; });
+return out;
+"""
+# The answer's sentences and the first figure of the study, and whether they lie in the first
+# screen (the page scrolled to its top); and the width the page's content takes.
+FIRST_SCREEN = """
+scrollTo(0, 0);
+const inside = (e) => { const b = e.getBoundingClientRect();
+  return b.top >= 0 && b.bottom <= innerHeight && b.right <= innerWidth && b.height > 0; };
+const sentences = [...document.querySelectorAll('#answer .sentence')];
+const figures = [...document.querySelectorAll('#answer .papers img')];
+return {
+  sentences: sentences.map((s) => s.textContent),
+  sentences_inside: sentences.filter(inside).length,
+  figure_inside: figures.length > 0 && inside(figures[0]) && figures[0].complete,
+  beside: figures.length > 1
+    && figures[1].getBoundingClientRect().top === figures[0].getBoundingClientRect().top,
+  content: document.querySelector('#answer').getBoundingClientRect().width,
+  width: innerWidth,
+};
+"""
+
+
+@pytest.mark.parametrize("size", [(1280, 1000), (1920, 1080)])
+def test_the_summary_page_answers_on_the_first_screen_and_nothing_overflows(study, browser, size):
+    workdir, _ = study
+    out = workdir / "results/test"
+    browser.set_window_size(*size)
+    try:
+        browser.get((out / "report/index.html").as_uri())
+        wait(lambda: browser.execute_script("return document.readyState") == "complete")
+        assert browser.execute_script(OVERFLOWS) == []
+        screen = browser.execute_script(FIRST_SCREEN)
+        verdict = pd.read_csv(out / "report/verdict.tsv", sep="\t")
+        names = list(verdict.experiment)
+        # two or three sentences per experiment (and one that reconciles), every one in view
+        assert 2 * len(names) <= len(screen["sentences"]) <= 4 * len(names)
+        assert screen["sentences_inside"] == len(screen["sentences"]), screen
+        for name in names:
+            assert any(s.startswith(f"{name}: a ResNet-18") for s in screen["sentences"])
+        for statement in ("beyond the energy an occlusion removes: ", "points at them beyond"):
+            assert sum(statement in s for s in screen["sentences"]) == len(names)
+        assert screen["figure_inside"], screen
+        if size[0] >= 1920:  # the wide screen is used: the figures stand side by side
+            assert screen["beside"] and screen["content"] > 0.9 * screen["width"], screen
+    finally:
+        browser.set_window_size(1280, 1400)
+
+
+def test_a_token_on_the_summary_page_opens_the_explorer_on_that_token(study, browser):
     workdir, _ = study
     browser.get((workdir / "results/test/report/index.html").as_uri())
-    width = browser.execute_script("return [document.documentElement.scrollWidth, innerWidth]")
-    assert width[0] <= width[1], f"the summary page scrolls sideways at 1,280 px: {width}"
-    images = browser.find_elements("css selector", "img")
-    assert images and len(images) == len(browser.find_elements("css selector", "figcaption"))
-    assert all(browser.execute_script("return arguments[0].naturalWidth", i) > 0 for i in images)
-    link = browser.find_element("css selector", "a[href='explorer/index.html']")
+    images = browser.find_elements("css selector", "#answer img")
+    assert images and all(
+        browser.execute_script("return arguments[0].naturalWidth", i) > 0 for i in images
+    )
+    browser.execute_script("document.querySelectorAll('details').forEach((d) => d.open = true)")
+    links = browser.find_elements("css selector", "a.token[href*='token=']")
+    assert links, "the page names no token"
+    link = next(a for a in links if "experiment=vowels_4k" in a.get_attribute("href"))
+    href = link.get_attribute("href")
+    phone_id = re.search(r"token=([^&]+)", href).group(1).replace("%2F", "/")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
     link.click()
-    wait(lambda: browser.execute_script("return document.documentElement.dataset.explorerReady"))
+    opened = """
+const E = window.SpectrocamExplorer;
+return E && E.drawn && E.drawn.name === arguments[0]
+  && E.experiments[arguments[0]].table.phone_id[E.drawn.row] === arguments[1];
+"""
+    wait(lambda: browser.execute_script(opened, "vowels_4k", phone_id), 60)
+    tab = next(t for t in deep(browser, "experiments", ".bk-tab.bk-active") if t.text)
+    assert tab.text == "vowels_4k"
+    assert f"token={phone_id.replace('/', '%2F')}" in browser.execute_script("return location.hash")
 
 
 def test_the_explorer_opens_from_the_snakemake_report(study, browser, tmp_path, capsys):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spectrocam.model.metrics import classification_metrics, confusion_matrix
-from spectrocam.stats import cluster_bootstrap_ci, cluster_sign_flip
+from spectrocam.stats import cluster_bootstrap_ci, cluster_sign_flip, holm
 
 
 def test_confusion_and_metrics_by_hand():
@@ -123,3 +123,55 @@ def test_sign_flip_keeps_its_level_when_values_of_a_cluster_are_correlated():
         values = np.repeat(rng.normal(0, 1, 20), 4) + rng.normal(0, 0.1, 80)
         rejected += cluster_sign_flip(values, clusters, n_flips=499, seed=trial)[1] < 0.05
     assert 0.02 <= rejected / 300 <= 0.09
+
+
+def test_the_metrics_agree_with_scikit_learns():
+    """scikit-learn as the oracle of accuracy, macro-F1 (over the classes that occur), balanced
+    accuracy, per-class precision and recall, and the confusion matrix."""
+    from sklearn import metrics as sk
+
+    rng = np.random.default_rng(3)
+    for trial in range(30):
+        n_classes = int(rng.integers(2, 6))
+        y_true = rng.integers(0, n_classes, int(rng.integers(5, 80)))
+        y_pred = np.where(
+            rng.random(len(y_true)) < 0.6, y_true, rng.integers(0, n_classes, len(y_true))
+        )
+        names = [f"c{k}" for k in range(n_classes + trial % 2)]  # sometimes a class never seen
+        m = classification_metrics(y_true, y_pred, names)
+        present = sorted(set(y_true))
+        labels = list(range(len(names)))
+        assert m["accuracy"] == pytest.approx(sk.accuracy_score(y_true, y_pred))
+        assert m["macro_f1"] == pytest.approx(
+            sk.f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)
+        )
+        assert m["balanced_accuracy"] == pytest.approx(
+            np.mean(sk.recall_score(y_true, y_pred, labels=present, average=None))
+        )
+        assert m["confusion"] == sk.confusion_matrix(y_true, y_pred, labels=labels).tolist()
+        recall = sk.recall_score(y_true, y_pred, labels=present, average=None)
+        for k, r in zip(present, recall, strict=True):
+            assert m["per_class"][names[k]]["recall"] == pytest.approx(r)
+
+
+def step_down(p):
+    """Holm's adjustment written out (the oracle): sorted p times (m - rank), running maximum."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    order = finite[np.argsort(p[finite], kind="stable")]
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p[i]))
+        out[i] = running
+    return out
+
+
+def test_holm_is_statsmodels_with_nan_left_out():
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        p = rng.uniform(0, 1, int(rng.integers(1, 40))) ** rng.uniform(0.2, 5)
+        p[rng.random(len(p)) < 0.15] = np.nan
+        p[rng.random(len(p)) < 0.2] = p[0]  # ties
+        assert np.array_equal(holm(p), step_down(p), equal_nan=True)
+    assert np.isnan(holm([np.nan, np.nan])).all() and holm([]).shape == (0,)

@@ -1,5 +1,6 @@
 """The MFA rules end to end, against a stand-in ``mfa`` that checks its command line as MFA 3.x
-reads it, and the MFA version the conda environment pins against the one README.md names."""
+reads it, and the MFA version the conda environment pins against the one README.md and the
+documentation name."""
 
 from __future__ import annotations
 
@@ -132,11 +133,23 @@ def test_mfa_version_pinned_is_the_one_documented():
         if isinstance(d, str) and d.startswith("montreal-forced-aligner=")
     ]
     assert len(pins) == 1 and re.fullmatch(r"\d+\.\d+\.\d+", pins[0]), env["dependencies"]
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    docs = [
+        REPO / "README.md",
+        REPO / "config" / "README.md",
+        *sorted((REPO / "docs").glob("*.md")),
+    ]
     # Any version next to MFA's name: "MFA 3.3.9", "`montreal-forced-aligner` 3.3.9", "...=3.3"
     named = r"(?:MFA|Montreal Forced Aligner|montreal-forced-aligner)[`'\" =]{1,3}v?"
-    documented = set(re.findall(named + r"(\d+\.\d+(?:\.\d+)?)", readme, flags=re.IGNORECASE))
-    assert documented == {pins[0]}, f"envs/mfa.yaml pins {pins[0]}, README.md names {documented}"
+    documented = {
+        (path.relative_to(REPO).as_posix(), version)
+        for path in docs
+        for version in re.findall(
+            named + r"(\d+\.\d+(?:\.\d+)?)", path.read_text(encoding="utf-8"), flags=re.IGNORECASE
+        )
+    }
+    assert ("README.md", pins[0]) in documented, f"README.md does not name MFA {pins[0]}"
+    other = {(name, v) for name, v in documented if v != pins[0]}
+    assert not other, f"envs/mfa.yaml pins {pins[0]}, the documentation names {other}"
 
 
 def run_stand_in(tmp_path, *argv: str) -> subprocess.CompletedProcess:

@@ -6,9 +6,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 from matplotlib.text import Text
+from PIL import Image
 
 from spectrocam.report import figures
+from spectrocam.report.colours import CLASS_COLOURS, class_colour
 from spectrocam.report.figures import fit_titles
 
 LONG = "vowels_4k (The same five vowels, 0-4 kHz, and a description much longer than this)"
@@ -16,9 +19,9 @@ LONG = "vowels_4k (The same five vowels, 0-4 kHz, and a description much longer 
 
 def titles(fig) -> list[Text]:
     """The figure's title, and its axes' titles and axis labels."""
-    out = [fig._suptitle] if fig._suptitle is not None else []
+    out = list(fig.texts)  # the figure's title is one of them
     for ax in fig.axes:
-        out += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+        out += [ax.title, ax.xaxis.label, ax.yaxis.label]
     return out
 
 
@@ -43,7 +46,7 @@ def test_fit_titles_wraps_what_is_wider_than_the_figure_or_its_axes():
     fit_titles(fig)
     fig.tight_layout()
     assert texts_inside(fig) == []
-    assert "\n" in fig._suptitle.get_text() and "\n" in axes[0].get_title()
+    assert "\n" in fig.get_suptitle() and "\n" in axes[0].get_title()
     plt.close(fig)
 
 
@@ -84,9 +87,30 @@ def test_the_report_figures_keep_their_titles_inside(tmp_path, kept):
         }  # fmt: skip
     )
     figures.plot_history(history, tmp_path / "h.png", LONG)
-    assert len(kept) == 4
+    tokens = pd.DataFrame({"class_name": ["AE", "IY", "AA"] * 4,
+                           "f1_hz": np.arange(12) * 50.0 + 300,
+                           "f2_hz": np.arange(12) * 100.0 + 1000})  # fmt: skip
+    figures.plot_vowel_chart(tokens, tmp_path / "v.png", LONG)
+    assert len(kept) == 5
+    # every figure also as SVG beside its PNG; the PNG at print resolution, and no wider than the
+    # page at 1,280 px (12 in at 96 px per inch), so that the page never shrinks its labels
+    for name in ("c", "p", "m", "h", "v"):
+        svg = (tmp_path / f"{name}.svg").read_text()
+        assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+        assert Image.open(tmp_path / f"{name}.png").info["dpi"][0] == pytest.approx(200, abs=1)
+    assert all(fig.get_figwidth() <= 12 for fig in kept)
+    # the vowel chart colours each class by the shared map, whatever order the data have
+    chart = kept[-1].axes[0]
+    drawn = {c.get_label().split()[0]: to_hex(c.get_facecolor()[0]) for c in chart.collections}
+    assert drawn == {c: class_colour(c) for c in ("AE", "IY", "AA")}
     for k, fig in enumerate(kept):
         assert texts_inside(fig) == [], k
     # one epoch: whole-number ticks only
     ticks = kept[-1].axes[0].get_xticks()
     assert all(float(t).is_integer() for t in ticks)
+
+
+def test_a_class_has_one_colour_everywhere():
+    assert class_colour("IY") == CLASS_COLOURS["IY"] != class_colour("AE")
+    assert class_colour("a class of its own") == class_colour("a class of its own")
+    assert class_colour("a class of its own").startswith("#")

@@ -87,15 +87,16 @@ def build(alignment_agreement=None):
 def test_the_page_has_a_summary_a_section_per_experiment_and_the_formants():
     sections, headline = build()
     assert [h for h, _ in sections] == [
-        "Summary",
+        "The answer",
+        "Run and headline figures",
         "vowels_4k",
         "voicing_4k",
         "Formants: ljspeech_mini against Hillenbrand et al. (1995) women",
     ]
-    intro = sections[0][1]
+    intro = dict(sections)["Run and headline figures"]
     assert "0.625" in intro and "0.900" in intro and "1.50 [1.20, 1.90]" in intro
     assert "Alignment against the reference" not in intro
-    body = sections[1][1]
+    body = dict(sections)["vowels_4k"]
     assert "vowels_4k/confusion.png" in body and "3 x 1 cells, 689 Hz per cell" in body
     assert "1 of the 2 with class statistics (50 %)" in body
     assert "phone_id" not in body  # the key is for joins, not for readers
@@ -107,12 +108,16 @@ def test_the_page_has_a_summary_a_section_per_experiment_and_the_formants():
 def test_the_alignment_agreement_is_stated_when_there_is_one(tmp_path):
     within = [{"tol_s": 0.02, "share": 0.863}, {"tol_s": 0.05, "share": None}]
     sections, _ = build({"boundaries": {"within": within}})
-    assert "86.3 % of boundaries within 20 ms" in sections[0][1]
-    assert "50 ms" not in sections[0][1]
+    intro = dict(sections)["Run and headline figures"]
+    assert "86.3 % of boundaries within 20 ms" in intro
+    assert "50 ms" not in intro
     page = tmp_path / "index.html"
     write_summary_page(page, sections, "spectrocam: tiny")
     text = page.read_text()
     assert text.startswith("<!doctype html>") and "<h2>voicing_4k</h2>" in text
+    # a table of contents to the sections after the answer, each folded away
+    assert '<details id="voicing_4k">' in text and 'href="#voicing_4k"' in text
+    assert '<details id="the-answer"' not in text
     assert not (tmp_path / "index.html.tmp").exists()
 
 
@@ -141,15 +146,15 @@ def test_numbers_are_written_by_kind():
 
 def test_every_figure_has_its_caption_and_the_page_fits_one_column(tmp_path):
     sections, _ = build()
-    body = sections[1][1]
+    body = dict(sections)["vowels_4k"]
     assert body.count("<figure>") == body.count("<figcaption>") == 6
     assert "Confusion matrix of vowels_4k on the held-out test split" in body
     assert "{{" not in body
-    assert "explorer/index.html" in sections[0][1]
+    assert "explorer/index.html" in dict(sections)["Run and headline figures"]
     page = tmp_path / "index.html"
     write_summary_page(page, sections, "spectrocam: tiny")
     text = page.read_text()
-    assert "max-width:1100px" in text and ".table{max-width:100%;overflow-x:auto" in text
+    assert "max-width:1840px" in text and ".table{max-width:100%;overflow-x:auto" in text
     assert "1 epoch" not in text and "2 epochs" in text
 
 
@@ -206,12 +211,12 @@ def test_the_page_states_the_time_cells_and_the_sensitivity_of_the_headline():
         pd.DataFrame({"vowel": ["IY"], "n": [20]}),
         ceiling_moves=moves,
     )
-    body = sections[1][1]
+    body = dict(sections)["vowels_4k"]
     assert "inside the vowel: median 2, least 1" in body
     assert "Does the map statement hold for other bands?" in body
     assert "+0.200 [+0.150, +0.250] above (headline)" in body and "<td>1 of 2</td>" in body
     assert "share moved &gt; 150" in sections[-1][1] and "<td>0.25</td>" in sections[-1][1]
-    assert "Does the map statement hold" not in build()[0][1][1]  # no table, no section
+    assert "Does the map statement hold" not in dict(build()[0])["vowels_4k"]  # no table
 
 
 def test_the_page_shows_the_headline_per_token_subset():
@@ -262,7 +267,7 @@ def test_the_page_compares_the_isolated_experiment_and_shows_the_unseen_words():
         {"n_vowels": 20, "nan": {"f1_hz": 0, "f2_hz": 1, "f3_hz": 2}, "n_short": 3},
         pd.DataFrame({"vowel": ["IY"], "n": [20], "f1_mean_hz": [310.0]}),
     )
-    intro = dict(sections)["Summary"]
+    intro = dict(sections)["Run and headline figures"]
     comparison = intro[intro.index("With and without the context") :]
     # the two vowel experiments, not voicing: keep first, then isolate
     assert comparison.index(">vowels_4k<") < comparison.index(">vowels_4k_isolated<")
@@ -284,4 +289,55 @@ def test_the_page_compares_the_isolated_experiment_and_shows_the_unseen_words():
         {"n_vowels": 20, "nan": {"f1_hz": 0, "f2_hz": 1, "f3_hz": 2}, "n_short": 3},
         pd.DataFrame({"vowel": ["IY"], "n": [20], "f1_mean_hz": [310.0]}),
     )
-    assert "With and without the context" not in dict(sections)["Summary"]
+    assert "With and without the context" not in dict(sections)["Run and headline figures"]
+
+
+def test_the_answer_comes_first_and_every_token_named_links_to_the_explorer(tmp_path):
+    import dataclasses
+
+    r = dataclasses.replace(
+        results(),
+        examples=[
+            {
+                "phone_id": "b/7",
+                "utt_id": "b",
+                "word": "keep",
+                "class_name": "IY",
+                "predicted_name": "AE",
+            }
+        ],  # fmt: skip
+        definition={"classes": {"IY": ["IY"]}, "fmin_hz": 0, "fmax_hz": 4000},
+        metrics=results().metrics | {"intervals": {"accuracy": [0.625, 0.5, 0.75]}},
+    )
+    sections, _ = summary_page(
+        SETTINGS,
+        [r],
+        {"unit": "utterance", "utterances": {"train": 5, "test": 2}},
+        {"aligned_utterances": 7},
+        {"n_vowels": 20, "nan": {"f1_hz": 0, "f2_hz": 1, "f3_hz": 2}, "n_short": 3},
+        pd.DataFrame({"vowel": ["IY"], "n": [20]}),
+    )
+    heading, answer = sections[0]
+    assert heading == "The answer"
+    assert "</b></a>: a ResNet-18 trained on 1 vowel (0-4 kHz) classifies 0.62 [0.50, 0.75] " \
+        "of 8 test vowels" in answer  # fmt: skip
+    assert '<a href="#vowels_4k"><b>vowels_4k</b></a>' in answer
+    assert "vowels_4k/paper.png" in answer and "vowels_4k/paper.svg" in answer
+    assert '<h2 id="verdict">The verdict</h2>' in answer and "not tested" in answer
+    body = dict(sections)["vowels_4k"]
+    link = "explorer/index.html#experiment=vowels_4k&amp;token=a%2F1"
+    assert f'<a class="token" href="{link}">a</a>' in body  # the errors table's clip
+    assert "explorer/index.html#experiment=vowels_4k&amp;token=b%2F7" in body  # the example
+    assert "The study&#39;s figure for vowels_4k" in body  # the paper figure's full caption
+
+
+def test_a_figure_is_shown_at_its_own_size(tmp_path):
+    from PIL import Image
+
+    from spectrocam.report.render import figure_html
+
+    (tmp_path / "e").mkdir()
+    Image.new("RGB", (1800, 900)).save(tmp_path / "e/paper.png", dpi=(200, 200))
+    html = figure_html("e/paper.png", "paper", "e", "e", tmp_path)
+    assert 'width="864" height="432"' in html and 'href="e/paper.svg"' in html
+    assert "width=" not in figure_html("e/none.png", "paper", "e", "e", tmp_path)

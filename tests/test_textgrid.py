@@ -88,3 +88,10 @@ def test_reference_textgrids_to_phone_table():
     assert phones.end_s.max() <= 7.28  # LJ001-0042's interval past the clip is clipped
     assert all(strip_stress(p).isalpha() for p in phones.phone)
     assert counts.silences > 0 and counts.aligned_utterances == 2
+
+
+def test_utf16_and_a_byte_order_mark_are_read(tmp_path):
+    for encoding in ("utf-16", "utf-8-sig"):
+        path = tmp_path / f"{encoding}.TextGrid"
+        path.write_bytes(SHORT.encode(encoding))
+        assert [iv.text for iv in read_textgrid(path)["phones"]] == ["S", "EY1", "sil"]

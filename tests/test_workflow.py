@@ -61,7 +61,8 @@ def write_config(workdir: Path, clips: list[str] = SLICE, **changes) -> Path:
     config["training"].update(epochs=1, samples_per_class=16, batch_size=8)
     config["agreement"].update(bootstrap=200, permutations=100)
     config["explain"].update(max_per_class=10, score_cam_channels=4, stage="layer1")
-    config["causal"].update(max_segments=8, bootstrap=200, deletion_steps=4)
+    config["causal"].update(max_segments=8, max_segments_of={}, bootstrap=200, deletion_steps=4)
+    config["evidence"].update(bootstrap=200, sign_flips=1000)
     config["report"].update(examples=3, hillenbrand=str(HILLENBRAND))
     # the demo's context control is left out: three more models for the suite's budget; the
     # demo runs it, and tests/test_segments.py checks its known answer on a cue in the context

@@ -10,7 +10,7 @@ TextGrids, ``agreement.json`` and ``agreement.txt`` (boundary errors against the
 module             what
 =================  =====================================================================
 phone_table        the aligner-independent phone table; phones from TextGrid tiers
-textgrid           reading and writing Praat TextGrids
+textgrid           reading and writing Praat TextGrids (praatio)
 pocketsphinx_clip  one clip aligned by pocketsphinx (pronunciations, timing correction)
 pocketsphinx_batch a table of clips aligned in worker processes
 lexicon            pronunciations of words CMUdict lacks

@@ -1,15 +1,19 @@
-"""Read and write Praat TextGrid files (interval tiers only).
+"""Read and write Praat TextGrid files (interval tiers only), with praatio (the library the
+Montreal Forced Aligner writes its TextGrids with).
 
 Both of Praat's text formats are read: the long ("ooTextFile" with ``xmin = ...`` lines) and the
-short one (bare values, one per line). Times are in seconds. Point tiers are skipped, since an
-alignment has none.
+short one (bare values, one per line), in UTF-8 or UTF-16. Times are in seconds. Point tiers are
+skipped, since an alignment has none.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from praatio import textgrid as praat
+from praatio.utilities import textgrid_io
+from praatio.utilities.constants import INTERVAL_TIER
 
 from spectrocam.exceptions import ExpectedError
 
@@ -29,100 +33,47 @@ class TextGridError(ExpectedError, ValueError):
     """A file is not a TextGrid this module can read."""
 
 
-# A token is a quoted string (Praat doubles a quote inside one) or any bare word or number.
-_TOKEN = re.compile(r'"((?:[^"]|"")*)"|([^\s"]+)')
-_FLAGS = {"<exists>", "<absent>"}
-
-
-def _tokens(text: str) -> list[tuple[str, bool]]:
-    """Split a TextGrid into (value, is_string) tokens, dropping the long format's labels."""
-    out: list[tuple[str, bool]] = []
-    for m in _TOKEN.finditer(text):
-        if m.group(1) is not None:
-            out.append((m.group(1).replace('""', '"'), True))
+def _decode(path: Path) -> str:
+    # praatio's own opener tries UTF-16 first, which can decode a UTF-8 file of even length
+    # into nonsense without an error: the encoding is settled here, the parsing is praatio's
+    raw = path.read_bytes()
+    encodings = ("utf-16", "utf-8") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",)
+    for encoding in encodings:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
             continue
-        word = m.group(2)
-        # Long-format labels ("xmin", "=", "intervals", "[1]:", "item", "[]:") carry no value.
-        if word in _FLAGS or _is_number(word):
-            out.append((word, False))
-    return out
-
-
-def _is_number(word: str) -> bool:
-    try:
-        float(word)
-    except ValueError:
-        return False
-    return True
+    raise TextGridError(f"{path}: not UTF-8 or UTF-16 text")
 
 
 def read_textgrid(path: str | Path) -> dict[str, list[Interval]]:
-    """Return the interval tiers of a TextGrid as ``{tier name: [Interval, ...]}`` in file order.
+    """Return the interval tiers of a TextGrid as ``{tier name: [Interval, ...]}`` in file order,
+    empty intervals included.
 
     Raises :class:`TextGridError` naming the file when it is not a readable TextGrid.
     """
     path = Path(path)
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "utf-16"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise TextGridError(f"{path}: not UTF-8 or UTF-16 text")
+    text = _decode(path)
     if 'Object class = "TextGrid"' not in text[:200]:
         raise TextGridError(f"{path}: not a Praat TextGrid (no 'Object class = \"TextGrid\"')")
-    toks = _tokens(text.split('Object class = "TextGrid"', 1)[1])
     try:
-        return _parse(toks)
-    except (IndexError, ValueError) as exc:
-        raise TextGridError(f"{path}: malformed TextGrid ({exc})") from None
+        return _tiers(textgrid_io.parseTextgridStr(text, includeEmptyIntervals=True))
+    except (IndexError, ValueError, KeyError, AttributeError) as exc:
+        raise TextGridError(f"{path}: malformed TextGrid ({type(exc).__name__}: {exc})") from None
 
 
-def _parse(toks: list[tuple[str, bool]]) -> dict[str, list[Interval]]:
-    pos = 0
-
-    def take() -> tuple[str, bool]:
-        nonlocal pos
-        tok = toks[pos]
-        pos += 1
-        return tok
-
-    def number() -> float:
-        value, is_string = take()
-        if is_string:
-            raise ValueError(f"expected a number, found the string {value!r}")
-        return float(value)
-
-    number()  # xmin
-    number()  # xmax
-    flag, _ = take()
-    if flag != "<exists>":
-        return {}
-    n_tiers = int(number())
+def _tiers(parsed: dict) -> dict[str, list[Interval]]:
     tiers: dict[str, list[Interval]] = {}
-    for _ in range(n_tiers):
-        tier_class, _ = take()
-        name, _ = take()
-        number()  # tier xmin
-        number()  # tier xmax
-        n_items = int(number())
-        if tier_class == "IntervalTier":
-            intervals = []
-            for _ in range(n_items):
-                start, end = number(), number()
-                label, _ = take()
-                if end < start:
-                    raise ValueError(f"interval ends before it starts ({start} > {end})")
-                intervals.append(Interval(start, end, label.strip()))
-            tiers[name] = intervals
-        elif tier_class == "TextTier":
-            for _ in range(n_items):
-                number()
-                take()
-        else:
-            raise ValueError(f"unknown tier class {tier_class!r}")
+    for tier in parsed["tiers"]:
+        if tier["class"] != INTERVAL_TIER:
+            continue
+        intervals = []
+        for entry in tier["entries"]:  # praatio's parser leaves the times as text
+            start, end, label = float(entry[0]), float(entry[1]), str(entry[2])
+            if end < start:
+                raise ValueError(f"interval ends before it starts ({start} > {end})")
+            intervals.append(Interval(start, end, label.strip()))
+        tiers[tier["name"]] = intervals
     return tiers
 
 
@@ -131,40 +82,8 @@ def write_textgrid(path: str | Path, tiers: dict[str, list[Interval]], xmax: flo
 
     Gaps between intervals are filled with empty intervals, as Praat requires.
     """
-    lines = [
-        'File type = "ooTextFile"',
-        'Object class = "TextGrid"',
-        "",
-        "xmin = 0",
-        f"xmax = {xmax}",
-        "tiers? <exists>",
-        f"size = {len(tiers)}",
-        "item []:",
-    ]
-    for i, (name, intervals) in enumerate(tiers.items(), start=1):
-        filled: list[Interval] = []
-        t = 0.0
-        for iv in intervals:
-            if iv.start_s > t + 1e-9:
-                filled.append(Interval(t, iv.start_s, ""))
-            filled.append(iv)
-            t = iv.end_s
-        if t < xmax - 1e-9:
-            filled.append(Interval(t, xmax, ""))
-        lines += [
-            f"    item [{i}]:",
-            '        class = "IntervalTier"',
-            f'        name = "{name}"',
-            "        xmin = 0",
-            f"        xmax = {xmax}",
-            f"        intervals: size = {len(filled)}",
-        ]
-        for j, iv in enumerate(filled, start=1):
-            label = iv.text.replace('"', '""')
-            lines += [
-                f"        intervals [{j}]:",
-                f"            xmin = {iv.start_s}",
-                f"            xmax = {iv.end_s}",
-                f'            text = "{label}"',
-            ]
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    grid = praat.Textgrid(0.0, xmax)
+    for name, intervals in tiers.items():
+        entries = [(iv.start_s, iv.end_s, iv.text) for iv in intervals]
+        grid.addTier(praat.IntervalTier(name, entries, 0.0, xmax))
+    grid.save(str(path), format="long_textgrid", includeBlankSpaces=True)

@@ -148,17 +148,24 @@ def needs_at_ceilings(
     device,
     batch_size: int = 64,
     dtype=None,
+    configured: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:  # pragma: no mutate block
     """The headline fit (``headline``: the log p fit at ``headline_hz``, configured ceiling)
     redone with the formants of each ceiling of ``cues_at`` (label -> cue intervals): the tiles
-    of ``bands`` (at ``headline_hz``) are kept, the cue bands occluded again. Rows per ceiling and
-    cue with the fit's columns, ``call`` and ``holds`` (the call is the configured one's)."""
+    of ``bands`` (at ``headline_hz``) are kept, the cue bands occluded again; a ceiling whose
+    cues are the ``configured`` ones shares the headline's fit. Rows per ceiling and cue with
+    the fit's columns, ``call`` and ``holds`` (the call is the configured one's)."""
     labels = np.asarray(reader.labels)[tokens["segment_index"].to_numpy()]
     base = bands[np.isclose(bands["half_width_hz"], headline_hz)]
     tiles = base[base["band"].isin(["none", "tile"])].drop(columns="half_width_hz")
     tiles = tiles[[c for c in tiles.columns if not c.startswith("overlap_") and c != "clear"]]
     parts = [headline.assign(ceiling="configured")]
     for label, cues in cues_at.items():
+        if configured is not None and all(
+            np.array_equal(cues[q], configured[q], equal_nan=True) for q in cues
+        ):
+            parts.append(headline.assign(ceiling=label))
+            continue
         scored = score_bands(
             model,
             reader,

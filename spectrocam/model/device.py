@@ -52,3 +52,5 @@ class InferenceConfig(Section):
     device: str = "auto"
     eval_batch_size: int = 64
     precision: str = "float32"
+    # torch's CPU threads, whatever the scheduler gave the job: the figures depend on them
+    threads: int = 8

@@ -54,11 +54,12 @@ def predict(
 def trained_model(smk: Any):
     """For a rule after training (inputs ``model``, ``segments``, ``splits``; param
     ``inference``, :class:`spectrocam.model.device.InferenceConfig`): ``(model, meta, device,
-    indices of each split)``."""
+    indices of each split)``, on the configuration's threads (training.threads), not the
+    scheduler's, so that the figures do not depend on where the job ran."""
     return trained_model_and_splits(
         smk.input.model,
         smk.input.segments,
         smk.input.splits,
         smk.params.inference["device"],
-        smk.threads,
+        smk.params.inference["threads"],
     )

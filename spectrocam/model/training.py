@@ -72,6 +72,8 @@ class TrainConfig(Section):
     bn_recalibration: int = 256
     collapse_share: float = 0.95
     max_validation: int | None = None
+    # torch's CPU threads, whatever the scheduler gave the job: the figures depend on them
+    threads: int = 8
 
 
 @dataclass

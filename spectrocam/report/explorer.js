@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   const E = { experiments: {}, chunks: {}, models: {}, waiting: {}, state: {}, expected: [],
-    filled: {}, loading: {} };
+    filled: {}, loading: {}, pending: {}, current: null };
   window.SpectrocamExplorer = E;
   const NUMERIC = ["p_true", "p_predicted", "start_s", "end_s", "window_centre_s",
     "duration_ms", "f1_hz", "f2_hz", "f3_hz", "ratio_F1", "ratio_F2", "ratio_F3", "ratio_any",
@@ -18,6 +18,8 @@
     if (m) m.count.text = "<b>The data file data/" + esc(name) + ".js did not load.</b>";
   };
   E.show = function (name) {
+    E.current = name;
+    if (E.filled[name]) writeHash(name);
     if (E.experiments[name] || E.loading[name]) return;
     E.loading[name] = true;
     const script = document.createElement("script");
@@ -33,6 +35,51 @@
     E.waiting[key] = "loaded";
     if (Array.isArray(waiting)) waiting.forEach((f) => f());
   };
+
+  // The view lives in the address's fragment: #experiment=...&token=<phone_id>&method=<map>
+  // &compare=<phone_id>. A report's link opens the explorer there; without one, the explorer
+  // opens on each experiment's representative token.
+  function parseHash() {
+    const p = new URLSearchParams(location.hash.slice(1));
+    return { experiment: p.get("experiment"), token: p.get("token"), method: p.get("method"),
+      compare: p.get("compare") };
+  }
+  function writeHash(name) {
+    const d = E.experiments[name], m = E.models[name], st = E.state[name];
+    if (!d || !m || !st || st.row === null || name !== E.current) return;
+    const p = new URLSearchParams({ experiment: name, token: d.table.phone_id[st.row],
+      method: m.method.value });
+    if (st.compare !== null && st.compare !== undefined) p.set("compare", d.table.phone_id[st.compare]);
+    history.replaceState(null, "", "#" + p.toString());
+  }
+  E.route = function (tabs, names) {
+    E.tabs = tabs; E.names = names;
+    const s = parseHash();
+    const name = names.includes(s.experiment) ? s.experiment : names[0];
+    E.pending[name] = s.experiment === name ? s : {};
+    E.current = name;
+    const k = names.indexOf(name);
+    if (tabs.active !== k) tabs.active = k;  // its callback loads the tab and lays it out
+    apply(name);
+  };
+  window.addEventListener("hashchange", () => { if (E.tabs) E.route(E.tabs, E.names); });
+
+  // the pending view of an experiment, once its data and models are filled
+  function apply(name) {
+    const d = E.experiments[name], m = E.models[name], s = E.pending[name];
+    if (!d || !m || !E.filled[name] || !s) return;
+    delete E.pending[name];
+    const rowOf = (id) => (id ? d.table.phone_id.indexOf(id) : -1);
+    if (s.method && d.maps.some((e) => e.key === s.method) && m.method.value !== s.method) {
+      m.method.value = s.method;
+    }
+    const c = rowOf(s.compare);
+    if (c >= 0) setCompare(name, m, c);
+    let row = rowOf(s.token);
+    if (row < 0) row = d.representative || 0;
+    if (m.tokens.selected.indices[0] === row) E.select(name, m);
+    else m.tokens.selected.indices = [row];  // its callback draws the token
+  }
 
   function loadChunk(name, k, done, failed) {
     const key = name + "/" + k;
@@ -65,7 +112,7 @@
 
   E.init = function (name, m) {
     E.models[name] = m;
-    E.state[name] = { row: null };
+    E.state[name] = { row: null, compare: null };
     if (E.loading[name] === "failed") E.missing(name);
     fill(name);
   };
@@ -83,6 +130,8 @@
     m.tokens.data = cols;
     E.filter(name, m);
     E.redraw(name, m);
+    if (!(name in E.pending) && E.state[name].row === null) E.pending[name] = {};
+    apply(name);
     if (name === E.expected[0]) {
       // ready once the filled models have been painted
       requestAnimationFrame(() => requestAnimationFrame(() => {
@@ -113,10 +162,48 @@
     const d = E.experiments[name], row = picked[0];
     E.state[name].row = row;
     m.info.text = "<p>loading token " + row + "…</p>";
+    writeHash(name);
     loadChunk(name, Math.floor(row / d.chunk_tokens),
       () => { if (E.state[name].row === row) draw(name, m, row); },
       (src) => { m.info.text = "<p><b>Could not load " + esc(src) + ".</b></p>"; });
   };
+
+  // a figure as SVG (BokehJS paints it again on an SVG context): a promise of the text
+  E.svgOf = function (fig) {
+    const view = Object.values(Bokeh.index).map((r) => r.owner.find_one(fig)).find((v) => v);
+    return view.export("svg").to_blob().then((blob) => blob.text());
+  };
+  // the token's figures (itself, the compared token, every map of it) downloaded as SVG files
+  E.save_svg = function (name, m) {
+    const d = E.experiments[name], st = E.state[name];
+    if (st.row === null) return;
+    const id = (row) => d.table.phone_id[row].replace(/[^A-Za-z0-9_-]+/g, "_");
+    const files = [[m.figures[0], name + "_" + id(st.row)]];
+    if (st.compare !== null) files.push([m.figures[1], name + "_" + id(st.compare) + "_compared"]);
+    d.maps.forEach((e, k) => files.push([m.figures[2 + k], name + "_" + id(st.row) + "_" +
+      e.key.replace(/\+/g, "plus").replace(/[^A-Za-z0-9_-]+/g, "_")]));
+    files.forEach(([fig, file], k) => E.svgOf(fig).then((text) => {
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(new Blob([text], { type: "image/svg+xml" }));
+      a.download = file + ".svg";
+      setTimeout(() => { a.click(); URL.revokeObjectURL(a.href); }, 200 * k);
+    }));
+  };
+
+  // keep the selected token on the right, beside the next one selected
+  E.compare = function (name, m) {
+    const row = E.state[name].row;
+    if (row === null) return;
+    setCompare(name, m, row);
+    writeHash(name);
+  };
+  function setCompare(name, m, row) {
+    const d = E.experiments[name];
+    E.state[name].compare = row;
+    loadChunk(name, Math.floor(row / d.chunk_tokens),
+      () => { if (E.state[name].compare === row) drawSlot(name, m, row, "_b"); },
+      (src) => { m.spec_title_b.text = "Could not load " + src; });
+  }
 
   // the method (or its class) changed: the map over the spectrogram and the profiles
   E.redraw = function (name, m) {
@@ -128,8 +215,10 @@
       m.profiles[i].data = { f: d.freqs_hz, p: p ? halfs(p.profile) : d.freqs_hz.map(() => NaN) };
       m.profile_titles[i].text = c + (p ? " (" + entry.method + ", n = " + p.n + ")" : " (no maps)");
     });
-    const row = E.state[name].row;
-    if (row !== null && E.chunks[name] && E.chunks[name][row]) drawMap(name, m, row);
+    const st = E.state[name], have = (r) => r !== null && E.chunks[name] && E.chunks[name][r];
+    if (have(st.row)) drawMap(name, m, st.row, "");
+    if (have(st.compare)) drawMap(name, m, st.compare, "_b");
+    writeHash(name);
   };
 
   function grid(d, row) {
@@ -145,16 +234,9 @@
     return Bokeh.require("core/util/ndarray").ndarray(values, { dtype: "float32", shape: [F, T] });
   }
 
-  function drawMap(name, m, row) {
-    const d = E.experiments[name], tok = E.chunks[name][row], g = grid(d, row);
-    const entry = d.maps.find((e) => e.key === m.method.value);
-    const stored = entry && tok.maps[entry.key];
-    if (!stored) {
-      m.map.data = { image: [], x: [], y: [], dw: [], dh: [] };
-      m.mapnote.text = entry ? "<p>No " + esc(entry.label) + " map of this token: the method " +
-        "ran on a subset (explain.max_per_class).</p>" : "";
-      return;
-    }
+  // a map on the grid: its cells (float16, scaled) spread over the rows and frames, its positive
+  // part scaled to its maximum (NaN elsewhere: transparent); and that maximum
+  function mapImage(entry, stored, g) {
     const cells = halfs(stored.cells), tc = entry.cells[1];
     const rc = (entry._rc = entry._rc || unrun(entry.row_cell));
     const fc = (entry._fc = entry._fc || unrun(entry.frame_cell));
@@ -168,21 +250,51 @@
       }
     }
     for (let i = 0; i < out.length; i++) out[i] = top > 0 && out[i] > 0 ? out[i] / top : NaN;
-    m.map.data = { image: [rows2d(out, g.F, g.T)], x: [g.x], y: [g.y], dw: [g.dw], dh: [g.dh] };
-    m.mapnote.text = "<p>" + esc(entry.label) + ": " + entry.cells[0] + " x " + entry.cells[1] +
-      " cells of " + esc(entry.stage) + ", " + num(entry.hz_per_cell, 0) + " Hz and " +
-      num(1000 * entry.s_per_cell, 0) + " ms per cell" +
-      (top > 0 ? "" : "; <b>nowhere positive for this token</b>") + ".</p>";
+    return { image: rows2d(out, g.F, g.T), top: top };
+  }
+  const NO_IMAGE = () => ({ image: [], x: [], y: [], dw: [], dh: [] });
+  const placed = (image, g) => ({ image: [image], x: [g.x], y: [g.y], dw: [g.dw], dh: [g.dh] });
+
+  function drawMap(name, m, row, sfx) {
+    const d = E.experiments[name], tok = E.chunks[name][row], g = grid(d, row);
+    const entry = d.maps.find((e) => e.key === m.method.value);
+    const stored = entry && tok.maps[entry.key];
+    const note = sfx ? null : m.mapnote;
+    if (!stored) {
+      m["map" + sfx].data = NO_IMAGE();
+      if (note) note.text = entry ? "<p>No " + esc(entry.label) + " map of this token: the " +
+        "method ran on a subset (explain.max_per_class).</p>" : "";
+      return;
+    }
+    const made = mapImage(entry, stored, g);
+    m["map" + sfx].data = placed(made.image, g);
+    if (note) note.text = "<p>" + esc(entry.label) + ": " + entry.cells[0] + " x " +
+      entry.cells[1] + " cells of " + esc(entry.stage) + ", " + num(entry.hz_per_cell, 0) +
+      " Hz and " + num(1000 * entry.s_per_cell, 0) + " ms per cell" +
+      (made.top > 0 ? "" : "; <b>nowhere positive for this token</b>") + ".</p>";
   }
 
-  function draw(name, m, row) {
+  // every map of the token at once, each over its spectrogram
+  function drawAll(name, m, row, spectrogram) {
+    const d = E.experiments[name], tok = E.chunks[name][row], g = grid(d, row);
+    d.maps.forEach((entry, k) => {
+      m.all_specs[k].data = placed(spectrogram, g);
+      m.all_xr[k].setv({ start: g.x, end: g.x + g.dw, reset_start: g.x, reset_end: g.x + g.dw });
+      const stored = tok.maps[entry.key];
+      m.all_maps[k].data = stored ? placed(mapImage(entry, stored, g).image, g) : NO_IMAGE();
+      m.all_titles[k].text = entry.label + (stored ? "" : ": none for this token");
+    });
+  }
+
+  // a token's spectrogram, map, formants, boundaries and title into the slot sfx ("" or "_b")
+  function drawSlot(name, m, row, sfx) {
     const d = E.experiments[name], t = d.table, tok = E.chunks[name][row], g = grid(d, row);
-    m.spec.data = { image: [rows2d(halfs(tok.spectrogram), g.F, g.T)], x: [g.x], y: [g.y],
-      dw: [g.dw], dh: [g.dh] };
+    const spectrogram = rows2d(halfs(tok.spectrogram), g.F, g.T);
+    m["spec" + sfx].data = placed(spectrogram, g);
     // the window, and the whole phone where it is longer than the window
     const x0 = Math.min(g.x, t.start_s[row] - 0.01), x1 = Math.max(g.x + g.dw, t.end_s[row] + 0.01);
-    m.xr.setv({ start: x0, end: x1, reset_start: x0, reset_end: x1 });
-    drawMap(name, m, row);
+    m["xr" + sfx].setv({ start: x0, end: x1, reset_start: x0, reset_end: x1 });
+    drawMap(name, m, row, sfx);
     const lo = g.y, hi = g.y + g.dh;
     const fx0 = [], fx1 = [], fy = [], fl = [];
     [1, 2, 3].forEach((k) => {
@@ -191,7 +303,7 @@
         fx0.push(t.start_s[row]); fx1.push(t.end_s[row]); fy.push(f); fl.push("F" + k);
       }
     });
-    m.formants.data = { x0: fx0, x1: fx1, y: fy, label: fl };
+    m["formants" + sfx].data = { x0: fx0, x1: fx1, y: fy, label: fl };
     const bx = [], by0 = [], by1 = [], dash = [], colour = [], lx = [], ly = [], lt = [];
     for (const [phone, start, end, , own] of tok.phones) {
       for (const x of [start, end]) {
@@ -203,14 +315,23 @@
       const mid = (Math.max(start, x0) + Math.min(end, x1)) / 2;
       if (end > x0 && start < x1) { lx.push(mid); ly.push(hi); lt.push(phone); }
     }
-    m.bounds.data = { x: bx, y0: by0, y1: by1, dash: dash, colour: colour };
-    m.labels.data = { x: lx, y: ly, text: lt };
-    m.spec_title.text = t.utt_id[row] + " '" + t.word[row] + "' " + t.phone[row] + ": true " +
-      t.class_name[row] + ", predicted " + t.predicted_name[row];
+    m["bounds" + sfx].data = { x: bx, y0: by0, y1: by1, dash: dash, colour: colour };
+    m["labels" + sfx].data = { x: lx, y: ly, text: lt };
+    m["spec_title" + sfx].text = (sfx ? "Compare: " : "") + t.utt_id[row] + " '" + t.word[row] +
+      "' " + t.phone[row] + ": true " + t.class_name[row] + ", predicted " +
+      t.predicted_name[row] + " (p " + num(t.p_predicted[row], 2) + ")";
+    return spectrogram;
+  }
+
+  function draw(name, m, row) {
+    const d = E.experiments[name], t = d.table, tok = E.chunks[name][row];
+    const spectrogram = drawSlot(name, m, row, "");
+    drawAll(name, m, row, spectrogram);
     const probs = t.probabilities[row];
     m.probs.data = { class_name: d.class_names, p: probs, colour: d.class_names.map((c) =>
       c === t.class_name[row] ? "#2ca02c" : c === t.predicted_name[row] ? "#d62728" : "#bbbbbb") };
     m.info.text = info(d, t, tok, row);
+    E.drawn = { name: name, row: row };
   }
 
   function audio(d, t, row) {

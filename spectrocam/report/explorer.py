@@ -5,7 +5,11 @@ no server and no network): per experiment a tab with the token table (filter by 
 outcome, search by word, sort by any column), the selected token's spectrogram on the exact Hz and
 seconds grid with a map over it (method and opacity chosen on the page), its formants, phone
 boundaries, class probabilities and its sound, each class's mean frequency profile per method
-with the formant lines, and the F1-F2 vowel chart, whose points select tokens.
+with the formant lines and the class's mean spectrum, and the F1-F2 vowel chart, whose points
+select tokens. It opens on a representative token of each experiment; the experiment, token, map
+and a second token shown beside the first live in the address's fragment, so that a link (the
+summary page's) opens the explorer on a token; every map of the token is shown at once; the
+token's figures export SVG (BokehJS renders them again as SVG).
 
 The figures are :mod:`spectrocam.report.explorer_plots`; the data lie beside the page
 (:mod:`spectrocam.report.explorer_data`); ``explorer.js`` (in this package, inlined) fills the
@@ -35,6 +39,7 @@ from spectrocam.report.explorer_plots import (
     WIDTH,
     caption,
     controls,
+    methods_figures,
     probability_figure,
     profile_figures,
     spectrogram_figure,
@@ -54,18 +59,27 @@ CAPTIONS = {
     "not a measured vowel); ratios: the share of the true-class CAM's frequency profile within "
     "the agreement band of the formant over a flat profile's share (1 = chance); peak on F: "
     "whether the profile's maximum lies in a formant's band.",
-    "spectrogram": "The selected token's spectrogram on the store's exact grid (each pixel is "
-    "one row of the STFT and one frame, centred on its frequency and time in the clip) with the "
-    "chosen map over it: the map's positive part, scaled to its maximum, constant over each "
-    "feature cell of its stage. The time axis spans the model's window (the image) and the "
-    "whole phone where it is longer. Green: the measured F1-F3 over the phone; blue dashed: the "
-    "token's phone boundaries; grey dotted: its neighbours'. Right: the model's class "
-    "probabilities (green: the true class; red: the predicted one when it is wrong), the token "
-    "and its sound, and every map's agreement with its formants.",
+    "spectrogram": "Left: the selected token's spectrogram on the store's exact grid (each "
+    "pixel is one row of the STFT and one frame, centred on its frequency and time in the clip) "
+    "with the chosen map over it: the map's positive part, scaled to its maximum, constant over "
+    "each feature cell of its stage. Right: the token kept with 'Compare', the same way, side "
+    "by side. The time axis spans the model's window (the image) and the whole phone where it "
+    "is longer. Green: the measured F1-F3 over the phone; blue dashed: the token's phone "
+    "boundaries; grey dotted: its neighbours'. Below: the model's class probabilities (green: "
+    "the true class; red: the predicted one when it is wrong), the token and its sound, and "
+    "every map's agreement with its formants. The address bar holds the experiment, token, "
+    "map and compared token: copy it to come back to this view. 'Save the token's figures as "
+    "SVG' downloads these two and every map of the token as SVG (each figure's own save tool "
+    "writes a PNG).",
+    "methods": "Every map the run has of the selected token (each method, of the true and of "
+    "the predicted class where it has both), over its spectrogram, each scaled to its own "
+    "maximum.",
     "profiles": "Each class's mean frequency profile of the chosen method's true-class maps "
     "(each token's profile over its own frames, scaled to sum 1, then averaged over the test "
-    "tokens of the class; n: tokens with a positive map). Red: the corpus's mean F1-F3 of the "
-    "class's vowel; dashed: Hillenbrand et al.'s (1995) adult women's means.",
+    "tokens of the class; n: tokens with a positive map; the class's colour), beside the "
+    "class's mean spectrum (black, dB on the left axis: each token's over the frames inside "
+    "its phone, averaged; the summary page's figure draws the same). Red: the corpus's mean "
+    "F1-F3 of the class's vowel; dashed: Hillenbrand et al.'s (1995) adult women's means.",
     "chart": "The test tokens' measured F1 against F2 in the phonetic orientation (F2 right to "
     "left, F1 top to bottom), by class; x: misclassified; stars: Hillenbrand et al.'s women's "
     "means. The table's filters apply. Click a point to select its token.",
@@ -78,20 +92,30 @@ def _models(name: str, meta: Mapping) -> tuple[dict, dict]:
     view = CDSView(filter=IndexFilter(indices=[]))  # the glue shows the rows with the data
     c = controls(name, meta)
     spec = spectrogram_figure(name, meta)
-    c["opacity"].js_link("value", spec["overlay"].glyph, "global_alpha")
+    other = spectrogram_figure(name, meta, "-b", title="Compare: select a token, then press "
+                               "'Compare' to keep it here")  # fmt: skip
+    for s in (spec, other):
+        c["opacity"].js_link("value", s["overlay"].glyph, "global_alpha")
     prob_fig, prob_src = probability_figure(name, meta["class_names"])
     prof_figs, prof_srcs, prof_titles = profile_figures(name, meta)
+    all_figs, all_specs, all_maps, all_titles = methods_figures(name, meta)
     figures = {
         "table": token_table(name, tokens, view),
         "spectrogram": spec["figure"],
+        "compared": other["figure"],
+        "methods": all_figs,
         "probabilities": prob_fig,
         "profiles": prof_figs,
         "chart": vowel_chart(name, meta, tokens, view),
     }
+    slot = ("spec", "map", "xr", "bounds", "labels", "formants")
     models = {
         "tokens": tokens, "filter": view.filter, "probs": prob_src, "profiles": prof_srcs,
         "profile_titles": prof_titles, "spec_title": spec["figure"].title,
-        **{k: v for k, v in spec.items() if k not in ("figure", "overlay")}, **c,
+        "spec_title_b": other["figure"].title, **{k: spec[k] for k in slot},
+        **{f"{k}_b": other[k] for k in slot}, "all_specs": all_specs, "all_maps": all_maps,
+        "all_titles": all_titles, "all_xr": [f.x_range for f in all_figs],
+        "figures": [spec["figure"], other["figure"], *all_figs], **c,
     }  # fmt: skip
     return models, figures
 
@@ -100,24 +124,34 @@ def experiment_layout(name: str, meta: Mapping):
     """The experiment's tab content, and the callback that fills it when the page is ready."""
     models, fig = _models(name, meta)
     call = "SpectrocamExplorer.{}(" + json.dumps(name) + ", {{" + ", ".join(models) + "}})"
-    on = {k: CustomJS(args=models, code=call.format(k)) for k in ("filter", "select", "redraw")}
+    on = {
+        k: CustomJS(args=models, code=call.format(k))
+        for k in ("filter", "select", "redraw", "compare", "save_svg")
+    }
     for widget in ("cls", "outcome"):
         models[widget].js_on_change("value", on["filter"])
     models["word"].js_on_change("value_input", on["filter"])
     models["tokens"].selected.js_on_change("indices", on["select"])
     models["method"].js_on_change("value", on["redraw"])
+    models["compare"].js_on_click(on["compare"])
+    models["svg"].js_on_click(on["save_svg"])
     c = models
+    per_row = max(1, WIDTH // 295)
+    grid = [row(*fig["methods"][k : k + per_row]) for k in range(0, len(fig["methods"]), per_row)]
     layout = column(
         Div(text=_intro(meta), width=WIDTH),
         row(c["cls"], c["outcome"], c["word"], c["count"]),
         fig["table"],
         caption(CAPTIONS["table"]),
-        row(
-            column(row(c["method"], c["opacity"]), fig["spectrogram"], c["mapnote"]),
-            column(fig["probabilities"], c["info"]),
-        ),
+        row(c["method"], c["opacity"], c["compare"], c["svg"]),
+        row(fig["spectrogram"], fig["compared"]),
+        c["mapnote"],
+        row(fig["probabilities"], c["info"]),
         caption(CAPTIONS["spectrogram"]),
-        Div(text="<h3>Mean frequency profile per class</h3>", width=WIDTH),
+        Div(text="<h3>Every map of the selected token</h3>", width=WIDTH),
+        *grid,
+        caption(CAPTIONS["methods"]),
+        Div(text="<h3>Mean frequency profile and spectrum per class</h3>", width=WIDTH),
         row(*fig["profiles"]),
         caption(CAPTIONS["profiles"]),
         fig["chart"],
@@ -157,6 +191,10 @@ def page_html(title: str, experiments: Sequence[tuple[str, object, CustomJS]], n
     doc.add_root(column(Div(text=f"<h1>{html.escape(title)}</h1>{note}", width=WIDTH), tabs))
     for _, _, init in experiments:
         doc.js_on_event("document_ready", init)
+    # the address's state (experiment, token, map, compared token), or a representative token
+    doc.js_on_event(
+        "document_ready", CustomJS(args=args, code="SpectrocamExplorer.route(tabs, names);")
+    )
     first = html.escape(names[0]) if names else ""
     head = (
         f"<style>{PAGE_CSS}</style><script>{GLUE.read_text(encoding='utf-8')}</script>"

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -37,6 +35,9 @@ from spectrocam.config import Section
 from spectrocam.explain.maps import MapFile
 from spectrocam.keys import join
 from spectrocam.progress import logged
+from spectrocam.report.colours import class_colours
+from spectrocam.report.explorer_context import audio_sources, context_phones
+from spectrocam.report.paper import phone_spectrum
 from spectrocam.report.profiles import class_profiles
 from spectrocam.segments.store import read_spectrograms
 
@@ -53,6 +54,7 @@ __all__ = [
     "profile_entries",
     "context_phones",
     "token_arrays",
+    "representative_row",
     "write_experiment",
     "script",
 ]
@@ -102,22 +104,6 @@ def stress_of(phone: str) -> str:
     """The stress digit of an ARPAbet vowel (``IY1`` -> ``1``), "" for a phone without one."""
     phone = str(phone)
     return phone[-1] if phone[-1:].isdigit() else ""
-
-
-def audio_sources(clips: pd.DataFrame, page_dir: str | Path) -> dict[str, dict]:
-    """Per clip: its wav relative to the page (URL-quoted), its absolute ``file:`` URI and its
-    duration. ``audio_path`` is taken relative to the working directory when not absolute."""
-    page_dir = Path(os.path.abspath(page_dir))
-    out = {}
-    for row in clips.itertuples(index=False):
-        wav = Path(os.path.abspath(str(row.audio_path)))
-        rel = Path(os.path.relpath(wav, page_dir)).as_posix()
-        out[str(row.utt_id)] = {
-            "rel": quote(rel),
-            "abs": wav.as_uri(),
-            "duration_s": round(float(row.duration_s), 4),
-        }
-    return out
 
 
 def _rounded(values, digits: int) -> list:
@@ -215,34 +201,6 @@ def profile_entries(maps: MapFile) -> dict[str, dict[str, dict]]:
     return out
 
 
-def context_phones(phones: pd.DataFrame, seg: pd.DataFrame, margin_s: float) -> list[list]:
-    """Per token: the phones of its clip that overlap ``[start - margin, end + margin]`` and its
-    spectrogram's window, as ``[phone, start_s, end_s, word, is_the_token]``."""
-    by_utt = {u: g for u, g in phones.groupby("utt_id", sort=False)}
-    out = []
-    for row in seg.itertuples(index=False):
-        g = by_utt.get(row.utt_id)
-        if g is None:
-            out.append([])
-            continue
-        lo = min(row.start_s - margin_s, row.window_centre_s - margin_s)
-        hi = max(row.end_s + margin_s, row.window_centre_s + margin_s)
-        near = g[(g["end_s"] > lo) & (g["start_s"] < hi)]
-        out.append(
-            [
-                [
-                    str(p.phone),
-                    round(p.start_s, 4),
-                    round(p.end_s, 4),
-                    str(p.word),
-                    p.phone_id == row.phone_id,
-                ]  # fmt: skip
-                for p in near.itertuples(index=False)
-            ]
-        )
-    return out
-
-
 def token_arrays(
     maps: MapFile,
     rows: np.ndarray,
@@ -280,6 +238,31 @@ def token_arrays(
     return out
 
 
+def representative_row(maps: MapFile, formants: pd.DataFrame) -> int:
+    """The token the explorer opens on: a correctly classified token of the class with the most
+    test tokens (one that every method has maps of, where there is one), the one nearest its
+    class's mean (z-scored F1, F2) where the formants are measured, else the one with the median
+    probability of its class."""
+    seg = maps.segments
+    if seg.empty:
+        return 0
+    label = int(seg["label"].value_counts().idxmax())
+    every = np.zeros(len(seg), dtype=bool)  # the tokens that every method has maps of
+    every[maps.common_rows()] = True
+    for want in ((seg["label"] == label) & seg["correct"] & every,
+                 (seg["label"] == label) & seg["correct"], seg["label"] == label):  # fmt: skip
+        own = seg.index[want]
+        if len(own):
+            break
+    fm = join(seg.loc[own], formants, ["f1_hz", "f2_hz"], how="left")[["f1_hz", "f2_hz"]]
+    fm = fm.set_axis(own).dropna()
+    if len(fm) >= 2:
+        z = (fm - fm.mean()) / fm.std().replace(0, 1)
+        return int(z.pow(2).sum(axis=1).idxmin())
+    p = pd.Series(maps.probabilities[own, label], index=own)
+    return int((p - p.median()).abs().idxmin())
+
+
 def _agreement_by_token(agreement: pd.DataFrame) -> dict[str, list[dict]]:
     if agreement.empty or "phone_id" not in agreement:
         return {}
@@ -308,6 +291,13 @@ def _lines(measured: dict, reference: dict, classes: list[str]) -> dict:
     }
 
 
+def _class_spectra(sums: np.ndarray, labels: pd.Series, names: list[str]) -> dict[str, list]:
+    """Per class with tokens: the mean of its tokens' phone spectra (dB), as the figure of the
+    summary page draws it (:func:`spectrocam.report.paper.phone_spectrum`)."""
+    counts = np.bincount(labels, minlength=len(names))
+    return {n: _rounded(sums[k] / counts[k], 2) for k, n in enumerate(names) if counts[k]}
+
+
 def write_experiment(
     folder: str | Path,
     page_dir: str | Path,
@@ -329,11 +319,17 @@ def write_experiment(
     chunk_dir = folder / "data" / data.name
     chunk_dir.mkdir(parents=True, exist_ok=True)
     array_bytes, top = 0, []
+    spectra = np.zeros((len(maps.class_names), len(maps.freqs_hz)))
     n_chunks = (len(seg) + cfg.chunk_tokens - 1) // cfg.chunk_tokens
     for k in logged(range(n_chunks), f"{data.name} explorer data", unit="chunk"):
         rows = np.arange(k * cfg.chunk_tokens, min(len(seg), (k + 1) * cfg.chunk_tokens))
         spectrograms = read_spectrograms(data.segments, seg["segment_index"].to_numpy()[rows])
         top += [float(np.percentile(s, 99.5)) for s in spectrograms.values()]
+        for r in seg.iloc[rows].itertuples(index=False):
+            s = spectrograms[int(r.segment_index)].astype(float)
+            spectra[r.label] += phone_spectrum(
+                s, maps.times_s, r.window_centre_s, r.start_s, r.end_s
+            )
         text = script(
             "chunk", data.name, k, token_arrays(maps, rows, spectrograms, context, per_token)
         )
@@ -356,6 +352,9 @@ def write_experiment(
         "audio_context_s": cfg.audio_context_s,
         "audio": {u: a for u, a in audio_sources(clips, page_dir).items() if u in used},
         "model_epoch": int(maps.attrs.get("model_epoch", 0)),
+        "representative": representative_row(maps, formants),
+        "colours": class_colours(maps.class_names),
+        "spectra": _class_spectra(spectra, seg["label"], maps.class_names),
         "table": table,
     }
     text = script("experiment", data.name, meta)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bokeh.models import (
+    Button,
     CDSView,
     ColorBar,
     ColumnDataSource,
@@ -16,6 +17,7 @@ from bokeh.models import (
     Div,
     FactorRange,
     HoverTool,
+    LinearAxis,
     LinearColorMapper,
     NumberFormatter,
     Range1d,
@@ -26,7 +28,7 @@ from bokeh.models import (
     TableColumn,
     TextInput,
 )
-from bokeh.palettes import Category10, Greys256, Inferno256
+from bokeh.palettes import Greys256, Inferno256
 from bokeh.plotting import figure
 from bokeh.transform import factor_cmap, factor_mark
 
@@ -36,6 +38,7 @@ __all__ = [
     "caption",
     "token_table",
     "spectrogram_figure",
+    "methods_figures",
     "probability_figure",
     "profile_figures",
     "vowel_chart",
@@ -49,8 +52,9 @@ TABLE_FIELDS = (
     "f1_hz", "f2_hz", "f3_hz", "ratio_F1", "ratio_F2", "ratio_F3", "ratio_any", "peak_hz",
     "peak_hit", "peak_on_formant",
 )  # fmt: skip
-_P = NumberFormatter(format="0.00", nan_format="–", null_format="–")
-_HZ = NumberFormatter(format="0", nan_format="–", null_format="–")
+# formats, made anew for each table (a Bokeh model belongs to one document)
+_P = {"format": "0.00", "nan_format": "–", "null_format": "–"}
+_HZ = {"format": "0", "nan_format": "–", "null_format": "–"}
 _COLUMNS = (  # field, title, width (px), formatter; 1,160 px in all
     ("utt_id", "clip", 85, None),
     ("word", "word", 95, None),
@@ -79,7 +83,12 @@ def caption(text: str, width: int = WIDTH) -> Div:
 
 def token_table(name: str, tokens: ColumnDataSource, view: CDSView) -> DataTable:
     columns = [
-        TableColumn(field=f, title=t, width=w, formatter=fmt or StringFormatter())
+        TableColumn(
+            field=f,
+            title=t,
+            width=w,
+            formatter=NumberFormatter(**fmt) if fmt else StringFormatter(),
+        )
         for f, t, w, fmt in _COLUMNS
     ]
     return DataTable(
@@ -96,22 +105,26 @@ def token_table(name: str, tokens: ColumnDataSource, view: CDSView) -> DataTable
     )
 
 
-def spectrogram_figure(name: str, meta: Mapping) -> dict:
-    """The token's spectrogram figure: the spectrogram, the map over it, formants, boundaries."""
+def spectrogram_figure(
+    name: str, meta: Mapping, suffix: str = "", width: int = 585, title: str | None = None
+) -> dict:
+    """The token's spectrogram figure: the spectrogram, the map over it, formants, boundaries.
+    (Drawn on a canvas: BokehJS 3.9's SVG backend lays the figure out wrongly on its first
+    repaint; the page's 'SVG' button exports it as SVG all the same.)"""
     freqs = meta["freqs_hz"]
     half = (freqs[1] - freqs[0]) / 2 if len(freqs) > 1 else 1.0
     xr = Range1d(0.0, 0.1)
     fig = figure(
-        width=720,
+        width=width,
         height=440,
         x_range=xr,
         y_range=Range1d(freqs[0] - half, freqs[-1] + half),
         x_axis_label="time in the clip (s)",
         y_axis_label="frequency (Hz)",
-        title="select a token in the table or the vowel chart",
+        title=title or "select a token in the table or the vowel chart",
         tools="pan,box_zoom,wheel_zoom,reset,save",
-        toolbar_location="above",
-        html_id=f"{name}-spectrogram",
+        toolbar_location="right",
+        html_id=f"{name}-spectrogram{suffix}",
     )
     empty = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
     spec_src, map_src = ColumnDataSource(dict(empty)), ColumnDataSource(dict(empty))
@@ -129,7 +142,8 @@ def spectrogram_figure(name: str, meta: Mapping) -> dict:
         color_mapper=heat,
         global_alpha=0.45,
     )
-    fig.add_layout(ColorBar(color_mapper=db, title="dB", width=10), "right")
+    if not suffix:
+        fig.add_layout(ColorBar(color_mapper=db, title="dB", width=10), "right")
     bounds = ColumnDataSource({"x": [], "y0": [], "y1": [], "dash": [], "colour": []})
     fig.segment(
         x0="x", x1="x", y0="y0", y1="y1", source=bounds, line_color="colour", line_width=1.5,
@@ -160,6 +174,37 @@ def spectrogram_figure(name: str, meta: Mapping) -> dict:
     }
 
 
+def methods_figures(name: str, meta: Mapping, width: int = 290) -> tuple[list, list, list, list]:
+    """One small figure per map (method and class): the selected token's spectrogram with that
+    map over it, all at once. Their sources (spectrogram, map) and titles are filled by the
+    glue."""
+    freqs = meta["freqs_hz"]
+    half = (freqs[1] - freqs[0]) / 2 if len(freqs) > 1 else 1.0
+    low, high = meta["db_range"]
+    figures, specs, maps, titles = [], [], [], []
+    for k, entry in enumerate(meta["maps"]):
+        fig = figure(
+            width=width, height=230, x_range=Range1d(0.0, 0.1),
+            y_range=Range1d(freqs[0] - half, freqs[-1] + half), title=entry["label"],
+            tools="save", toolbar_location="right",
+            html_id=f"{name}-method-{k}",
+        )  # fmt: skip
+        empty = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
+        spec, heat = ColumnDataSource(dict(empty)), ColumnDataSource(dict(empty))
+        grey = LinearColorMapper(palette=tuple(reversed(Greys256)), low=low, high=high)
+        fig.image(source=spec, image="image", x="x", y="y", dw="dw", dh="dh", color_mapper=grey)
+        hot = LinearColorMapper(palette=Inferno256, low=0, high=1, nan_color="rgba(0,0,0,0)")
+        fig.image(source=heat, image="image", x="x", y="y", dw="dw", dh="dh", color_mapper=hot,
+                  global_alpha=0.5)  # fmt: skip
+        fig.title.text_font_size = "11px"
+        fig.xaxis.major_label_text_font_size = fig.yaxis.major_label_text_font_size = "9px"
+        figures.append(fig)
+        specs.append(spec)
+        maps.append(heat)
+        titles.append(fig.title)
+    return figures, specs, maps, titles
+
+
 def probability_figure(name: str, classes: Sequence[str]) -> tuple:
     src = ColumnDataSource(
         {"class_name": list(classes), "p": [0.0] * len(classes), "colour": ["#bbb"] * len(classes)}
@@ -183,15 +228,28 @@ def profile_figures(name: str, meta: Mapping) -> tuple[list, list, list]:
     """One small figure per class: the chosen method's mean profile, formant lines."""
     classes = meta["class_names"]
     width = max(200, WIDTH // max(len(classes), 1) - 4)
+    spectra = meta.get("spectra", {})
+    values = [v for s in spectra.values() for v in s if v is not None]
+    db = Range1d(min(values, default=-100) - 2, max(values, default=0) + 2)
     figures, sources = [], []
     for c in classes:
         src = ColumnDataSource({"f": meta["freqs_hz"], "p": [0.0] * len(meta["freqs_hz"])})
         fig = figure(
-            width=width, height=210, title=c, toolbar_location=None, tools="",
-            x_axis_label="Hz", html_id=f"{name}-profile-{c}",
+            width=width, height=230, title=c, toolbar_location="right", tools="save",
+            x_axis_label="Hz", y_range=Range1d(0, 1.05),
+            html_id=f"{name}-profile-{c}",
         )  # fmt: skip
-        fig.line("f", "p", source=src, line_width=1.5)
+        fig.line("f", "p", source=src, line_width=1.8, color=meta["colours"][c],
+                 legend_label="map profile")  # fmt: skip
         fig.yaxis.visible = False
+        if c in spectra:  # the class-mean spectrum beside the profile, on its own dB axis
+            fig.extra_y_ranges = {"db": db}
+            fig.add_layout(LinearAxis(y_range_name="db", axis_label="dB"), "left")
+            fig.line(meta["freqs_hz"], spectra[c], y_range_name="db", color="black",
+                     line_width=1, legend_label="mean spectrum")  # fmt: skip
+        fig.legend.label_text_font_size = "9px"
+        fig.legend.location = "top_right"
+        fig.legend.background_fill_alpha = 0.6
         lines = meta["lines"].get(c, {})
         for f in lines.get("measured", []):
             if f is not None:
@@ -208,7 +266,7 @@ def profile_figures(name: str, meta: Mapping) -> tuple[list, list, list]:
 
 def vowel_chart(name: str, meta: Mapping, tokens, view) -> figure:
     classes = meta["class_names"]
-    palette = Category10[10][: max(len(classes), 3)]
+    palette = [meta["colours"][c] for c in classes]  # the report's colours (report.colours)
     fig = figure(
         width=720,
         height=500,
@@ -286,6 +344,10 @@ def controls(name: str, meta: Mapping) -> dict:
             width=220,
             html_id=f"{name}-opacity",
         ),  # fmt: skip
-        "info": Div(text="<p>No token selected.</p>", width=440, html_id=f"{name}-info"),
+        "compare": Button(
+            label="Compare: keep this token on the right", width=280, html_id=f"{name}-compare"
+        ),
+        "svg": Button(label="Save the token's figures as SVG", width=240, html_id=f"{name}-svg"),
+        "info": Div(text="<p>No token selected.</p>", width=600, html_id=f"{name}-info"),
         "mapnote": Div(text="", width=720, html_id=f"{name}-mapnote"),
     }

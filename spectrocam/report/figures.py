@@ -15,8 +15,11 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from spectrocam.explain.maps import MapFile  # noqa: E402
+from spectrocam.report.colours import class_colours  # noqa: E402
 
 __all__ = [
+    "save_figure",
+    "svg_of",
     "fit_titles",
     "plot_confusion",
     "plot_history",
@@ -28,22 +31,29 @@ __all__ = [
 ]
 
 
-def _save(fig, path: str | Path, dpi: int = 110, tight: bool = True) -> None:
-    """Fit the titles, lay ``fig`` out, write it to ``path`` and free it."""
+def save_figure(fig, path: str | Path, dpi: int = 200, tight: bool = True, rect=None) -> None:
+    """Fit the titles, lay ``fig`` out, write it to ``path`` (a PNG at print resolution) and as
+    SVG beside it (the same name, ``.svg``), and free it."""
     fit_titles(fig)
     if tight:
-        fig.tight_layout()
+        fig.tight_layout(rect=rect)
     fig.savefig(path, dpi=dpi)
+    fig.savefig(Path(path).with_suffix(".svg"))
     plt.close(fig)
 
 
+def svg_of(path: str | Path) -> Path:
+    """The SVG that :func:`save_figure` writes beside the PNG ``path``."""
+    return Path(path).with_suffix(".svg")
+
+
 def fit_titles(fig) -> None:
-    """Wrap every title that is wider than its room onto more lines: the figure's title within
-    the figure, an axes' title within the figure around its axes, or within its axes' width
-    (and a tenth) where other axes stand beside it."""
+    """Wrap every title that is wider than its room onto more lines: the figure's title (and
+    any other text of the figure) within the figure, an axes' title within the figure around
+    its axes, or within its axes' width (and a tenth) where other axes stand beside it."""
     renderer = fig.canvas.get_renderer()
     width = fig.bbox.width
-    texts = [(fig._suptitle, 0.96 * width)] if fig._suptitle is not None else []
+    texts = [(t, 0.96 * width) for t in fig.texts if t.get_text()]
     for ax in fig.axes:
         box = ax.get_position()
         beside = any(
@@ -52,7 +62,8 @@ def fit_titles(fig) -> None:
         )
         centre = (box.x0 + box.x1) / 2 * width
         room = 1.1 * box.width * width if beside else 1.92 * min(centre, width - centre)
-        texts += [(t, room) for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
+        if ax.title.get_text():
+            texts.append((ax.title, room))
     for text, room in texts:
         for _ in range(6):
             wide = text.get_window_extent(renderer).width
@@ -72,7 +83,7 @@ def _empty_figure(path: str | Path, text: str) -> None:
     fig, ax = plt.subplots(figsize=(6, 1.2))
     ax.axis("off")
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=9)
-    _save(fig, path, tight=False)
+    save_figure(fig, path, tight=False)
 
 
 def plot_confusion(metrics: Mapping, path: str | Path, title: str) -> None:
@@ -102,7 +113,7 @@ def plot_confusion(metrics: Mapping, path: str | Path, title: str) -> None:
         f" (n = {metrics['n']})",
         fontsize=9,
     )
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_history(history: pd.DataFrame, path: str | Path, title: str) -> None:
@@ -127,7 +138,7 @@ def plot_history(history: pd.DataFrame, path: str | Path, title: str) -> None:
     b.set_ylim(0, 1)
     b.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_profiles(
@@ -173,7 +184,7 @@ def plot_profiles(
     axes[-1, 0].set_xlabel("frequency (Hz)")
     cell = f", {hz_per_cell:.0f} Hz per CAM cell" if hz_per_cell else ""
     fig.suptitle(f"{title}: mean CAM frequency profile of the true class{cell}", fontsize=10)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def example_indices(maps: MapFile, n: int) -> list[int]:
@@ -256,7 +267,7 @@ def plot_examples(
         "boundaries; green: measured F1-F3",
         fontsize=9,
     )
-    _save(fig, path, dpi=100)
+    save_figure(fig, path)
     return picks
 
 
@@ -276,7 +287,7 @@ def plot_vowel_chart(
     """
     fig, ax = plt.subplots(figsize=(7, 5.5))
     classes = list(dict.fromkeys(tokens["class_name"]))
-    colours = {c: f"C{k}" for k, c in enumerate(classes)}
+    colours = class_colours(classes)
     for c in classes:
         g = tokens[tokens["class_name"] == c].dropna(subset=["f1_hz", "f2_hz"])
         ax.scatter(g.f2_hz, g.f1_hz, s=6, alpha=0.35, color=colours[c], label=f"{c} (n = {len(g)})")
@@ -323,7 +334,7 @@ def plot_vowel_chart(
     ax.set_ylabel("F1 (Hz)")
     ax.set_title(f"{title}: vowel chart, ellipses 2 sd", fontsize=10)
     ax.legend(fontsize=7, loc="lower left")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_method_profiles(
@@ -348,7 +359,7 @@ def plot_method_profiles(
         len(methods),
         squeeze=False,
         sharex=True,
-        figsize=(2.4 * len(methods) + 1, 1.3 * len(classes) + 1),
+        figsize=(min(12.0, 1.75 * len(methods) + 1), 1.3 * len(classes) + 1),
     )
     for j, m in enumerate(methods):
         axes[0, j].set_title(f"{m}\n{hz_per_cell.get(m, float('nan')):.0f} Hz/cell", fontsize=8)
@@ -363,7 +374,7 @@ def plot_method_profiles(
                 if np.isfinite(f):
                     ax.axvline(f, color="k", lw=0.8, ls="--")
             ax.set_yticks([])
-            ax.tick_params(labelsize=6)
+            ax.tick_params(labelsize=7)
             if j == 0:
                 ax.set_ylabel(c, rotation=0, ha="right", va="center", fontsize=8)
     for ax in axes[-1]:
@@ -373,4 +384,4 @@ def plot_method_profiles(
         "Hillenbrand women)",
         fontsize=9,
     )
-    _save(fig, path, dpi=100)
+    save_figure(fig, path)

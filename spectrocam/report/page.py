@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +10,8 @@ import pandas as pd
 
 from spectrocam.io import write_text
 from spectrocam.report.controls import CONTEXT_NOTE, context_comparison, subsets_html
+from spectrocam.report.headline import answer_section
+from spectrocam.report.render import CAPTIONS, Markup, figure_html, render, section_id, token_link
 from spectrocam.report.sensitivity import (
     SENSITIVITY_NOTE,
     ceiling_moves_view,
@@ -24,47 +25,20 @@ __all__ = [
     "ExperimentResults",
     "html_table",
     "figure_html",
+    "section_id",
     "write_summary_page",
     "summary_page",
 ]
 
 
-# One column whatever the window: text and tables within 1,100 px, figures scaled to fit.
-PAGE_STYLE = """
-*{box-sizing:border-box}
-body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.4;
-color:#222}
-.table{max-width:100%;overflow-x:auto;margin:.5em 0 1.2em}
-table{border-collapse:collapse;font-size:.85em}
-td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right;vertical-align:top}
-th{background:#f2f2f2} td:first-child,th:first-child{text-align:left}
-figure{margin:.5em 0 1.5em} figcaption{color:#444;font-size:.9em;max-width:60em}
-img{max-width:100%;height:auto;border:1px solid #ddd} .note{color:#555;font-size:.9em}
-.explorer{background:#eef6ff;border:1px solid #bcd;padding:.5em 1em}
-"""
-CAPTIONS = Path(__file__).resolve().parents[2] / "workflow" / "report"
-
-
-def figure_html(src: str, name: str, experiment: str, alt: str) -> str:
-    """A figure with its caption: the text of ``workflow/report/<name>.rst``, the caption of
-    the same figure in ``snakemake --report``."""
-    text = (CAPTIONS / f"{name}.rst").read_text(encoding="utf-8")
-    text = text.replace("{{ snakemake.wildcards.experiment }}", experiment)
-    return (
-        f"<figure><img src='{html.escape(src)}' alt='{html.escape(alt)}'>"
-        f"<figcaption>{html.escape(' '.join(text.split()))}</figcaption></figure>"
-    )
-
-
 def write_summary_page(path: str | Path, sections: list[tuple[str, str]], title: str) -> None:
-    """An HTML page from ``(heading, html body)`` sections, written whole or not at all."""
+    """The page, written whole or not at all: the first of ``(heading, html body)`` sections is
+    the answer on the first screen, followed by a table of contents of the others, each of
+    which folds away."""
     path = Path(path)
-    body = "".join(f"<h2>{html.escape(h)}</h2>\n{b}\n" for h, b in sections)
-    page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-        f"</title><style>{PAGE_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
-        f"{body}</body></html>\n"
-    )
+    first, *rest = sections or [("", "")]
+    details = [{"id": section_id(h), "heading": h, "body": Markup(b)} for h, b in rest]
+    page = render("page.html.j2", title=title, answer=Markup(first[1]), sections=details)
     write_text(page, path)
 
 
@@ -94,6 +68,9 @@ class ExperimentResults:
     peaks: dict = field(default_factory=dict)
     # the experiment's definition (spectrocam.segments.build.Experiment's fields: the comparisons)
     definition: dict = field(default_factory=dict)
+    references: dict = field(default_factory=dict)  # evaluation/<experiment>/references.json
+    # the tokens of the examples figure (phone_id, utt_id, word, class_name, predicted_name)
+    examples: list = field(default_factory=list)
 
 
 FIGURES = ("confusion", "history", "profiles", "examples", "methods", "vowel_chart")
@@ -139,22 +116,6 @@ def experiment_row(r: ExperimentResults, headline: dict) -> dict:
     }
 
 
-def _error_text(r: ExperimentResults, shown: int) -> str:
-    s = r.error_summary
-    explained = s["share_explained"]
-    return (
-        f"<p>{s['misclassified']} misclassified test vowels with formants; "
-        + (
-            f"{s['explained_by_formants']} of the {s['with_distances']} with class statistics "
-            f"({100 * explained:.0f} %) lie nearer (z-scored F1, F2) to the predicted "
-            "class's training vowels than to their own class's" + _base_rates(s) + ". "
-            if explained is not None
-            else "the classes have no formant statistics to compare with. "
-        )
-        + f"The first {shown} are listed; all are in errors/{r.name}.tsv.</p>"
-    )
-
-
 def _base_rates(s: dict) -> str:
     wrong = s.get("errors_nearer_a_random_wrong_class")
     correct = s.get("correct_nearer_a_random_wrong_class")
@@ -180,45 +141,53 @@ def methods_compared(comparison: pd.DataFrame) -> pd.DataFrame:
     return table.T.rename_axis("figure").reset_index()
 
 
-def experiment_body(r: ExperimentResults, window_hz: float, bootstrap: int) -> str:
-    """The experiment's section of the page; its figures are ``<name>/<figure>.png``."""
+def errors_view(r: ExperimentResults, n: int = 25) -> pd.DataFrame:
+    """The first ``n`` misclassifications, each clip a link to its token in the explorer."""
+    shown = r.errors[[c for c in ERROR_COLUMNS if c in r.errors]].head(n).copy()
+    if "phone_id" in r.errors and len(shown):
+        ids = r.errors["phone_id"].head(n).astype(str)
+        shown["utt_id"] = [
+            token_link(r.name, pid, str(u)) for pid, u in zip(ids, shown["utt_id"], strict=True)
+        ]
+    return shown
+
+
+def experiment_body(
+    r: ExperimentResults, window_hz: float, bootstrap: int, folder: str | Path | None = None
+) -> Markup:
+    """The experiment's section of the page; its figures are ``<name>/<figure>.png`` (under
+    ``folder``, the page's, where they are measured)."""
     m = r.metrics
     per_class = pd.DataFrame([{"class": c, **v} for c, v in m["per_class"].items()])
-    fig = {k: figure_html(f"{r.name}/{k}.png", k, r.name, k.replace("_", " ")) for k in FIGURES}
-    shown = r.errors[[c for c in ERROR_COLUMNS if c in r.errors]].head(25)
-    return (
-        f"<p>{r.description} Test split: {m['n']} segments; kept model: epoch "
-        f"{m['model']['epoch']} (validation macro-F1 {m['model']['val_macro_f1']:.3f}). "
-        f"CAM: {r.cells[0]} x {r.cells[1]} cells, {r.hz_per_cell:.0f} Hz per cell."
-        f"{cells_sentence(r.agreement)}</p>"
-        f"<h3>Test metrics</h3>{html_table(per_class, 3)}"
-        f"{subsets_html(m)}"
-        f"{fig['confusion']}{fig['history']}"
-        f"<h3>CAM profiles and formants</h3>{fig['profiles']}"
-        f"<h3>Examples</h3>{fig['examples']}"
-        "<h3>Agreement of the true-class CAM with the formants</h3>"
-        + (
-            html_table(agreement_table(r.agreement))
-            if len(r.agreement)
-            else "<p>No test segment of this experiment is a vowel with formants.</p>"
-        )
-        + statements_html(
-            r.needs, r.pairs, r.needs_ceilings, r.contrasts, r.randomised, r.peaks, "cam"
-        )
-        + _sensitivity_html(r.sensitivity, window_hz)
-        + _tokens_html(r.evidence)
-        + "<h3>Methods compared</h3>"
-        + html_table(methods_compared(r.comparison))
-        + fig["methods"]
-        + "<h3>Misclassifications</h3>"
-        + fig["vowel_chart"]
-        + _error_text(r, len(shown))
-        + (html_table(shown, 3) if len(shown) else "")
-        + "<p class='note'>Ratio: share of the CAM profile within ±"
-        f"{window_hz:g} Hz of the formant over a flat profile's share "
-        "(1 = chance). Peak: share of profiles whose maximum lies within the band of a "
-        "formant, against the share of possible peak positions that would. Brackets: 95 % "
-        f"bootstrap interval, {bootstrap} resamples of utterances.</p>"
+    fig = {
+        k: figure_html(f"{r.name}/{k}.png", k, r.name, k.replace("_", " "), folder) for k in FIGURES
+    }
+    shown = errors_view(r)
+    examples = [e | {"link": token_link(r.name, e["phone_id"], e["utt_id"])} for e in r.examples]
+    return render(
+        "experiment.html.j2",
+        r=r,
+        m=m,
+        cells=cells_sentence(r.agreement),
+        per_class=Markup(html_table(per_class, 3)),
+        subsets=Markup(subsets_html(m)),
+        fig=fig,
+        examples=examples,
+        agreement=Markup(html_table(agreement_table(r.agreement))) if len(r.agreement) else "",
+        statements=Markup(
+            statements_html(
+                r.needs, r.pairs, r.needs_ceilings, r.contrasts, r.randomised, r.peaks, "cam"
+            )
+        ),
+        sensitivity=Markup(_sensitivity_html(r.sensitivity, window_hz)),
+        tokens=Markup(_tokens_html(r.evidence)),
+        methods=Markup(html_table(methods_compared(r.comparison))),
+        s=r.error_summary,
+        base_rates=_base_rates(r.error_summary),
+        shown=len(shown),
+        errors=Markup(html_table(shown, 3)) if len(shown) else "",
+        window_hz=window_hz,
+        bootstrap=bootstrap,
     )
 
 
@@ -266,30 +235,24 @@ def _power(evidence: pd.DataFrame) -> str:
     return "the dB spectrum the network is fed" if power == "db" else f"power to {power}"
 
 
-def run_intro(settings: dict, splits: dict, alignment: dict, rows: list[dict]) -> str:
-    """The page's first section: what ran, and one row per experiment."""
-    model, training = settings["model"], settings["training"]
-    return (
-        f"<p>Run <b>{settings['run']}</b>: {alignment['aligned_utterances']} aligned clips of "
-        f"{settings['corpus']} ({settings['backend']}), "
-        f"{_speakers(splits)}; splits by {splits['unit']} {splits['utterances']}; model "
-        f"{model['arch']} ({model['weights']} weights, strides {model['freq_stride']} rows x "
-        f"{model['time_stride']} frames), {_count(training['epochs'], 'epoch')}, Adam lr "
-        f"{training['lr']:g}, batch {training['batch_size']}.</p>"
-        + EXPLORER_LINK
-        + html_table(pd.DataFrame(rows))
+def run_intro(
+    settings: dict, splits: dict, alignment: dict, rows: list[dict], agreement: dict | None = None
+) -> Markup:
+    """What ran, one row per experiment, and the alignment's agreement with the reference
+    TextGrids (``agreement``, where there is one)."""
+    within = [w for w in (agreement or {}).get("boundaries", {}).get("within", [])
+              if w["share"] is not None]  # fmt: skip
+    return render(
+        "run.html.j2",
+        settings=settings,
+        alignment=alignment,
+        splits=splits,
+        speakers=_speakers(splits),
+        model=settings["model"],
+        training=settings["training"],
+        table=Markup(html_table(pd.DataFrame(rows))),
+        within=within,
     )
-
-
-EXPLORER_LINK = (
-    "<p class='explorer'><a href='explorer/index.html'><b>Open the explorer</b></a>: every test "
-    "token of every experiment, with its spectrogram, maps, formants, probabilities and sound; "
-    "filter, sort and search the tokens, and browse the errors.</p>"
-)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _speakers(splits: dict) -> str:
@@ -298,35 +261,15 @@ def _speakers(splits: dict) -> str:
     return "one speaker" if n <= 1 else f"speakers per split {per_split}"
 
 
-def alignment_note(agreement: dict) -> str:
-    """The alignment's agreement with the reference TextGrids, in one sentence."""
-    within = agreement["boundaries"]["within"]
-    return (
-        "<p>Alignment against the reference TextGrids: "
-        + ", ".join(
-            f"{100 * w['share']:.1f} % of boundaries within {1000 * w['tol_s']:.0f} ms"
-            for w in within
-            if w["share"] is not None
-        )
-        + ".</p>"
-    )
-
-
 def formant_section(
     formant_summary: dict, formants: pd.DataFrame, moves: pd.DataFrame | None = None
-) -> str:
-    return (
-        f"<p>{formant_summary['n_vowels']} vowels measured; undefined: "
-        + ", ".join(f"{k[:2].upper()} {v}" for k, v in formant_summary["nan"].items())
-        + f"; {formant_summary['n_short']} vowels shorter than Praat's physical window.</p>"
-        + html_table(formants, 0)
-        + (
-            "<p>Measured again at other Praat ceilings: the share of vowels whose formant "
-            "moves by more than each half-width from the configured ceiling's value (out of "
-            "its band).</p>" + html_table(ceiling_moves_view(moves), 2)
-            if moves is not None and len(moves)
-            else ""
-        )
+) -> Markup:
+    shown = moves is not None and len(moves)
+    return render(
+        "formants.html.j2",
+        summary=formant_summary,
+        table=Markup(html_table(formants, 0)),
+        moves=Markup(html_table(ceiling_moves_view(moves), 2)) if shown else "",
     )
 
 
@@ -340,26 +283,32 @@ def summary_page(
     alignment_agreement: dict | None = None,
     verdict: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     ceiling_moves: pd.DataFrame | None = None,
+    folder: str | Path | None = None,
 ) -> tuple[list[tuple[str, str]], dict]:
-    """The page's ``(heading, html)`` sections and the run's headline figures.
+    """The page's ``(heading, html)`` sections (the first: the answer on the first screen) and
+    the run's headline figures.
 
     ``settings`` holds ``run``, ``corpus`` (its name), ``backend``, ``model`` (arch, weights,
     freq_stride, time_stride), ``training`` (epochs, lr, batch_size), ``agreement``
-    (window_hz, bootstrap) and ``evidence`` (alpha, cluster)."""
+    (window_hz, bootstrap) and ``evidence`` (alpha, cluster, method, cues). ``folder``: the
+    page's, where its figures are (to show each at its own size)."""
     headline, rows, sections = {}, [], []
     for r in experiments:
         headline[r.name] = experiment_headline(r)
         rows.append(experiment_row(r, headline[r.name]))
-        body = experiment_body(r, **settings["agreement"])
+        body = experiment_body(r, **settings["agreement"], folder=folder)
+        paper = (CAPTIONS / "paper.rst").read_text(encoding="utf-8")
+        paper = paper.replace("{{ snakemake.wildcards.experiment }}", r.name)
+        body = Markup(f"<p class='note'>{Markup.escape(' '.join(paper.split()))}</p>") + body
         sections.append((r.name, body))
-    intro = run_intro(settings, splits, alignment, rows)
-    if alignment_agreement is not None:
-        intro += alignment_note(alignment_agreement)
+    intro = str(run_intro(settings, splits, alignment, rows, alignment_agreement))
     first = []
+    tests = verdict[1] if verdict is not None else pd.DataFrame()
     if verdict is not None:
         ev = settings["evidence"]
         window = settings["agreement"]["window_hz"]
-        first = [("Verdict", verdict_section(*verdict, window, ev["alpha"], ev["cluster"]))]
+        first = [("The verdict in full",
+                  verdict_section(*verdict, window, ev["alpha"], ev["cluster"]))]  # fmt: skip
     comparison = context_comparison(experiments)
     if len(comparison):
         intro += (
@@ -368,8 +317,9 @@ def summary_page(
             + CONTEXT_NOTE
         )
     sections = [
+        ("The answer", answer_section(settings, experiments, tests, alignment, folder)),
         *first,
-        ("Summary", intro),
+        ("Run and headline figures", intro),
         *sections,
         (
             f"Formants: {settings['corpus']} against Hillenbrand et al. (1995) women",

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from spectrocam.report.render import Markup, render
+
 __all__ = [
     "KINDS",
     "column_kind",
@@ -175,17 +177,16 @@ def comparison_table(
 
 def html_table(frame: pd.DataFrame, digits: int = 2) -> str:
     """A table with each column's numbers written by their kind (:func:`column_kind`: counts
-    as integers, Hz as whole numbers, ...), other floats with ``digits`` digits. It scrolls
-    inside its own box if it is wider than the page, never the page."""
+    as integers, Hz as whole numbers, ...), other floats with ``digits`` digits; a cell that is
+    :class:`Markup` (a link) is kept as it is. It scrolls inside its own box if it is wider than
+    the page, never the page (the page's cells wrap, so that it seldom has to)."""
     kinds = [column_kind(c) for c in frame.columns]
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td>{fmt(v, digits, k)}</td>" for v, k in zip(row, kinds, strict=True))
-        + "</tr>"
+    rows = [
+        [
+            v if isinstance(v, Markup) else Markup(fmt(v, digits, k))
+            for v, k in zip(row, kinds, strict=True)
+        ]
         for row in frame.itertuples(index=False)
-    )
-    return (
-        f"<div class='table'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
-        "</table></div>"
-    )
+    ]
+    # a plain string, so that concatenating it with other HTML does not escape that HTML
+    return str(render("table.html.j2", header=[str(c) for c in frame.columns], rows=rows))

@@ -19,7 +19,9 @@ if BACKEND == "pocketsphinx":
             f"{BENCH}/alignment/pocketsphinx/{{shard}}.tsv"
         conda:
             ENV
-        threads: 1
+        threads: threads_for("align_pocketsphinx")
+        resources:
+            **resources_for("align_pocketsphinx"),
         params:
             n_shards=config["alignment"]["shards"],
         script:
@@ -40,6 +42,8 @@ if BACKEND == "pocketsphinx":
             f"{LOGS}/alignment/pocketsphinx/merge.log",
         conda:
             ENV
+        resources:
+            **resources_for("merge_pocketsphinx"),
         script:
             "../scripts/merge_pocketsphinx.py"
 
@@ -57,6 +61,8 @@ if BACKEND == "textgrids":
             f"{LOGS}/alignment/textgrids/phones.log",
         conda:
             ENV
+        resources:
+            **resources_for("phones_from_textgrids"),
         script:
             "../scripts/phones_from_textgrids.py"
 
@@ -81,6 +87,8 @@ if BACKEND == "mfa":
             f"{LOGS}/alignment/mfa/corpus.log",
         conda:
             ENV
+        resources:
+            **resources_for("mfa_corpus"),
         script:
             "../scripts/mfa_corpus.py"
 
@@ -95,6 +103,8 @@ if BACKEND == "mfa":
             f"{LOGS}/alignment/mfa/phones.log",
         conda:
             ENV
+        resources:
+            **resources_for("mfa_phones"),
         script:
             "../scripts/phones_from_textgrids.py"
 
@@ -107,6 +117,8 @@ if BACKEND == "mfa":
                 "resources/logs/mfa_download_acoustic_{model}.log",
             conda:
                 MFA_ENV
+            resources:
+                **resources_for("mfa_download_acoustic_model"),
             params:
                 root=os.path.abspath(MFA_ROOT),
             shell:
@@ -120,6 +132,8 @@ if BACKEND == "mfa":
                 "resources/logs/mfa_download_dictionary_{model}.log",
             conda:
                 MFA_ENV
+            resources:
+                **resources_for("mfa_download_dictionary"),
             params:
                 root=os.path.abspath(MFA_ROOT),
             shell:
@@ -139,7 +153,9 @@ if BACKEND == "mfa":
                 f"{BENCH}/alignment/mfa/align.tsv"
             conda:
                 MFA_ENV
-            threads: 8
+            threads: threads_for("mfa_align")
+            resources:
+                **resources_for("mfa_align"),
             params:
                 beam=config["alignment"]["mfa"]["beam"],
                 retry_beam=config["alignment"]["mfa"]["retry_beam"],
@@ -171,6 +187,8 @@ if BACKEND == "mfa":
                 f"{LOGS}/alignment/mfa/cmudict_dictionary.log",
             conda:
                 ENV
+            resources:
+                **resources_for("mfa_cmudict_dictionary"),
             script:
                 "../scripts/mfa_cmudict_dictionary.py"
 
@@ -187,7 +205,9 @@ if BACKEND == "mfa":
                 f"{BENCH}/alignment/mfa/train.tsv"
             conda:
                 MFA_ENV
-            threads: 8
+            threads: threads_for("mfa_train")
+            resources:
+                **resources_for("mfa_train"),
             params:
                 root=os.path.abspath(MFA_ROOT),
                 tmp=os.path.abspath(f"{MFA}/tmp"),
@@ -217,5 +237,7 @@ rule alignment_agreement:
         f"{LOGS}/alignment/{BACKEND}/agreement.log",
     conda:
         ENV
+    resources:
+        **resources_for("alignment_agreement"),
     script:
         "../scripts/alignment_agreement.py"

@@ -1,11 +1,57 @@
 # Helpers shared by the stage files: configuration validation, paths and input functions.
 import os
+import shutil
 import sys
+
+from snakemake.logging import logger
+
+# The repository: two levels above this file, whichever Snakefile (the root one or
+# workflow/Snakefile) was run.
+REPO = os.path.dirname(
+    os.path.dirname(os.path.abspath(workflow.current_basedir.get_path_or_uri(True)))
+)
+
+
+def check_conda():
+    """A run that deploys its software with conda (--sdm conda, or --use-conda) needs conda on
+    PATH: say so, and what to do, before any job starts (Snakemake itself would stop only after
+    planning every job, with "Error running conda info"). Checked first: it needs no import.
+    """
+    methods = getattr(workflow.deployment_settings, "deployment_method", ()) or ()
+    if "CONDA" not in {m.name for m in methods} or shutil.which("conda"):
+        return
+    # before validation (which imports torch, seconds): the schema's default backend is mfa
+    alignment = config.get("alignment")
+    backend = (alignment if isinstance(alignment, dict) else {}).get("backend", "mfa")
+    if backend == "mfa":
+        why = (
+            "alignment.backend is mfa: the Montreal Forced Aligner runs from envs/mfa.yaml,\n"
+            "    which only conda installs. Install conda (Miniforge: "
+            "https://conda-forge.org/download/)\n"
+            "    and put it on PATH (conda activate base), or align without conda:\n"
+            "    --config alignment='{backend: pocketsphinx}' (offline, nothing to install) or\n"
+            "    backend textgrids with alignment.textgrids_dir, and leave --sdm conda out."
+        )
+    else:
+        why = (
+            "Install conda (Miniforge: https://conda-forge.org/download/) and put it on PATH\n"
+            "    (conda activate base), or leave --sdm conda out: with the backend "
+            f"{backend},\n"
+            "    every rule runs in the project's own environment (make env)."
+        )
+    raise WorkflowError(
+        "conda is not on PATH, and this run deploys its software with conda "
+        f"(--sdm conda or --use-conda).\n    {why}"
+    )
+
+
+check_conda()
+
 
 # The Snakefile imports the package from the repository. Jobs import it through the link
 # workflow/scripts/spectrocam -> ../../spectrocam, since Snakemake puts a script's folder on its sys.path
 # (which keeps conda environments and cluster nodes working without installing the package).
-sys.path.insert(0, workflow.basedir)
+sys.path.insert(0, REPO)
 
 from spectrocam.config import (
     ConfigError,
@@ -25,6 +71,7 @@ from spectrocam.model.evaluation import EvaluationConfig
 from spectrocam.model.network import weights_url
 from spectrocam.model.training import TrainConfig
 from spectrocam.report.explorer_data import ExplorerConfig
+from spectrocam.resources import largest_node, misfits, stage_resources
 from spectrocam.segments.build import Experiment
 from spectrocam.segments.formants import FormantConfig
 from spectrocam.segments.spectrogram import SpectrogramConfig
@@ -33,9 +80,7 @@ from spectrocam.segments.splits import SplitConfig
 try:
     validate_config(
         config,
-        load_schema(
-            os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml")
-        ),
+        load_schema(os.path.join(REPO, "workflow/schemas/config.schema.yaml")),
     )
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
@@ -72,9 +117,6 @@ BENCH = f"{RESULTS}/benchmarks"
 ENV = "../../envs/spectrocam.yaml"
 MFA_ENV = "../../envs/mfa.yaml"
 EXPERIMENTS = enabled_experiments(config)
-# threads of every multi-threaded job (training.threads; Snakemake caps it at --cores): those
-# that run a network, the formants and the segment stores
-JOB_THREADS = config["training"]["threads"]
 BACKEND = config["alignment"]["backend"]
 DOWNLOADED_CORPUS = f"resources/{config['corpus']['download']['subdir']}"
 CLIPS = f"{RESULTS}/corpus/clips.tsv"
@@ -82,11 +124,32 @@ PHONES = f"{RESULTS}/alignment/{BACKEND}/phones.tsv"
 ALIGNMENT_SUMMARY = f"{RESULTS}/alignment/{BACKEND}/summary.json"
 
 
+# The categories of `snakemake --report` (it lists them in this order) and the report flag of an
+# experiment's figures and tables (report.smk).
+# the summary page, the verdict and every test
+VERDICT = "1. Verdict"
+# one subcategory per experiment, each figure and table labelled
+EXPERIMENTS_CATEGORY = "2. Experiments"
+FORMANTS = "3. Formants"
+EXPLORER = "4. Explorer"
+
+
+def experiment_figure(path, name, figure):
+    """An experiment's figure or table in the report: its subcategory is the experiment."""
+    return report(
+        f"{RESULTS}/report/{{experiment}}/{path}",
+        caption=f"../report/{name}.rst",
+        category=EXPERIMENTS_CATEGORY,
+        subcategory="{experiment}",
+        labels={"figure": figure},
+    )
+
+
 # The models of an experiment: one per training seed, and one trained on shuffled labels (the
-# sanity check; with the first seed). The rules with a {model} wildcard constrain it per rule
-# (the MFA rules have a {model} wildcard of their own): MODEL_NAMES, or OTHER_MODELS and PRIMARY
-# for the model rules and their *_primary twins. The figures that are not repeated per seed (agreement,
-# causal tests, randomised weights, report figures, explorer) use the first seed's, PRIMARY.
+# sanity check; with the first seed). The rules with a {model} wildcard constrain it to
+# MODEL_NAMES (the MFA rules have a {model} wildcard of their own). The figures that are not
+# repeated per seed (agreement, causal tests, randomised weights, report figures, explorer) use
+# the first seed's, PRIMARY.
 SEEDS = config["training"]["seeds"]
 MODELS = [f"seed{seed}" for seed in SEEDS]
 PRIMARY = MODELS[0]
@@ -94,9 +157,12 @@ SHUFFLED = ["shuffled"] if config["sanity"]["shuffled_labels"] else []
 
 
 MODEL_NAMES = r"seed\d+|shuffled"
-# The first seed's models come first (rules train_primary, ...: the same rules with a priority),
-# since every figure that is not repeated per seed waits on them; the others match the rest.
-OTHER_MODELS = rf"(?!{PRIMARY}\b)(?:{MODEL_NAMES})"
+
+
+def primary_first(wildcards):
+    """The priority of a model's jobs: the first seed's first, since every figure that is not
+    repeated per seed waits on them."""
+    return 1 if wildcards.model == PRIMARY else 0
 
 
 def model_seed(model):
@@ -175,7 +241,9 @@ def experiment_cues(name):
 def causal_settings(name):
     """The causal section for one experiment, its max_segments from causal.max_segments_of."""
     section = dict(config["causal"])
-    section["max_segments"] = section["max_segments_of"].get(name, section["max_segments"])
+    section["max_segments"] = section["max_segments_of"].get(
+        name, section["max_segments"]
+    )
     return CausalConfig.pick(section)
 
 
@@ -232,6 +300,7 @@ def get_summary_input(wildcards):
         "references": "evaluation/{experiment}/references.json",
         "agreement": "agreement/{experiment}_summary.tsv",
         "figures": "report/{experiment}/confusion.png",
+        "paper": "report/{experiment}/paper.png",
         "comparison": "report/{experiment}/comparison.tsv",
         "errors": "errors/{experiment}.tsv",
         "error_summaries": "errors/{experiment}_summary.json",
@@ -246,7 +315,9 @@ def get_summary_input(wildcards):
     }
     if SHUFFLED:
         per_experiment["contrasts"] = f"evidence/{{experiment}}/{PRIMARY}_contrasts.tsv"
-        per_experiment["peaks"] = f"evidence/{{experiment}}/{PRIMARY}_template_peaks.tsv"
+        per_experiment["peaks"] = (
+            f"evidence/{{experiment}}/{PRIMARY}_template_peaks.tsv"
+        )
     inputs = {
         key: expand(f"{RESULTS}/{path}", experiment=EXPERIMENTS)
         for key, path in per_experiment.items()
@@ -281,7 +352,9 @@ def summary_settings():
             k: config["training"][k] for k in ("epochs", "lr", "batch_size", "seeds")
         },
         "agreement": {k: config["agreement"][k] for k in ("window_hz", "bootstrap")},
-        "evidence": {k: config["evidence"][k] for k in ("alpha", "cluster")},
+        "evidence": {
+            k: config["evidence"][k] for k in ("alpha", "cluster", "method", "cues")
+        },
     }
 
 
@@ -299,5 +372,74 @@ def get_final_outputs():
     outputs += expand(
         f"{RESULTS}/splits/{{experiment}}_balance.tsv", experiment=EXPERIMENTS
     )
-    outputs += [f"{RESULTS}/report/index.html", f"{RESULTS}/report/explorer"]
+    outputs += [
+        f"{RESULTS}/report/index.html",
+        f"{RESULTS}/report/summary_page.html",
+        f"{RESULTS}/report/explorer",
+    ]
     return outputs
+
+
+# What each job asks its scheduler for: threads, memory, run time and GPUs from the
+# configuration alone (resources.<rule>; training.threads and training.gpus for the network
+# stages: spectrocam.resources), declared where the rule is, so that a copy of a rule (use rule
+# ... as ...) inherits all of it and no profile sizes jobs by rule name. A rule says
+#     threads: threads_for("<rule>")        (where it runs more than one thread)
+#     resources:
+#         **resources_for("<rule>"),
+# tests/test_resources.py checks every job of a dry run against it, under every profile.
+#
+# When jobs go to a cluster (--jobs, as in the SLURM profile), every stage must fit the
+# cluster's largest node (sinfo): SLURM leaves a job that asks for more pending forever, so the
+# run stops at start-up instead (check_job_sizes, at the end of the Snakefile).
+CLUSTER_RUN = (
+    workflow.resource_settings.nodes is not None
+    and not workflow.remote_exec
+    and not workflow.subprocess_exec
+)
+NODE, NODE_SOURCE = largest_node() if CLUSTER_RUN else (None, "not a cluster run")
+TOO_LARGE = []
+
+
+def threads_for(stage):
+    """The threads of a job of ``stage`` (training.threads for the network stages)."""
+    return stage_resources(config, stage).threads
+
+
+def resources_for(stage):
+    """The resources of a job of ``stage``: mem_mb (from its inputs' size where the stage says
+    so), runtime in minutes, and gpu for the network stages."""
+    wanted = stage_resources(config, stage)
+    if NODE is not None:
+        TOO_LARGE.extend(misfits(wanted, NODE))
+    resources = {"runtime": wanted.runtime, "mem_mb": wanted.mem_mb}
+    if wanted.sized_by_input:
+
+        def mem_mb(wildcards, input):
+            problems = misfits(wanted, NODE, input.size_mb) if NODE is not None else []
+            if problems:
+                raise WorkflowError(
+                    f"a job is larger than the cluster's largest node ({NODE}):\n  - "
+                    + "\n  - ".join(problems)
+                )
+            return wanted.memory(input.size_mb)
+
+        resources["mem_mb"] = mem_mb
+    if wanted.network:
+        resources["gpu"] = wanted.gpus
+    return resources
+
+
+def check_job_sizes():
+    """Stop a cluster run whose stages ask for more than the cluster's largest node has."""
+    if TOO_LARGE:
+        raise WorkflowError(
+            f"jobs larger than the cluster's largest node ({NODE}) would wait forever; change "
+            "these keys (or run on larger nodes):\n  - " + "\n  - ".join(TOO_LARGE)
+        )
+    if CLUSTER_RUN:
+        logger.info(
+            f"cluster's largest node: {NODE}; every stage fits"
+            if NODE is not None
+            else f"cluster's largest node unknown ({NODE_SOURCE}): job sizes not checked"
+        )

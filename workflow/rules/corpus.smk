@@ -9,6 +9,8 @@ rule download_corpus:
         "resources/logs/download_corpus.log",
     conda:
         ENV
+    resources:
+        **resources_for("download_corpus"),
     params:
         url=config["corpus"]["download"]["url"],
         sha256=config["corpus"]["download"]["sha256"],
@@ -26,6 +28,8 @@ rule extract_corpus:
         "resources/logs/extract_corpus.log",
     conda:
         ENV
+    resources:
+        **resources_for("extract_corpus"),
     params:
         subdir=config["corpus"]["download"]["subdir"],
     script:
@@ -45,6 +49,8 @@ rule validate_corpus:
         f"{BENCH}/corpus/validate_corpus.tsv"
     conda:
         ENV
+    resources:
+        **resources_for("validate_corpus"),
     params:
         corpus_dir=corpus_dir(),
         corpus_name=CORPUS_NAME,

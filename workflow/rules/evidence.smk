@@ -18,6 +18,8 @@ rule agreement:
         f"{LOGS}/agreement/{{experiment}}.log",
     conda:
         ENV
+    resources:
+        **resources_for("agreement"),
     params:
         agreement=AgreementConfig.pick(config["agreement"]),
     script:
@@ -42,7 +44,7 @@ rule evidence:
     conda:
         ENV
     resources:
-        mem_mb=4000,
+        **resources_for("evidence"),
     params:
         agreement=AgreementConfig.pick(config["agreement"]),
         power=config["agreement"]["spectrum_power"],
@@ -69,7 +71,7 @@ rule ranks:
     conda:
         ENV
     resources:
-        mem_mb=4000,
+        **resources_for("ranks"),
     params:
         evidence=EvidenceConfig.pick(config["evidence"]),
         cues=lambda wildcards: experiment_cues(wildcards.experiment),
@@ -90,7 +92,7 @@ rule sensitivity:
     conda:
         ENV
     resources:
-        mem_mb=4000,
+        **resources_for("sensitivity"),
     params:
         sensitivity=SensitivityConfig.pick(config["sensitivity"]),
         evidence=EvidenceConfig.pick(config["evidence"]),
@@ -118,10 +120,9 @@ rule sanity:
     priority: 1
     conda:
         ENV
-    threads: JOB_THREADS
+    threads: threads_for("sanity")
     resources:
-        gpu=config["training"]["gpus"],
-        mem_mb=8000,
+        **resources_for("sanity"),
     params:
         sanity=SanityConfig.pick(config["sanity"]),
         evidence=EvidenceConfig.pick(config["evidence"]),
@@ -155,10 +156,9 @@ rule causal:
     priority: 1
     conda:
         ENV
-    threads: JOB_THREADS
+    threads: threads_for("causal")
     resources:
-        gpu=config["training"]["gpus"],
-        mem_mb=8000,
+        **resources_for("causal"),
     params:
         causal=lambda wildcards: causal_settings(wildcards.experiment),
         evidence=EvidenceConfig.pick(config["evidence"]),
@@ -184,5 +184,7 @@ rule errors:
         f"{LOGS}/errors/{{experiment}}.log",
     conda:
         ENV
+    resources:
+        **resources_for("errors"),
     script:
         "../scripts/errors.py"

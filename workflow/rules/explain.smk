@@ -14,22 +14,20 @@ rule maps:
     benchmark:
         f"{BENCH}/maps/{{experiment}}/{{model}}.tsv"
     wildcard_constraints:
-        model=OTHER_MODELS,
+        model=MODEL_NAMES,
+    # the first seed's jobs first: the causal tests, the sanity checks, the agreement and the
+    # report wait on them
+    priority: primary_first
+    # with its model's training and test predictions (train, model.smk)
+    group:
+        "model_{experiment}_{model}"
     conda:
         ENV
-    threads: JOB_THREADS
+    threads: threads_for("maps")
     resources:
-        gpu=config["training"]["gpus"],
-        mem_mb=8000,
+        **resources_for("maps"),
     params:
         explain=ExplainConfig.pick(config["explain"]),
         inference=InferenceConfig.pick(config["training"]),
     script:
         "../scripts/maps.py"
-
-
-# The first seed's maps before the other models' (as train_primary, model.smk).
-use rule maps as maps_primary with:
-    wildcard_constraints:
-        model=PRIMARY,
-    priority: 1

@@ -11,6 +11,8 @@ rule download_weights:
         "resources/logs/download_weights_{arch}.log",
     conda:
         ENV
+    resources:
+        **resources_for("download_weights"),
     params:
         url=lambda wildcards: weights_url(wildcards.arch),
     script:
@@ -28,14 +30,19 @@ rule train:
     benchmark:
         f"{BENCH}/models/{{experiment}}/{{model}}_train.tsv"
     wildcard_constraints:
-        model=OTHER_MODELS,
+        model=MODEL_NAMES,
+    # the first seed's jobs first: the causal tests, the sanity checks, the agreement and the
+    # report wait on them
+    priority: primary_first
+    # under SLURM a model's training, test predictions and maps run as one submission, one after
+    # the other (group jobs; Snakemake ignores groups on one machine)
+    group:
+        "model_{experiment}_{model}"
     conda:
         ENV
-    threads: JOB_THREADS
+    threads: threads_for("train")
     resources:
-        gpu=config["training"]["gpus"],
-        # the train and validation segments are held in memory
-        mem_mb=lambda wildcards, input: 4000 + int(1.5 * input.size_mb),
+        **resources_for("train"),
     params:
         training=lambda wildcards: TrainConfig.pick(
             config["model"], config["training"], seed=model_seed(wildcards.model)
@@ -61,13 +68,18 @@ rule test_model:
     benchmark:
         f"{BENCH}/evaluation/{{experiment}}/{{model}}.tsv"
     wildcard_constraints:
-        model=OTHER_MODELS,
+        model=MODEL_NAMES,
+    # the first seed's jobs first: the causal tests, the sanity checks, the agreement and the
+    # report wait on them
+    priority: primary_first
+    # with its training and maps (train)
+    group:
+        "model_{experiment}_{model}"
     conda:
         ENV
-    threads: JOB_THREADS
+    threads: threads_for("test_model")
     resources:
-        gpu=config["training"]["gpus"],
-        mem_mb=8000,
+        **resources_for("test_model"),
     params:
         inference=InferenceConfig.pick(config["training"]),
         evaluation=EvaluationConfig.pick(config["evaluation"]),
@@ -87,22 +99,9 @@ rule reference_classifiers:
         f"{LOGS}/evaluation/{{experiment}}_references.log",
     conda:
         ENV
+    resources:
+        **resources_for("reference_classifiers"),
     params:
         evaluation=EvaluationConfig.pick(config["evaluation"]),
     script:
         "../scripts/reference_classifiers.py"
-
-
-# The first seed's model of each experiment and its test predictions before the other models'
-# (its maps too: explain.smk): the causal tests, the sanity checks, the agreement and the report
-# wait on them.
-use rule train as train_primary with:
-    wildcard_constraints:
-        model=PRIMARY,
-    priority: 1
-
-
-use rule test_model as test_model_primary with:
-    wildcard_constraints:
-        model=PRIMARY,
-    priority: 1

@@ -1,5 +1,6 @@
-# Stage 8: figures per experiment, the formant table, the explorer and the summary page. The
-# figures and the explorer are also in `snakemake --report` (captions in workflow/report/).
+# Stage 8: figures per experiment, the formant table, the explorer and the summary page. They
+# are also in `snakemake --report report.zip` (captions in workflow/report/, its introduction
+# workflow/report/workflow.rst), under the categories of common.smk.
 
 REPORT = f"{RESULTS}/report"
 
@@ -13,35 +14,23 @@ rule report_experiment:
         formants=f"{RESULTS}/formants/formants.tsv",
         agreement=f"{RESULTS}/agreement/{{experiment}}_summary.tsv",
     output:
-        confusion=report(
-            f"{REPORT}/{{experiment}}/confusion.png",
-            caption="../report/confusion.rst",
-            category="{experiment}",
+        confusion=experiment_figure("confusion.png", "confusion", "confusion matrix"),
+        confusion_svg=f"{REPORT}/{{experiment}}/confusion.svg",
+        history=experiment_figure("history.png", "history", "training curves"),
+        history_svg=f"{REPORT}/{{experiment}}/history.svg",
+        profiles=experiment_figure(
+            "profiles.png", "profiles", "CAM profiles and formants"
         ),
-        history=report(
-            f"{REPORT}/{{experiment}}/history.png",
-            caption="../report/history.rst",
-            category="{experiment}",
-        ),
-        profiles=report(
-            f"{REPORT}/{{experiment}}/profiles.png",
-            caption="../report/profiles.rst",
-            category="{experiment}",
-        ),
-        examples=report(
-            f"{REPORT}/{{experiment}}/examples.png",
-            caption="../report/examples.rst",
-            category="{experiment}",
-        ),
-        agreement=report(
-            f"{REPORT}/{{experiment}}/agreement.tsv",
-            caption="../report/agreement.rst",
-            category="{experiment}",
-        ),
+        profiles_svg=f"{REPORT}/{{experiment}}/profiles.svg",
+        examples=experiment_figure("examples.png", "examples", "example spectrograms"),
+        examples_svg=f"{REPORT}/{{experiment}}/examples.svg",
+        agreement=experiment_figure("agreement.tsv", "agreement", "agreement table"),
     log:
         f"{LOGS}/report/{{experiment}}.log",
     conda:
         ENV
+    resources:
+        **resources_for("report_experiment"),
     params:
         examples=config["report"]["examples"],
         hillenbrand=config["report"]["hillenbrand"],
@@ -64,30 +53,44 @@ rule report_methods:
         deletion=f"{RESULTS}/causal/{{experiment}}_deletion_summary.tsv",
         errors=f"{RESULTS}/errors/{{experiment}}.tsv",
     output:
-        profiles=report(
-            f"{REPORT}/{{experiment}}/methods.png",
-            caption="../report/methods.rst",
-            category="{experiment}",
-        ),
-        chart=report(
-            f"{REPORT}/{{experiment}}/vowel_chart.png",
-            caption="../report/vowel_chart.rst",
-            category="{experiment}",
-        ),
-        comparison=report(
-            f"{REPORT}/{{experiment}}/comparison.tsv",
-            caption="../report/comparison.rst",
-            category="{experiment}",
+        profiles=experiment_figure("methods.png", "methods", "every method's profiles"),
+        profiles_svg=f"{REPORT}/{{experiment}}/methods.svg",
+        chart=experiment_figure("vowel_chart.png", "vowel_chart", "F1-F2 vowel chart"),
+        chart_svg=f"{REPORT}/{{experiment}}/vowel_chart.svg",
+        comparison=experiment_figure(
+            "comparison.tsv", "comparison", "comparison of the methods"
         ),
     log:
         f"{LOGS}/report/{{experiment}}_methods.log",
     conda:
         ENV
+    resources:
+        **resources_for("report_methods"),
     params:
         hillenbrand=config["report"]["hillenbrand"],
         corpus=CORPUS_NAME,
     script:
         "../scripts/report_methods.py"
+
+
+rule paper_figure:
+    input:
+        maps=f"{RESULTS}/maps/{{experiment}}/{PRIMARY}.h5",
+        segments=f"{RESULTS}/segments/{{experiment}}.h5",
+        formants=f"{RESULTS}/formants/formants.tsv",
+    output:
+        figure=experiment_figure("paper.png", "paper", "class-mean spectrogram and map"),
+        svg=f"{REPORT}/{{experiment}}/paper.svg",
+        means=f"{REPORT}/{{experiment}}/class_means.tsv",
+    log:
+        f"{LOGS}/report/{{experiment}}_paper.log",
+    conda:
+        ENV
+    params:
+        method=config["evidence"]["method"],
+        cues=config["evidence"]["cues"],
+    script:
+        "../scripts/paper_figure.py"
 
 
 rule report_formants:
@@ -97,12 +100,15 @@ rule report_formants:
         report(
             f"{REPORT}/formants.tsv",
             caption="../report/formants.rst",
-            category="formants",
+            category=FORMANTS,
+            labels={"table": "formant means beside Hillenbrand's"},
         ),
     log:
         f"{LOGS}/report/formants.log",
     conda:
         ENV
+    resources:
+        **resources_for("report_formants"),
     params:
         hillenbrand=config["report"]["hillenbrand"],
     script:
@@ -116,13 +122,27 @@ rule verdict:
         verdict=report(
             f"{REPORT}/verdict.tsv",
             caption="../report/verdict.rst",
-            category="verdict",
+            category=VERDICT,
+            labels={
+                "file": "verdict.tsv",
+                "what": "the verdict, one line per experiment",
+            },
         ),
-        tests=f"{REPORT}/tests.tsv",
+        tests=report(
+            f"{REPORT}/tests.tsv",
+            caption="../report/tests.rst",
+            category=VERDICT,
+            labels={
+                "file": "tests.tsv",
+                "what": "every test, Holm-adjusted per family",
+            },
+        ),
     log:
         f"{LOGS}/report/verdict.log",
     conda:
         ENV
+    resources:
+        **resources_for("verdict"),
     params:
         experiments=EXPERIMENTS,
         models=MODELS,
@@ -141,12 +161,15 @@ rule explorer:
             directory(f"{REPORT}/explorer"),
             htmlindex="index.html",
             caption="../report/explorer.rst",
-            category="explorer",
+            category=EXPLORER,
+            labels={"page": "every test token of every experiment"},
         ),
     log:
         f"{LOGS}/report/explorer.log",
     conda:
         ENV
+    resources:
+        **resources_for("explorer"),
     params:
         run=config["run"],
         experiments=EXPERIMENTS,
@@ -166,6 +189,8 @@ rule summary:
         f"{LOGS}/report/summary.log",
     conda:
         ENV
+    resources:
+        **resources_for("summary"),
     params:
         experiments=EXPERIMENTS,
         descriptions={e: config["experiments"][e]["description"] for e in EXPERIMENTS},
@@ -174,5 +199,27 @@ rule summary:
             e: Experiment.pick(config["experiments"][e], name=e) for e in EXPERIMENTS
         },
         settings=summary_settings(),
+        examples=config["report"]["examples"],
     script:
         "../scripts/summary.py"
+
+
+rule summary_page:
+    input:
+        page=f"{REPORT}/index.html",
+    output:
+        report(
+            f"{REPORT}/summary_page.html",
+            caption="../report/summary_page.rst",
+            category=VERDICT,
+            labels={
+                "file": "summary page",
+                "what": "the summary page, figures inlined",
+            },
+        ),
+    log:
+        f"{LOGS}/report/summary_page.log",
+    conda:
+        ENV
+    script:
+        "../scripts/summary_page.py"

@@ -16,11 +16,14 @@ rule segments:
     # every store before any training: the scheduler can then start the costliest experiment's
     # models first instead of leaving its chain for the end (measured in the demo: 12 min late)
     priority: 2
+    # under SLURM the store and its class balance (split_balance) are one submission
+    group:
+        "store_{experiment}"
     conda:
         ENV
-    threads: min(2, JOB_THREADS)
+    threads: threads_for("segments")
     resources:
-        mem_mb=4000,
+        **resources_for("segments"),
     params:
         experiment=lambda wildcards: Experiment.pick(
             config["experiments"][wildcards.experiment], name=wildcards.experiment
@@ -47,9 +50,9 @@ rule formants:
     priority: 3
     conda:
         ENV
-    threads: JOB_THREADS
+    threads: threads_for("formants")
     resources:
-        mem_mb=4000,
+        **resources_for("formants"),
     params:
         formants=FormantConfig.pick(config["formants"]),
         speakers=config["corpus"]["speakers"],
@@ -73,9 +76,9 @@ rule formant_ceilings:
     priority: 3
     conda:
         ENV
-    threads: JOB_THREADS
+    threads: threads_for("formant_ceilings")
     resources:
-        mem_mb=4000,
+        **resources_for("formant_ceilings"),
     params:
         formants=FormantConfig.pick(config["formants"]),
         sensitivity=SensitivityConfig.pick(config["sensitivity"]),

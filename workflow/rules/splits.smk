@@ -12,6 +12,8 @@ rule splits:
         f"{LOGS}/splits/splits.log",
     conda:
         ENV
+    resources:
+        **resources_for("splits"),
     params:
         splits=SplitConfig.pick(config["splits"]),
     script:
@@ -26,7 +28,12 @@ rule split_balance:
         f"{RESULTS}/splits/{{experiment}}_balance.tsv",
     log:
         f"{LOGS}/splits/{{experiment}}_balance.log",
+    # with its store (segments.smk)
+    group:
+        "store_{experiment}"
     conda:
         ENV
+    resources:
+        **resources_for("split_balance"),
     script:
         "../scripts/split_balance.py"

@@ -57,12 +57,6 @@ with job(smk) as log:
         for label, t in sets.items()
         if label != CONFIGURED
     }
-    # a ceiling whose formants are the configured ones (5,500 Hz in the demo) is the same fit
-    cues_at = {
-        k: c
-        for k, c in cues_at.items()
-        if not all(np.array_equal(c[q], cues[q], equal_nan=True) for q in c)
-    }
     with SegmentReader(smk.input.segments) as reader:
         n_passes = len(tokens) * len(widths)
         with bar(n_passes, "band occlusion", "token") as progress:
@@ -71,9 +65,10 @@ with job(smk) as log:
                 batch, dtype, progress.update,
             )  # fmt: skip
         headline = needs[needs.headline].drop(columns=["half_width_hz", "headline"])
+        # a ceiling whose formants are the configured ones (5,500 Hz in the demo) shares its fit
         ceilings = needs_at_ceilings(
             model, reader, tokens, bands, cues_at, headline, cfg, headline_hz, ev.cluster,
-            device, batch, dtype,
+            device, batch, dtype, configured=cues,
         )  # fmt: skip
         rows = maps.common_rows()
         if cfg.deletion_segments and len(rows) > cfg.deletion_segments:

@@ -1,10 +1,13 @@
 """Rule summary: the run's summary page (HTML) and its headline figures (JSON)."""
 
+from pathlib import Path
+
 import pandas as pd
 
 from spectrocam.explain.maps import MapFile
 from spectrocam.io import read_json, read_table, write_json
 from spectrocam.jobs import job
+from spectrocam.report.figures import example_indices
 from spectrocam.report.page import ExperimentResults, summary_page, write_summary_page
 
 smk = snakemake  # noqa: F821
@@ -25,6 +28,13 @@ def peaks(k):
     if len(random):
         out[f"randomised ({random['step'].iloc[0]})"] = random
     return out
+
+
+def examples(maps):
+    """The tokens of the examples figure (the same choice as rule report_experiment's)."""
+    rows = example_indices(maps, smk.params.examples)
+    columns = ["phone_id", "utt_id", "word", "class_name", "predicted_name"]
+    return maps.segments.iloc[rows][columns].astype(str).to_dict(orient="records")
 
 
 with job(smk) as log:
@@ -51,6 +61,8 @@ with job(smk) as log:
                 randomised=read_table(smk.input.randomised[k]),
                 peaks=peaks(k),
                 definition=smk.params.definitions[name],
+                references=read_json(smk.input.references[k]),
+                examples=examples(cam),
             )
         )
     sections, headline = summary_page(
@@ -63,6 +75,7 @@ with job(smk) as log:
         read_json(smk.input.alignment_agreement) if smk.input.get("alignment_agreement") else None,
         verdict=(read_table(smk.input.verdict), read_table(smk.input.tests)),
         ceiling_moves=read_table(smk.input.ceiling_moves),
+        folder=Path(smk.output.page).parent,
     )
     write_summary_page(smk.output.page, sections, f"spectrocam: {smk.params.settings['run']}")
     write_json(headline, smk.output.summary)

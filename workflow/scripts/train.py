@@ -15,7 +15,7 @@ with job(smk) as log:
         checkpoint_dir=smk.params.checkpoint_dir,
         best_path=smk.output.model,
         history_path=smk.output.history,
-        threads=smk.threads,
+        threads=cfg.threads,  # training.threads, not the scheduler's: the figures depend on it
         weights_path=smk.input.get("weights"),
         meta={"experiment": smk.wildcards.experiment, "model": smk.wildcards.model},
         shuffle_labels=smk.params.shuffle_labels,

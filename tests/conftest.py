@@ -1,9 +1,15 @@
-"""Shared fixtures: the real clips in ../shared/data, and small corpora built from them."""
+"""Shared fixtures: the real clips in ../shared/data, and small corpora built from them; and the
+one rule for a test that lacks something from outside the repository (:func:`missing`): it skips
+on a developer's machine and fails under CI."""
 
 from __future__ import annotations
 
+import importlib
+import os
 import shutil
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
@@ -14,9 +20,33 @@ MINI_MFA = SHARED_DATA / "ljspeech_mini_mfa"
 TEXTGRIDS = {"backend": "textgrids", "textgrids_dir": str(MINI_MFA)}
 
 
+def under_ci() -> bool:
+    """Whether the tests run under CI: the ``CI`` variable set (``.ci/run`` sets it) to anything
+    but empty, 0, false or no."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing(why: str) -> NoReturn:
+    """A test cannot run for want of something outside the repository (the shared data,
+    Chromium, a test-only library): a skip that says ``why``, or under CI a failure, so that CI
+    never passes on tests it did not run."""
+    if under_ci():
+        pytest.fail(f"{why} (CI is set: a missing requirement is a failure, not a skip)", False)
+    pytest.skip(why)
+
+
 def require_shared() -> None:
-    if not (MINI / "metadata.csv").is_file():
-        pytest.skip(f"the shared test corpus is not at {MINI}")
+    """The shared test corpus (``../shared/data``: the clips and their reference TextGrids)."""
+    if not (MINI / "metadata.csv").is_file() or not MINI_MFA.is_dir():
+        missing(f"the shared test corpus is not at {MINI} (with its TextGrids in {MINI_MFA})")
+
+
+def require_module(name: str) -> ModuleType:
+    """A test-only library of the dev extra, imported."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        missing(f"the test-only library {name} is absent ({error}): make env installs it")
 
 
 def metadata_lines(ids: list[str]) -> list[str]:

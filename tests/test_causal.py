@@ -204,10 +204,14 @@ def test_deletion_curves_rank_the_faithful_map_first(trained):
     assert table.loc["good", "faithfulness_low"] > 0.2
     assert table.loc["bad", "faithfulness"] < table.loc["good", "faithfulness_low"] - 0.2
     assert table.loc["energy", "kind"] == "baseline" and table.loc["good", "kind"] == "map"
+    # each area is the trapezoid rule over its own curve (6 steps of 1/6), worked here; the
     # faithfulness is the random order's area minus the order's own, token by token
-    by = dele.pivot(index="row", columns="order", values="area")
-    own = dele.pivot(index="row", columns="order", values="faithfulness")
-    np.testing.assert_allclose(own["good"], by["random"] - by["good"])
+    area = (curves[:, :-1] + curves[:, 1:]).sum(axis=1) / 2 / 6
+    np.testing.assert_allclose(dele["area"], area, atol=1e-4)  # the curves are printed to 1e-4
+    random_area = pd.Series(area[dele.order == "random"], index=dele.row[dele.order == "random"])
+    np.testing.assert_allclose(dele["faithfulness"], random_area[dele.row].to_numpy() - area,
+                               atol=1e-4)  # fmt: skip
+    assert (dele.loc[dele.order == "good", "faithfulness"] > 0.2).mean() > 0.8
 
 
 def test_a_half_width_of_zero_is_refused():

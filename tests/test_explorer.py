@@ -133,7 +133,10 @@ def test_the_token_table_joins_formants_and_agreement_on_the_phone_id(tmp_path):
         expected = cam.ratio_any.get(pid, np.nan)
         got = table["ratio_any"][k]
         assert (got is None and not np.isfinite(expected)) or got == pytest.approx(expected, 1e-3)
-    assert set(table["peak_on_formant"]) <= {"yes", "no", ""}
+    # the peak's call per token, from the agreement table: yes, no, or nothing without formants
+    hits = cam.peak_hit.reindex(table["phone_id"]).to_numpy()
+    expected = ["" if not np.isfinite(h) else "yes" if h else "no" for h in hits]
+    assert table["peak_on_formant"] == expected and expected[3] == ""
 
 
 def test_context_phones_are_the_neighbours_within_the_margin():
@@ -178,6 +181,14 @@ def test_the_explorer_is_self_contained_and_its_arrays_decode_to_the_stores(tmp_
     assert np.allclose(grid, maps.grid("gradcam", "true", 1), rtol=2e-3, atol=1e-3)
     assert "gradcam:true" not in tokens[1]["maps"]  # not in the subset
     profile = class_profiles(maps, "cam", "true")["AA"]
+    # by hand from the file's cells: CAM has one time cell and 2 frequency cells (stride 4: rows
+    # 0-2 nearest the first cell's centre, 3-7 the second's); each AA token's profile is its
+    # cells' positive part on their rows, scaled to sum 1
+    cells = np.clip(maps.cells("cam", "true")[maps.segments.label.to_numpy() == 1, :, 0], 0, None)
+    assert maps.cell_grid("cam")[0].tolist() == [0, 0, 0, 1, 1, 1, 1, 1]
+    rows = cells[:, [0, 0, 0, 1, 1, 1, 1, 1]]
+    rows = rows[rows.sum(1) > 0]
+    assert np.allclose(profile, (rows / rows.sum(1, keepdims=True)).mean(0))
     assert np.allclose(halves(meta["profiles"]["cam"]["AA"]["profile"]), profile / profile.max(),
                        atol=1e-3)  # fmt: skip
     # the sound: relative to the page, quoted, resolving to the wav; and by absolute URI

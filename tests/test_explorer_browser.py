@@ -2,9 +2,10 @@
 Selenium, on the end-to-end run's outputs (the ``study`` fixture).
 
 Where Chromium or its driver is absent the tests skip and say so (``make test`` installs them;
-on CI, where ``CI`` is set, they fail instead). Bokeh draws inside shadow roots, so elements are
-found by their ids through every shadow root (:data:`DEEP`). SPECTROCAM_SCREENSHOT names a file
-for the README's screenshot of the explorer (it is always written into the run's folder too).
+under CI they fail instead: :func:`tests.conftest.missing`). Bokeh draws inside shadow roots,
+so elements are found by their ids through every shadow root (:data:`DEEP`).
+SPECTROCAM_SCREENSHOT names a file for the README's screenshot of the explorer (it is always
+written into the run's folder too).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import pandas as pd
 import pytest
 
 from spectrocam.explain.maps import MapFile
+
+from .conftest import missing
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -83,13 +86,10 @@ audio.play().catch((e) => done(['error', String(e)]));
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
-        why = (
+        missing(
             f"headless Chromium is absent ({CHROMIUM}, {DRIVER}): apt-get install chromium "
-            "chromium-driver (make test does)"
+            "chromium-driver (make browser does, as root)"
         )
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -21,130 +23,11 @@ from .test_workflow import SLICE, check_ok, snakemake, write_config
 
 PHONES = "results/test/alignment/mfa/phones.tsv"
 
-# The stand-in for MFA 3.x's `mfa`: the subcommands and options the rules use, parsed as MFA's
-# click commands do (options anywhere among the positional arguments; an unknown option is an
-# error here, where MFA would pass it on to its configuration). It refuses a relative path, and
-# an MFA_ROOT_DIR that is unset, relative, missing or outside the run's resources/; it records
-# each call and writes what MFA would, where MFA would.
-STAND_IN = r"""
-import argparse, json, os, shutil, sys
-from pathlib import Path
-
-record = Path(os.environ["MFA_STANDIN_RECORD"])
-resources = Path(os.environ["MFA_STANDIN_RESOURCES"]).resolve()
-textgrids = Path(os.environ["MFA_STANDIN_TEXTGRIDS"])
-
-
-def fail(message):
-    with open(record.with_suffix(".errors"), "a", encoding="utf-8") as fh:
-        fh.write(f"{sys.argv[1:]}: {message}\n")
-    sys.exit(f"mfa stand-in: {message}")
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        fail(message)
-
-
-def common(parser):
-    parser.add_argument("--clean", action="store_true")
-    parser.add_argument("--single_speaker", action="store_true")
-    parser.add_argument("-j", "--num_jobs", type=int)
-    parser.add_argument("-t", "--temporary_directory")
-
-
-def alignment_options(parser):
-    choices = ["long_textgrid", "short_textgrid", "json", "csv"]
-    parser.add_argument("--output_format", choices=choices, default="long_textgrid")
-
-
-argv = sys.argv[1:]
-if argv[:1] == ["align"]:
-    parser = Parser(prog="mfa align")
-    for name in ("corpus_directory", "dictionary_path", "acoustic_model_path", "output_directory"):
-        parser.add_argument(name)
-    alignment_options(parser)
-    parser.add_argument("--beam", type=int)
-    parser.add_argument("--retry_beam", type=int)
-    common(parser)
-    command, rest = "align", argv[1:]
-elif argv[:1] == ["train"]:
-    parser = Parser(prog="mfa train")
-    for name in ("corpus_directory", "dictionary_path", "output_model_path"):
-        parser.add_argument(name)
-    parser.add_argument("--output_directory")
-    alignment_options(parser)
-    common(parser)
-    command, rest = "train", argv[1:]
-elif argv[:2] == ["model", "download"]:
-    parser = Parser(prog="mfa model download")
-    parser.add_argument("model_type", choices=["acoustic", "dictionary"])
-    parser.add_argument("model_name", nargs="+")
-    command, rest = "model", argv[2:]
-else:
-    fail("not a command of MFA 3.x that the rules use")
-args = parser.parse_intermixed_args(rest)
-
-root = os.environ.get("MFA_ROOT_DIR")
-if not root or not os.path.isabs(root) or not os.path.isdir(root):
-    fail(f"MFA_ROOT_DIR is {root!r}, not an existing absolute directory")
-root = Path(root)
-if not root.resolve().is_relative_to(resources):
-    fail(f"MFA_ROOT_DIR {root} is not under {resources}")
-paths = {
-    key: value
-    for key, value in vars(args).items()
-    if key.endswith(("_directory", "_path")) and value is not None
-}
-for key, value in paths.items():
-    if not os.path.isabs(value):
-        fail(f"{key} {value!r} is not an absolute path")
-with open(record, "a", encoding="utf-8") as fh:
-    fh.write(json.dumps({"argv": sys.argv[1:], "root": str(root), "paths": paths}) + "\n")
-# What MFA itself keeps in its root on every run.
-(root / "global_config.yaml").write_text("temporary_directory: " + str(root) + "\n")
-(root / "joblib_cache").mkdir(exist_ok=True)
-
-if command == "model":
-    ext = {"acoustic": ".zip", "dictionary": ".dict"}[args.model_type]
-    for name in args.model_name:
-        out = root / "pretrained_models" / args.model_type / f"{name}{ext}"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(b"stand-in model")
-    sys.exit(0)
-
-corpus = Path(args.corpus_directory)
-if not corpus.is_dir():
-    fail(f"no corpus directory {corpus}")
-if not Path(args.dictionary_path).is_file():
-    fail(f"no dictionary {args.dictionary_path}")
-if command == "align":
-    if not Path(args.acoustic_model_path).is_file():
-        fail(f"no acoustic model {args.acoustic_model_path}")
-    out_dir = Path(args.output_directory)
-else:
-    if not args.output_directory:
-        fail("mfa train without --output_directory exports no alignments")
-    out_dir = Path(args.output_directory)
-# MFA links its alignment archives across the temporary directory by the paths built from -t.
-tmp = Path(args.temporary_directory or root) / corpus.name
-(tmp / "ali").mkdir(parents=True, exist_ok=True)
-(tmp / "ali" / "ali.1.ark").write_bytes(b"")
-(tmp / "sat_ali").mkdir(exist_ok=True)
-link = tmp / "sat_ali" / "ali.1.ark"
-link.unlink(missing_ok=True)
-link.symlink_to(tmp / "ali" / "ali.1.ark")
-if not link.exists():
-    fail(f"{link} points nowhere")
-out_dir.mkdir(parents=True, exist_ok=True)
-for lab in sorted(corpus.glob("*.lab")):
-    shutil.copy(textgrids / f"{lab.stem}.TextGrid", out_dir / f"{lab.stem}.TextGrid")
-if command == "train":
-    Path(args.output_model_path).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output_model_path).write_bytes(b"stand-in acoustic model")
-"""
-
-POSITIONALS = {"align": 4, "train": 3}
+# The stand-in for MFA 3.x's `mfa` (its docstring says what it checks).
+STAND_IN = Path(__file__).with_name("mfa_stand_in.py")
+# distinct from MFA's defaults (10, 40) and from each other, so that a rule that passes another
+# value, or passes them swapped, is seen
+BEAM, RETRY_BEAM = 13, 47
 
 
 @pytest.fixture
@@ -153,7 +36,7 @@ def stand_in(tmp_path, monkeypatch):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     mfa = bin_dir / "mfa"
-    mfa.write_text(f"#!{sys.executable}\n{STAND_IN}", encoding="utf-8")
+    mfa.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{STAND_IN}" "$@"\n', encoding="utf-8")
     mfa.chmod(0o755)
     workdir = tmp_path / "work"
     workdir.mkdir()
@@ -166,31 +49,12 @@ def stand_in(tmp_path, monkeypatch):
     return workdir, record
 
 
-def flag_value(argv: list[str], *names: str) -> str | None:
-    for i, arg in enumerate(argv):
-        if arg in names:
-            return argv[i + 1]
-    return None
-
-
-def positionals(argv: list[str], command: str) -> list[str]:
-    """The positional arguments of an align or train command line (the rules' flags only)."""
-    valued = {"--output_format", "--beam", "--retry_beam", "-j", "-t", "--output_directory"}
-    out, args = [], iter(argv[1:])
-    for arg in args:
-        if arg in valued:
-            next(args)
-        elif not arg.startswith("-"):
-            out.append(arg)
-    assert len(out) == POSITIONALS[command], argv
-    return out
-
-
 @pytest.mark.parametrize("mode", ["pretrained", "train"])
 def test_mfa_rules_give_mfa_absolute_paths_and_a_root_in_resources(tmp_path, stand_in, mode):
     require_shared()
     workdir, record = stand_in
-    config = write_config(tmp_path, alignment={"backend": "mfa", "mfa": {"mode": mode}})
+    settings = {"mode": mode, "beam": BEAM, "retry_beam": RETRY_BEAM}
+    config = write_config(tmp_path, alignment={"backend": "mfa", "mfa": settings})
     proc = snakemake(workdir, config, PHONES)
     errors = record.with_suffix(".errors")
     assert not errors.exists(), errors.read_text()
@@ -210,36 +74,51 @@ def test_mfa_rules_give_mfa_absolute_paths_and_a_root_in_resources(tmp_path, sta
     )
 
     calls = [json.loads(line) for line in record.read_text().splitlines()]
-    commands = [" ".join(c["argv"][:3]) if c["argv"][0] == "model" else c["argv"][0] for c in calls]
-    if mode == "pretrained":
-        assert sorted(commands) == [
-            "align",
-            "model download acoustic",
-            "model download dictionary",
-        ]
-    else:
-        assert commands == ["train"]
     root = (workdir / "resources" / "mfa").resolve()
-    for call in calls:
-        argv = call["argv"]
-        assert Path(call["root"]).resolve() == root
-        if argv[0] == "model":
-            continue
-        paths = positionals(argv, argv[0]) + [flag_value(argv, "-t")]
-        if argv[0] == "train":
-            paths.append(flag_value(argv, "--output_directory"))
-        for path in paths:
-            assert path and os.path.isabs(path), argv
-            assert Path(path).resolve().is_relative_to(workdir.resolve()), argv
-        assert flag_value(argv, "-j") == "2"  # the rule's 8 threads, capped at --cores 2
-        assert {"--clean", "--single_speaker"} <= set(argv)
-        assert flag_value(argv, "--output_format") == "long_textgrid"
-    if mode == "train":
-        assert (workdir / "results/test/alignment/mfa/acoustic_model.zip").is_file()
+    mfa = workdir / "results/test/alignment/mfa"
+    models = root / "pretrained_models"
+    # every argument in its role, as MFA 3.x reads the command line (the stand-in parsed it)
+    common = {"corpus_directory": mfa / "corpus", "output_directory": mfa / "textgrids",
+              "temporary_directory": mfa / "tmp"}  # fmt: skip
+    if mode == "pretrained":
+        expected_calls = {
+            "download acoustic": {"model_name": ["english_us_arpa"]},
+            "download dictionary": {"model_name": ["english_us_arpa"]},
+            "align": common
+            | {
+                "dictionary_path": models / "dictionary/english_us_arpa.dict",
+                "acoustic_model_path": models / "acoustic/english_us_arpa.zip",
+                "beam": BEAM,
+                "retry_beam": RETRY_BEAM,
+            },
+        }
     else:
-        models = root / "pretrained_models"
-        assert (models / "acoustic/english_us_arpa.zip").is_file()
-        assert (models / "dictionary/english_us_arpa.dict").is_file()
+        expected_calls = {
+            "train": common
+            | {
+                "dictionary_path": mfa / "cmudict.dict",
+                "output_model_path": mfa / "acoustic_model.zip",
+            }
+        }
+    by_command = {}
+    for call in calls:
+        argv, args = call["argv"], call["args"]
+        name = f"download {args['model_type']}" if argv[0] == "model" else argv[0]
+        by_command[name] = args
+        assert Path(call["root"]).resolve() == root
+        for path in call["paths"].values():
+            assert os.path.isabs(path) and Path(path).resolve().is_relative_to(workdir.resolve())
+        if argv[0] != "model":
+            assert args["num_jobs"] == 2  # the rule's 8 threads, capped at --cores 2
+            assert args["clean"] and args["single_speaker"]
+            assert args["output_format"] == "long_textgrid"
+    assert sorted(by_command) == sorted(expected_calls)
+    for name, expected in expected_calls.items():
+        got = {k: by_command[name][k] for k in expected}
+        want = {k: str(v) if isinstance(v, Path) else v for k, v in expected.items()}
+        assert got == want, name
+    if mode == "train":
+        assert zipfile.is_zipfile(mfa / "acoustic_model.zip")
 
     # MFA's own files are in its root, and nothing is written beside results/ and resources/.
     assert (root / "global_config.yaml").is_file() and (root / "joblib_cache").is_dir()
@@ -271,3 +150,91 @@ def test_mfa_version_pinned_is_the_one_documented():
     assert ("README.md", pins[0]) in documented, f"README.md does not name MFA {pins[0]}"
     other = {(name, v) for name, v in documented if v != pins[0]}
     assert not other, f"envs/mfa.yaml pins {pins[0]}, the documentation names {other}"
+
+
+def run_stand_in(tmp_path, *argv: str) -> subprocess.CompletedProcess:
+    env = os.environ | {
+        "MFA_ROOT_DIR": str(tmp_path / "resources/mfa"),
+        "MFA_STANDIN_RESOURCES": str(tmp_path / "resources"),
+        "MFA_STANDIN_RECORD": str(tmp_path / "calls.jsonl"),
+        "MFA_STANDIN_TEXTGRIDS": str(tmp_path / "reference"),
+    }
+    return subprocess.run(
+        [sys.executable, str(STAND_IN), *argv], env=env, capture_output=True, text=True
+    )
+
+
+def test_the_stand_in_reads_the_command_line_by_role_and_refuses_a_swap(tmp_path):
+    """MFA 3.x's own command lines pass; a swap of two arguments or an option without its value
+    fails, as it must for the rule test to see it."""
+    (tmp_path / "resources/mfa").mkdir(parents=True)
+    corpus, reference = tmp_path / "mfa/corpus", tmp_path / "reference"
+    corpus.mkdir(parents=True)
+    reference.mkdir()
+    (corpus / "LJ001-0001.lab").write_text("the cat\n")
+    (reference / "LJ001-0001.TextGrid").write_text("stand-in TextGrid\n")
+    models = tmp_path / "resources/mfa/pretrained_models"
+    for kind in ("acoustic", "dictionary"):
+        assert run_stand_in(tmp_path, "model", "download", kind, "english_us_arpa").returncode == 0
+    dictionary = str(models / "dictionary/english_us_arpa.dict")
+    acoustic = str(models / "acoustic/english_us_arpa.zip")
+    out, tmp = str(tmp_path / "mfa/textgrids"), str(tmp_path / "mfa/tmp")
+    beams = ["--beam", "10", "--retry_beam", "40"]
+    options = ["--clean", "--single_speaker", "-j", "2", "-t", tmp, *beams]
+    first = run_stand_in(tmp_path, "align", *options, str(corpus), dictionary, acoustic, out)
+    assert first.returncode == 0, first.stderr  # options before, among or after the positionals
+    ok = run_stand_in(tmp_path, "align", str(corpus), dictionary, acoustic, out, *options)
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "mfa/textgrids/LJ001-0001.TextGrid").is_file()
+    call = json.loads((tmp_path / "calls.jsonl").read_text().splitlines()[-1])["args"]
+    assert call["dictionary_path"] == dictionary and call["acoustic_model_path"] == acoustic
+    assert (call["beam"], call["retry_beam"], call["num_jobs"]) == (10, 40, 2)
+    model = str(tmp_path / "mfa/acoustic_model.zip")
+    trained = run_stand_in(tmp_path, "train", str(corpus), dictionary, model, "-t", tmp,
+                           "--output_directory", out)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    assert zipfile.is_zipfile(model)
+    wrong = {
+        "dictionary and acoustic model swapped": ["align", str(corpus), acoustic, dictionary, out],
+        "corpus and output swapped": ["align", out, dictionary, acoustic, str(corpus)],
+        "beam without its value": [
+            "align",
+            str(corpus),
+            dictionary,
+            acoustic,
+            out,
+            "--beam",
+            "--retry_beam",
+            "40",
+        ],  # fmt: skip
+        "beams swapped": [
+            "align",
+            str(corpus),
+            dictionary,
+            acoustic,
+            out,
+            "--beam",
+            "40",
+            "--retry_beam",
+            "10",
+        ],  # fmt: skip
+        "an acoustic model missing": ["align", str(corpus), dictionary, out, *beams],
+        "-j without its value": ["align", str(corpus), dictionary, acoustic, out, *beams, "-j"],
+        "a relative path": ["align", "mfa/corpus", dictionary, acoustic, out, *beams],
+        "train: dictionary and model swapped": [
+            "train",
+            str(corpus),
+            model,
+            dictionary,
+            "--output_directory",
+            out,
+        ],  # fmt: skip
+        "train without --output_directory": ["train", str(corpus), dictionary, model],
+        "download without a name": ["model", "download", "acoustic"],
+        "download of another kind": ["model", "download", "english_us_arpa", "acoustic"],
+    }
+    for why, argv in wrong.items():
+        if argv[0] == "align" and "--beam" not in argv and why != "an acoustic model missing":
+            argv = [*argv, *beams]
+        proc = run_stand_in(tmp_path, *argv)
+        assert proc.returncode != 0 and "mfa stand-in:" in proc.stderr, why

@@ -16,14 +16,15 @@ from spectrocam.align.pocketsphinx_clip import AlignmentFailed, align_clip
 from spectrocam.corpus.layout import read_metadata
 from spectrocam.phones import ARPABET_PHONES, strip_stress
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-CORPUS = SHARED / "ljspeech_mini"
-REFERENCE = SHARED / "ljspeech_mini_mfa"
+from .conftest import MINI as CORPUS
+from .conftest import MINI_MFA as REFERENCE
+from .conftest import require_shared
 
-pytestmark = pytest.mark.skipif(
-    not (CORPUS / "metadata.csv").is_file() or not REFERENCE.is_dir(),
-    reason=f"shared LJSpeech data not found under {SHARED} (ljspeech_mini, ljspeech_mini_mfa)",
-)
+
+@pytest.fixture(scope="module", autouse=True)
+def shared_data() -> None:
+    require_shared()
+
 
 # The first three clips of the corpus; LJ001-0003 holds the OOV word "woodcutters".
 CLIP_IDS = ["LJ001-0001", "LJ001-0002", "LJ001-0003"]

@@ -82,3 +82,31 @@ def test_the_page_part_and_the_verdict_note():
     )
     section = verdict_section(verdict, tests, 150.0, 0.05, "utterance")
     assert "headline family (12 tests" in section and "over utterances" in section
+
+
+def test_every_report_caption_exists_and_the_verdicts_names_its_statements():
+    """The captions of ``snakemake --report``: each file a rule names exists and says something;
+    the verdict's caption names the two statements the verdict table has, not the terms of an
+    earlier verdict."""
+    import re
+
+    from spectrocam.evidence.verdict import STATEMENTS
+
+    from .conftest import REPO
+
+    rules = [p.read_text() for p in (REPO / "workflow/rules").glob("*.smk")]
+    named = {m for text in rules for m in re.findall(r'caption="([^"]+)"', text)}
+    # an experiment's figures name theirs through experiment_figure(path, name, ...)
+    figures = {
+        m for text in rules for m in re.findall(r'experiment_figure\(\s*"[^"]+",\s*"([^"]+)"', text)
+    }
+    named |= {f"../report/{name}.rst" for name in figures}
+    assert len(figures) >= 5 and len(named) >= 10
+    for caption in named:
+        text = (REPO / "workflow/rules" / caption).resolve().read_text(encoding="utf-8")
+        assert len(text.split()) > 20, caption
+    verdict = " ".join((REPO / "workflow/report/verdict.rst").read_text().split()).lower()
+    for statement in STATEMENTS:
+        assert statement in verdict
+    for gone in ("permutation test", "sanity check", 'beyond the energy" is'):
+        assert gone not in verdict

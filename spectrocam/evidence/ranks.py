@@ -165,7 +165,7 @@ def auc_table(
     return out
 
 
-def method_cells(maps: MapFile, method: str, rows, which: str):
+def method_cells(maps: MapFile, method: str, rows, which: str):  # pragma: no mutate block
     """``method``'s maps of the map file's ``rows`` (default: all it has) as the arrays that the
     statistics take: ``(rows, maps (n, f, t), frequency-cell centres in Hz (f,), inside-phone
     time-cell masks (n, t))``."""
@@ -183,7 +183,7 @@ def map_file_aucs(
     intervals: Mapping[str, np.ndarray],
     rows=None,
     which: str = "true",
-) -> pd.DataFrame:
+) -> pd.DataFrame:  # pragma: no mutate block
     """:func:`auc_table` of ``method``'s maps of the map file's ``rows`` (default: all the method
     has), ``intervals`` given for those rows in that order."""
     rows, cells, cell_hz, inside = method_cells(maps, method, rows, which)
@@ -194,7 +194,7 @@ def auc_tables(
     maps: MapFile,
     cues_of: Callable[[pd.DataFrame], Mapping[str, np.ndarray]],
     methods: Sequence[str] | None = None,
-) -> dict[str, pd.DataFrame]:
+) -> dict[str, pd.DataFrame]:  # pragma: no mutate block
     """Per method (default: all of the file's), :func:`map_file_aucs` of every token it has maps
     of; ``cues_of(tokens)`` gives the cue intervals of a table of tokens, in its order."""
     out = {}
@@ -288,7 +288,9 @@ def identical_method_groups(
     return groups
 
 
-def identical_map_groups(maps: MapFile, methods: Sequence[str] | None = None, tol: float = 1e-5):
+def identical_map_groups(
+    maps: MapFile, methods: Sequence[str] | None = None, tol: float = 1e-5
+):  # pragma: no mutate block
     """Methods whose true-class maps are one map up to a positive factor per token (correlation
     above ``1 - tol`` on every common token: float rounding can reorder near-ties, which would
     split :func:`identical_method_groups`), grouped as that function groups them."""

@@ -100,7 +100,7 @@ def map_file_templates(
     rows=None,
     formants: pd.DataFrame | None = None,
     which: str = "true",
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame]:  # pragma: no mutate block
     """:func:`class_templates` of ``method``'s maps of the map file's ``rows`` (default: all the
     method has), by the tokens' true class, in the file's class order; ``formants``: a table
     with ``phone_id`` and ``f1_hz``, ``f2_hz``, ``f3_hz`` (matched by ``phone_id``; a token

@@ -3,6 +3,11 @@
 include: "workflow/Snakefile"
 
 
+# the target runs nothing: never a cluster job
+localrules:
+    default,
+
+
 # An included file's rules are never the default target: from the root, `snakemake` builds what
 # workflow/Snakefile's `rule all` lists.
 rule default:

@@ -40,7 +40,14 @@ GROUP = re.compile(r"Group job (?P<group>\S+) \(jobs in lexicogr\. order\):$")
 
 
 def workflow_text() -> str:
-    return "\n".join(p.read_text() for p in [REPO / "Snakefile", *REPO.glob("workflow/**/*.smk")])
+    return "\n".join(
+        p.read_text()
+        for p in [
+            REPO / "Snakefile",
+            REPO / "workflow" / "Snakefile",
+            *REPO.glob("workflow/**/*.smk"),
+        ]
+    )
 
 
 def stage_of_rules() -> dict[str, str]:

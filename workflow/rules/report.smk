@@ -86,6 +86,8 @@ rule paper_figure:
         f"{LOGS}/report/{{experiment}}_paper.log",
     conda:
         ENV
+    resources:
+        **resources_for("paper_figure"),
     params:
         method=config["evidence"]["method"],
         cues=config["evidence"]["cues"],
@@ -221,5 +223,7 @@ rule summary_page:
         f"{LOGS}/report/summary_page.log",
     conda:
         ENV
+    resources:
+        **resources_for("summary_page"),
     script:
         "../scripts/summary_page.py"

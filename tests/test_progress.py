@@ -129,3 +129,22 @@ def test_a_job_logs_what_it_cost(tmp_path):
     assert m, line
     wall, start, cpu, cpu_start, rss = map(float, m.groups())
     assert wall >= start and cpu > cpu_start and rss > 10
+
+
+def test_a_jobs_peak_memory_is_its_own_not_that_of_the_process_it_was_exec_ed_from():
+    """A rule's script is exec'ed in a fork of Snakemake (some 800 MB with torch imported):
+    getrusage keeps that fork's high-water mark, so every job reported 800 MB. A parent that
+    holds 400 MB and execs a small Python must see the small one's peak."""
+    import subprocess
+    import sys
+
+    child = "from spectrocam.jobs import usage; print(usage()['max_rss_mb'])"
+    parent = (
+        "import os, sys\n"
+        "ballast = bytearray(400 * 2**20)\n"
+        "ballast[::4096] = b'x' * len(ballast[::4096])\n"
+        f"os.execv(sys.executable, [sys.executable, '-c', {child!r}])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True, check=True)
+    peak_mb = float(out.stdout)
+    assert 5 < peak_mb < 300, peak_mb

@@ -3,6 +3,7 @@
 files, and our training throughput against the study's way on the same segments and machine.
 
     python scripts/benchmark_stages.py results/demo [--experiment vowels_4k] [--steps 2]
+        [--before OTHER_RUN] [--no-training]
 
 Part 1 reads what every job measured of itself (the ``job resources:`` line at the end of its log:
 wall and CPU seconds from the process's start, the part spent starting up, its largest memory) and
@@ -12,6 +13,9 @@ run's outputs: a segment store's size (segments), the training segments of every
 history.tsv (training, validation passes not counted), the rows of predictions.tsv (evaluation,
 maps). Snakemake 9 samples CPU time and memory every 30 s from 15 s after the job starts (every 0.5
 s before), so a longer job's CPU time can miss up to its last 30 s.
+
+With ``--before OTHER_RUN`` it then prints both runs' benchmark files per job kind side by side
+(wall and CPU seconds; the only measure a run from before the jobs measured themselves has).
 
 Part 2 times training steps on ``--batch`` x (``--warmup`` + ``--steps``) segments of the run's
 store, both ways, in this process: ours (the run's model: arch and strides from a best.pt under
@@ -106,10 +110,7 @@ def job_costs(results: Path) -> pd.DataFrame:
         found = pattern.findall(log.read_text(encoding="utf-8", errors="replace"))
         if not found:
             continue
-        kind = log.relative_to(results / "logs").with_suffix("").as_posix()
-        for e in experiments:
-            kind = kind.replace(e, "{e}")
-        kind = re.sub(r"seed\d+|shuffled", "{m}", kind)
+        kind = job_kind(log.relative_to(results / "logs").with_suffix("").as_posix(), experiments)
         wall, start, cpu, cpu_start, rss = map(float, found[-1])
         rows.append(
             {"kind": kind, "job": log.stem, "wall_s": wall, "startup_s": start, "cpu_s": cpu,
@@ -164,6 +165,50 @@ def print_stages(table: pd.DataFrame) -> None:
         "between two samples. Segments: the store's size for "
         "segments/, the training segments of all epochs for models/ (its wall time includes the "
         "validation passes), the test segments for evaluation/ and maps/.)"
+    )
+
+
+def job_kind(job: str, experiments: list[str]) -> str:
+    """A job's path with its experiment and model names as ``{e}`` and ``{m}``."""
+    for e in sorted(experiments, key=len)[::-1]:
+        job = job.replace(e, "{e}")
+    return re.sub(r"seed\d+|shuffled", "{m}", job)
+
+
+def kinds_from_benchmarks(results: Path) -> pd.DataFrame:
+    """Per job kind, from Snakemake's benchmark files (a run before the jobs measured themselves
+    has only these): jobs, wall seconds (exact) and CPU seconds (sampled: a lower bound)."""
+    table = stage_table(results)
+    experiments = [p.stem for p in (results / "segments").glob("*.h5")]
+    table["kind"] = [job_kind(j, experiments) for j in table.job]
+    g = table.groupby("kind")
+    return pd.DataFrame({"jobs": g.size(), "wall_s": g.wall_s.sum(), "cpu_s": g.cpu_s.sum()})
+
+
+def print_before_after(before: Path, after: Path) -> None:
+    """The stage table of two runs side by side, per job kind, from their benchmark files."""
+    b, a = kinds_from_benchmarks(before), kinds_from_benchmarks(after)
+    both = b.join(a, how="outer", lsuffix="_before", rsuffix="_after").fillna(0)
+    both = both.sort_values("wall_s_before", ascending=False)
+    print(f"before: {before}; after: {after} (Snakemake's benchmark files of each)")
+    print(
+        f"{'job kind':<34} {'jobs':>9} {'wall s before':>14} {'after':>8} "
+        f"{'CPU s before':>13} {'after':>8}"
+    )
+    for kind, r in both.iterrows():
+        jobs = f"{int(r.jobs_before)}/{int(r.jobs_after)}"
+        print(
+            f"{kind:<34} {jobs:>9} {r.wall_s_before:>14.1f} {r.wall_s_after:>8.1f} "
+            f"{r.cpu_s_before:>13.1f} {r.cpu_s_after:>8.1f}"
+        )
+    total = both.sum()
+    jobs = f"{int(total.jobs_before)}/{int(total.jobs_after)}"
+    print(
+        f"{'all':<34} {jobs:>9} {total.wall_s_before:>14.1f} {total.wall_s_after:>8.1f} "
+        f"{total.cpu_s_before:>13.1f} {total.cpu_s_after:>8.1f}\n"
+        "(jobs before/after; wall seconds are Snakemake's exact ones, CPU seconds its samples, "
+        "which miss up to the last 30 s of a job longer than 15 s: a lower bound, lower for the "
+        "longer jobs. Jobs of the rules without a benchmark file are not in it.)"
     )
 
 
@@ -310,6 +355,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-training", action="store_true", help="the stage table only")
+    parser.add_argument(
+        "--before", type=Path, help="an earlier run's results: its stage table beside this one's"
+    )
     args = parser.parse_args()
     results = Path(args.results)
     isa = {k: os.environ.get(k, "unset") for k in ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")}
@@ -317,6 +365,9 @@ def main() -> None:
     print_job_kinds(job_costs(results))
     print()
     print_stages(stage_table(results))
+    if args.before:
+        print()
+        print_before_after(args.before, results)
     if not args.no_training:
         compare_training(args, results)
 

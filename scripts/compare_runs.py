@@ -26,7 +26,10 @@ SKIP = {"logs", "benchmarks", "models", "checkpoint"}
 
 def _read(path: Path) -> pd.DataFrame:
     sep = "," if path.suffix == ".csv" else "\t"
-    return pd.read_csv(path, sep=sep, keep_default_na=False, na_values=["", "nan", "NaN"])
+    try:
+        return pd.read_csv(path, sep=sep, keep_default_na=False, na_values=["", "nan", "NaN"])
+    except pd.errors.EmptyDataError:  # a table with no rows and no header
+        return pd.DataFrame()
 
 
 def _flatten(data, prefix="") -> dict:

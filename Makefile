@@ -51,7 +51,7 @@ $(TOOLS)/bin/uv:
 env: $(if $(findstring $(TOOLS)/bin/uv,$(UV)),$(TOOLS)/bin/uv) ## create or update .venv from uv.lock (uv from PATH, else pinned in .tools/)
 	$(UV) sync --frozen --extra dev --python 3.11 --compile-bytecode
 
-demo: env demo-config ## set up the environment and run the demo configuration (about 20 min on 2 cores)
+demo: env demo-config ## set up the environment and run the demo configuration (about 9 min on 2 cores)
 	@echo "demo corpus: $(or $(DEMO_CORPUS),download the full corpus), clips: $(or $(DEMO_CLIPS),all)"
 	$(BIN)/snakemake --cores $(CORES) $(PROFILE) --configfile config/demo.yaml $(DEMO_OVERRIDES)
 	@echo "summary page: $(abspath results/$(DEMO_RUN)/report/index.html)"

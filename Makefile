@@ -87,7 +87,7 @@ browser: ## install Debian's chromium and its driver for the browser tests, when
 			chromium chromium-driver >/dev/null; \
 	else echo "chromium is absent and cannot be installed here: the browser test will $(if $(CI),fail,skip)"; fi
 
-test: env browser lint dry-run docs ## set up, lint, dry-run, build the docs, run the tests (12-18 min)
+test: env browser lint dry-run docs ## set up, lint, dry-run, build the docs, run the tests (about 8 min)
 	$(BIN)/pytest
 
 # Mutation testing of the statistics ([tool.mutmut] in pyproject.toml; docs/testing.md): the

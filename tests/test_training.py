@@ -261,6 +261,13 @@ def test_memory_segments_batch_like_the_store(tmp_path):
 
 
 def test_a_model_trained_on_shuffled_labels_learns_nothing_of_the_classes(tmp_path):
+    """On two classes told apart by one band, the true labels are fitted at once (losses near 0).
+    With the train and validation labels permuted, no model of the classes can do better than
+    chance: its training loss stays high and its validation loss stays at or above the entropy
+    of a coin (0.69 nats; 0.67 at the 40/60 association a permutation of 20 may leave). Its
+    test accuracy on the true labels is not a measure of that: a two-class model must choose a
+    side, and which one it chooses follows the association its permutation left and the
+    arithmetic (it scored 0.0 on one CPU and 1.0 with oneDNN limited to AVX2)."""
     splits, labels = write_store(tmp_path / "toy.h5", n_per_class=(30, 30))
     cfg = config(epochs=3)
     run(tmp_path, cfg, splits, "true")
@@ -274,14 +281,15 @@ def test_a_model_trained_on_shuffled_labels_learns_nothing_of_the_classes(tmp_pa
         shuffle_labels=True,
     )
     test = split_indices(tmp_path / "toy.h5", splits)["test"]
-    accuracy = {}
     with SegmentReader(tmp_path / "toy.h5") as reader:
-        for name in ("true", "shuffled"):
-            model, _ = load_model(tmp_path / name / "best.pt")
-            logits = predict(model, reader, test, 16, torch.device("cpu"))
-            accuracy[name] = float((logits.argmax(1) == labels[test]).mean())
-    assert accuracy["true"] >= 0.9  # the band is easy to learn
-    assert accuracy["shuffled"] < 0.8  # with its labels shuffled it is not
+        model, _ = load_model(tmp_path / "true" / "best.pt")
+        logits = predict(model, reader, test, 16, torch.device("cpu"))
+    assert float((logits.argmax(1) == labels[test]).mean()) >= 0.9  # the band is easy to learn
+    true = pd.read_csv(tmp_path / "true" / "history.tsv", sep="\t")
+    shuffled = pd.read_csv(tmp_path / "shuffled" / "history.tsv", sep="\t")
+    assert true.train_loss.iloc[-1] < 0.05 and true.val_loss.min() < 0.05
+    assert shuffled.train_loss.iloc[-1] > 0.4  # it cannot fit labels that carry no class
+    assert shuffled.val_loss.min() > 0.6
 
 
 def test_weighted_balance_trains_on_every_segment_each_epoch(tmp_path):

@@ -344,3 +344,18 @@ def test_fit_needs_is_least_squares_with_token_effects():
     default = fit_needs(d, a, cues, token, token // 2, n_pieces=1)
     explicit = fit_needs(d, a, cues, token, token // 2, n_pieces=1, n_boot=1000, seed=0)
     assert default["low"].tolist() == explicit["low"].tolist()
+
+
+def test_the_cluster_bootstrap_is_seeded_with_0_by_default():
+    """Its documented default: two calls without a seed give the interval of seed 0 (and
+    another seed gives another interval, so the comparison can fail)."""
+    from spectrocam.stats import cluster_bootstrap
+
+    values = np.random.default_rng(3).normal(size=40)
+    clusters = np.repeat(np.arange(20), 2)
+
+    def mean(i):
+        return values[i].mean()
+
+    assert cluster_bootstrap(mean, clusters) == cluster_bootstrap(mean, clusters, seed=0)
+    assert cluster_bootstrap(mean, clusters) != cluster_bootstrap(mean, clusters, seed=1)

@@ -172,3 +172,19 @@ def test_the_verdict_line_by_hand():
     assert row["majority class"] == "0.300 [0.250, 0.350] (majority (IY), n 391)"
     assert row["AUC minus randomised weights"].startswith("+0.200 [+0.150, +0.250], n 300")
     assert table.loc["bare", "formants only"] == "–" and table.loc["none", "majority class"] == "–"
+
+
+def test_a_method_without_identical_maps_is_named_alone():
+    """The verdict's method column names the methods whose maps are the headline's only when
+    there are some (CAM = Grad-CAM = HiResCAM at a pooled last stage); LayerCAM has none."""
+
+    def alone(frame):
+        return frame.assign(same_maps="")
+
+    layer = experiment(
+        needs(0.3, 0.2, 0.4, 1e-6),
+        alone(contrasts(0.1, 0.07, 0.13, 5e-5)),
+        alone(randomised(0.2, 0.15, 0.25, 5e-5)),
+    )
+    _, table = run({"layer": layer})
+    assert table.loc["layer", "method"] == "cam"

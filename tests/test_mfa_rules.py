@@ -194,32 +194,14 @@ def test_the_stand_in_reads_the_command_line_by_role_and_refuses_a_swap(tmp_path
                            "--output_directory", out)  # fmt: skip
     assert trained.returncode == 0, trained.stderr
     assert zipfile.is_zipfile(model)
+    align = ["align", str(corpus), dictionary, acoustic, out]
     wrong = {
         "dictionary and acoustic model swapped": ["align", str(corpus), acoustic, dictionary, out],
         "corpus and output swapped": ["align", out, dictionary, acoustic, str(corpus)],
-        "beam without its value": [
-            "align",
-            str(corpus),
-            dictionary,
-            acoustic,
-            out,
-            "--beam",
-            "--retry_beam",
-            "40",
-        ],  # fmt: skip
-        "beams swapped": [
-            "align",
-            str(corpus),
-            dictionary,
-            acoustic,
-            out,
-            "--beam",
-            "40",
-            "--retry_beam",
-            "10",
-        ],  # fmt: skip
+        "beam without its value": [*align, "--beam", "--retry_beam", "40"],
+        "beams swapped": [*align, "--beam", "40", "--retry_beam", "10"],
         "an acoustic model missing": ["align", str(corpus), dictionary, out, *beams],
-        "-j without its value": ["align", str(corpus), dictionary, acoustic, out, *beams, "-j"],
+        "-j without its value": [*align, *beams, "-j"],
         "a relative path": ["align", "mfa/corpus", dictionary, acoustic, out, *beams],
         "train: dictionary and model swapped": [
             "train",

@@ -175,19 +175,21 @@ def job_kind(job: str, experiments: list[str]) -> str:
     return re.sub(r"seed\d+|shuffled", "{m}", job)
 
 
-def kinds_from_benchmarks(results: Path) -> pd.DataFrame:
-    """Per job kind, from Snakemake's benchmark files (a run before the jobs measured themselves
-    has only these): jobs, wall seconds (exact) and CPU seconds (sampled: a lower bound)."""
-    table = stage_table(results)
+def kinds_from_benchmarks(results: Path, table: pd.DataFrame) -> pd.DataFrame:
+    """Per job kind, from the run's :func:`stage_table` of Snakemake's benchmark files (a run
+    before the jobs measured themselves has only these): jobs, wall seconds (exact) and CPU
+    seconds (sampled: a lower bound)."""
     experiments = [p.stem for p in (results / "segments").glob("*.h5")]
     table["kind"] = [job_kind(j, experiments) for j in table.job]
     g = table.groupby("kind")
     return pd.DataFrame({"jobs": g.size(), "wall_s": g.wall_s.sum(), "cpu_s": g.cpu_s.sum()})
 
 
-def print_before_after(before: Path, after: Path) -> None:
-    """The stage table of two runs side by side, per job kind, from their benchmark files."""
-    b, a = kinds_from_benchmarks(before), kinds_from_benchmarks(after)
+def print_before_after(before: Path, after: Path, after_table: pd.DataFrame) -> None:
+    """The stage table of two runs side by side, per job kind, from their benchmark files
+    (``after_table``: the later run's :func:`stage_table`, already read)."""
+    b = kinds_from_benchmarks(before, stage_table(before))
+    a = kinds_from_benchmarks(after, after_table)
     both = b.join(a, how="outer", lsuffix="_before", rsuffix="_after").fillna(0)
     both = both.sort_values("wall_s_before", ascending=False)
     print(f"before: {before}; after: {after} (Snakemake's benchmark files of each)")
@@ -364,10 +366,11 @@ def main() -> None:
     print(f"run {results}, read on {cpu_model()} (this shell's ISA limits: {isa})")
     print_job_kinds(job_costs(results))
     print()
-    print_stages(stage_table(results))
+    stages = stage_table(results)
+    print_stages(stages)
     if args.before:
         print()
-        print_before_after(args.before, results)
+        print_before_after(args.before, results, stages)
     if not args.no_training:
         compare_training(args, results)
 

@@ -19,7 +19,6 @@ from spectrocam.report.colours import class_colours  # noqa: E402
 
 __all__ = [
     "save_figure",
-    "svg_of",
     "fit_titles",
     "plot_confusion",
     "plot_history",
@@ -40,11 +39,6 @@ def save_figure(fig, path: str | Path, dpi: int = 200, tight: bool = True, rect=
     fig.savefig(path, dpi=dpi)
     fig.savefig(Path(path).with_suffix(".svg"))
     plt.close(fig)
-
-
-def svg_of(path: str | Path) -> Path:
-    """The SVG that :func:`save_figure` writes beside the PNG ``path``."""
-    return Path(path).with_suffix(".svg")
 
 
 def fit_titles(fig) -> None:

@@ -11,7 +11,14 @@ import pandas as pd
 from spectrocam.io import write_text
 from spectrocam.report.controls import CONTEXT_NOTE, context_comparison, subsets_html
 from spectrocam.report.headline import answer_section
-from spectrocam.report.render import CAPTIONS, Markup, figure_html, render, section_id, token_link
+from spectrocam.report.render import (
+    Markup,
+    caption_text,
+    figure_html,
+    render,
+    section_id,
+    token_link,
+)
 from spectrocam.report.sensitivity import (
     SENSITIVITY_NOTE,
     ceiling_moves_view,
@@ -297,9 +304,8 @@ def summary_page(
         headline[r.name] = experiment_headline(r)
         rows.append(experiment_row(r, headline[r.name]))
         body = experiment_body(r, **settings["agreement"], folder=folder)
-        paper = (CAPTIONS / "paper.rst").read_text(encoding="utf-8")
-        paper = paper.replace("{{ snakemake.wildcards.experiment }}", r.name)
-        body = Markup(f"<p class='note'>{Markup.escape(' '.join(paper.split()))}</p>") + body
+        paper = caption_text("paper", r.name)
+        body = Markup(f"<p class='note'>{Markup.escape(paper)}</p>") + body
         sections.append((r.name, body))
     intro = str(run_intro(settings, splits, alignment, rows, alignment_agreement))
     first = []

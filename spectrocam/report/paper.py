@@ -3,8 +3,8 @@ with the class-mean map over it and the class-mean formants, and beside it the c
 spectrum with the map's frequency profile (the figure the study compares by eye, with the
 numbers it never reported).
 
-:func:`class_means` computes what the figure draws (also written as a table, which the explorer
-reads); :func:`plot_paper_figure` draws it.
+:func:`class_means` computes what the figure draws (also written as a table,
+``report/<experiment>/class_means.tsv``); :func:`plot_paper_figure` draws it.
 """
 
 from __future__ import annotations

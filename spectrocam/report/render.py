@@ -18,6 +18,7 @@ __all__ = [
     "token_url",
     "token_link",
     "figure_html",
+    "caption_text",
     "section_id",
 ]
 
@@ -74,6 +75,13 @@ def _png_size(path: Path, dpi: float = 200.0) -> tuple[int, int] | None:
     return round(w * CSS_PX_PER_INCH / dpi), round(h * CSS_PX_PER_INCH / dpi)
 
 
+def caption_text(name: str, experiment: str, text: str | None = None) -> str:
+    """The caption of figure ``name``: ``text``, else ``workflow/report/<name>.rst`` (the
+    caption of the same figure in ``snakemake --report``), for ``experiment``, on one line."""
+    text = text or (CAPTIONS / f"{name}.rst").read_text(encoding="utf-8")
+    return " ".join(text.replace("{{ snakemake.wildcards.experiment }}", experiment).split())
+
+
 def figure_html(
     src: str,
     name: str,
@@ -85,8 +93,6 @@ def figure_html(
     """A figure with its caption: the text of ``workflow/report/<name>.rst``, the caption of
     the same figure in ``snakemake --report``; shown at its own size (never wider than the page
     lets it be) where the PNG is found under ``folder``, with a link to its SVG."""
-    text = caption or (CAPTIONS / f"{name}.rst").read_text(encoding="utf-8")
-    text = text.replace("{{ snakemake.wildcards.experiment }}", experiment)
     size = _png_size(Path(folder) / src) if folder is not None else None
     return render(
         "figure.html.j2",
@@ -96,7 +102,7 @@ def figure_html(
         alt=alt,
         width=size[0] if size else None,
         height=size[1] if size else None,
-        caption=" ".join(text.split()),
+        caption=caption_text(name, experiment, caption),
     )
 
 

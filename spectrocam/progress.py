@@ -57,7 +57,7 @@ class ProgressBar(tqdm):
         self._every_percent = every_percent
         self._line_step = -1  # the last step (of every_percent, or of every_s) written
         self._line_n = -1  # and its count
-        kwargs["file"] = stream if self._live else io.StringIO()
+        kwargs["file"] = stream if self._live else _Discard()
         kwargs.setdefault("mininterval", 0.5)
         kwargs.setdefault("dynamic_ncols", self._live)
         kwargs.setdefault("ascii", not _unicode(stream))
@@ -107,6 +107,14 @@ class ProgressBar(tqdm):
         super().close()
 
 
+class _Discard(io.TextIOBase):
+    """Where tqdm draws its bar when no terminal is: nowhere (the lines are written by
+    :meth:`ProgressBar._write_line`); a StringIO kept every redraw for the job's life."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
 def _is_terminal(stream) -> bool:
     try:
         return bool(stream.isatty())
@@ -123,12 +131,9 @@ def bar(
     label: str,
     unit: str = "it",
     every_s: float = 10.0,
-    every_percent: float = 10.0,
 ) -> ProgressBar:
     """A bar of ``total`` steps named ``label``; use it as a context manager and ``update`` it."""
-    return ProgressBar(
-        total=total, desc=label, unit=unit, every_s=every_s, every_percent=every_percent
-    )
+    return ProgressBar(total=total, desc=label, unit=unit, every_s=every_s)
 
 
 def logged(
@@ -137,13 +142,12 @@ def logged(
     every_s: float = 10.0,
     unit: str = "it",
     total: int | None = None,
-    every_percent: float = 10.0,
 ) -> Iterator[T]:
     """Yield ``items`` under a progress bar named ``label`` (``total`` defaults to their
     length, when they have one)."""
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]
-    with bar(total, label, unit, every_s, every_percent) as progress:
+    with bar(total, label, unit, every_s) as progress:
         for item in items:
             yield item
             progress.update()

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from spectrocam.jobs import RESOURCES_LINE
 from spectrocam.machine import cpu_model
 
 
@@ -100,14 +101,10 @@ def job_costs(results: Path) -> pd.DataFrame:
     :func:`spectrocam.jobs.job` logs at its end): per log file, the job kind (its log path with
     the experiment and model names as ``{e}`` and ``{m}``), wall and CPU seconds and the part of
     each spent starting up (imports), and its largest memory."""
-    pattern = re.compile(
-        r"job resources: wall ([\d.]+) s \(start-up ([\d.]+) s\), CPU ([\d.]+) s "
-        r"\(start-up ([\d.]+) s\), max RSS (\d+) MB"
-    )
     experiments = sorted((p.stem for p in (results / "segments").glob("*.h5")), key=len)[::-1]
     rows = []
     for log in sorted((results / "logs").glob("**/*.log")):
-        found = pattern.findall(log.read_text(encoding="utf-8", errors="replace"))
+        found = RESOURCES_LINE.findall(log.read_text(encoding="utf-8", errors="replace"))
         if not found:
             continue
         kind = job_kind(log.relative_to(results / "logs").with_suffix("").as_posix(), experiments)

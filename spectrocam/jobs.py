@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import resource
 import sys
 import time
@@ -78,6 +79,12 @@ def usage() -> dict[str, float]:
 
 
 RESOURCES = "job resources: "
+# the line :func:`job` logs at its end, as benchmarks read it back: wall, start-up, CPU, the CPU
+# of the start-up, max RSS
+RESOURCES_LINE = re.compile(
+    RESOURCES + r"wall ([\d.]+) s \(start-up ([\d.]+) s\), CPU ([\d.]+) s "
+    r"\(start-up ([\d.]+) s\), max RSS (\d+) MB"
+)
 
 
 def job_name(smk: Any) -> str:

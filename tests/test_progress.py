@@ -127,6 +127,9 @@ def test_a_job_logs_what_it_cost(tmp_path):
     m = re.search(r"job resources: wall ([\d.]+) s \(start-up ([\d.]+) s\), CPU ([\d.]+) s "
                   r"\(start-up ([\d.]+) s\), max RSS (\d+) MB", line)  # fmt: skip
     assert m, line
+    from spectrocam.jobs import RESOURCES_LINE  # what the benchmarks read it back with
+
+    assert RESOURCES_LINE.search(line).groups() == m.groups()
     wall, start, cpu, cpu_start, rss = map(float, m.groups())
     assert wall >= start and cpu > cpu_start and rss > 10
 

@@ -31,8 +31,10 @@ DEMO_OVERRIDES := results/demo-overrides.yaml
 # The machine settings every run of ours uses (rerun-incomplete, ...): Snakemake reads them beside
 # workflow/Snakefile, not beside the root Snakefile.
 PROFILE := --workflow-profile workflow/profiles/default
+# A configuration file's run name (its `run`), else a default: $(call run_of,FILE,DEFAULT).
+run_of = $(or $(shell sed -n 's/^run: *//p' $(1)),$(2))
 # The demo's run name (config/demo.yaml's `run`): its outputs are results/$(DEMO_RUN)/.
-DEMO_RUN := $(or $(shell sed -n 's/^run: *//p' config/demo.yaml),demo)
+DEMO_RUN := $(call run_of,config/demo.yaml,demo)
 
 .PHONY: help env browser demo test lint format dry-run slurm-check gpu-check mutation
 
@@ -134,7 +136,7 @@ docs: env ## build the documentation site into site/ (warnings are errors) and c
 
 # Snakemake's report of a run: the demo's by default, CONFIG=config/config.yaml for the study's.
 CONFIG ?= config/demo.yaml
-REPORT_RUN = $(or $(shell sed -n 's/^run: *//p' $(CONFIG)),main)
+REPORT_RUN = $(call run_of,$(CONFIG),main)
 report: env $(if $(filter config/demo.yaml,$(CONFIG)),demo-config) ## write results/<run>/report.zip with snakemake --report (CONFIG=config/demo.yaml)
 	$(BIN)/snakemake --report results/$(REPORT_RUN)/report.zip --configfile $(CONFIG) \
 		$(if $(filter config/demo.yaml,$(CONFIG)),$(DEMO_OVERRIDES))

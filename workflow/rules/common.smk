@@ -113,6 +113,7 @@ check_paths()
 
 RESULTS = f"results/{config['run']}"
 LOGS = f"{RESULTS}/logs"
+REPORT = f"{RESULTS}/report"
 BENCH = f"{RESULTS}/benchmarks"
 ENV = "../../envs/spectrocam.yaml"
 MFA_ENV = "../../envs/mfa.yaml"
@@ -137,7 +138,7 @@ EXPLORER = "4. Explorer"
 def experiment_figure(path, name, figure):
     """An experiment's figure or table in the report: its subcategory is the experiment."""
     return report(
-        f"{RESULTS}/report/{{experiment}}/{path}",
+        f"{REPORT}/{{experiment}}/{path}",
         caption=f"../report/{name}.rst",
         category=EXPERIMENTS_CATEGORY,
         subcategory="{experiment}",
@@ -323,15 +324,15 @@ def get_summary_input(wildcards):
         for key, path in per_experiment.items()
     }
     inputs |= {
-        "formants": f"{RESULTS}/report/formants.tsv",
+        "formants": f"{REPORT}/formants.tsv",
         "ceiling_moves": f"{RESULTS}/formants/ceilings_moves.tsv",
         "formant_summary": f"{RESULTS}/formants/summary.json",
         "alignment": ALIGNMENT_SUMMARY,
         "splits": f"{RESULTS}/splits/summary.json",
-        "verdict": f"{RESULTS}/report/verdict.tsv",
-        "tests": f"{RESULTS}/report/tests.tsv",
+        "verdict": f"{REPORT}/verdict.tsv",
+        "tests": f"{REPORT}/tests.tsv",
         # the page links to it
-        "explorer": f"{RESULTS}/report/explorer",
+        "explorer": f"{REPORT}/explorer",
     }
     if config["alignment"]["reference_dir"]:
         inputs["alignment_agreement"] = f"{RESULTS}/alignment/{BACKEND}/agreement.json"
@@ -373,9 +374,9 @@ def get_final_outputs():
         f"{RESULTS}/splits/{{experiment}}_balance.tsv", experiment=EXPERIMENTS
     )
     outputs += [
-        f"{RESULTS}/report/index.html",
-        f"{RESULTS}/report/summary_page.html",
-        f"{RESULTS}/report/explorer",
+        f"{REPORT}/index.html",
+        f"{REPORT}/summary_page.html",
+        f"{REPORT}/explorer",
     ]
     return outputs
 

@@ -1,8 +1,6 @@
 # Stage 8: figures per experiment, the formant table, the explorer and the summary page. They
 # are also in `snakemake --report report.zip` (captions in workflow/report/, its introduction
-# workflow/report/workflow.rst), under the categories of common.smk.
-
-REPORT = f"{RESULTS}/report"
+# workflow/report/workflow.rst), under the categories of common.smk, in REPORT (common.smk).
 
 
 rule report_experiment:
